@@ -1,0 +1,16 @@
+"""The process exit codes: one enum, a public contract that pipelines gate on (see README)."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Why contval exited. Values never change meaning; new reasons get new numbers."""
+
+    OK = 0
+    """Every gate passed."""
+    THRESHOLD_FAILED = 1
+    """At least one threshold failed (or an `abort` threshold stopped the run)."""
+    INVALID_INPUT = 2
+    """The suite or the command-line arguments are invalid; nothing was run."""
+    RUN_INCOMPLETE = 3
+    """The run could not be completed: a target unreachable at start, or interrupted."""

@@ -1,0 +1,98 @@
+"""Units used in suite files and threshold expressions: durations, rates, percents, sizes.
+
+Every parser takes the user's text and returns a plain number in base units (seconds, per second,
+a fraction, bytes), or raises `UnitError` whose message says what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+
+class UnitError(ValueError):
+    """A value whose unit is missing, unknown or malformed."""
+
+
+_DURATION_UNITS: Final = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)")
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_RATE = re.compile(_NUMBER + r"\s*/\s*(s|m|h)")
+_PERCENT = re.compile(_NUMBER + r"\s*%")
+_SIZE_UNITS: Final = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(_NUMBER + r"\s*([kmg]i?b|b)", re.IGNORECASE)
+
+DURATION_HINT: Final = "a duration such as 250ms, 2s, 1m or 1m30s"
+RATE_HINT: Final = "a rate such as 50/s, 600/m or 3600/h"
+PERCENT_HINT: Final = "a percentage such as 1% or 99.5%"
+SIZE_HINT: Final = "a size such as 512MiB, 1GiB or 100kB"
+
+
+def parse_duration(text: str) -> float:
+    """`1m30s` → 90.0. Compound values must run from larger to smaller units."""
+    s = text.strip()
+    if not s:
+        raise UnitError(f"empty duration; expected {DURATION_HINT}")
+    pos = 0
+    total = 0.0
+    last_scale = float("inf")
+    for match in _DURATION_PART.finditer(s):
+        if match.start() != pos:
+            break
+        scale = _DURATION_UNITS[match.group(2)]
+        if scale >= last_scale:
+            raise UnitError(f"invalid duration {text!r}: units must go from larger to smaller")
+        last_scale = scale
+        total += float(match.group(1)) * scale
+        pos = match.end()
+    if pos != len(s) or pos == 0:
+        if re.fullmatch(_NUMBER, s):
+            raise UnitError(f"duration {text!r} has no unit; expected {DURATION_HINT}")
+        raise UnitError(f"invalid duration {text!r}; expected {DURATION_HINT}")
+    return total
+
+
+def parse_rate(text: str) -> float:
+    """`600/m` → 10.0 per second."""
+    match = _RATE.fullmatch(text.strip())
+    if match is None:
+        raise UnitError(f"invalid rate {text!r}; expected {RATE_HINT}")
+    return float(match.group(1)) / _DURATION_UNITS[match.group(2)]
+
+
+def parse_percent(text: str) -> float:
+    """`99.5%` → 0.995."""
+    match = _PERCENT.fullmatch(text.strip())
+    if match is None:
+        raise UnitError(f"invalid percentage {text!r}; expected {PERCENT_HINT}")
+    return float(match.group(1)) / 100.0
+
+
+def parse_size(text: str) -> int:
+    """`1GiB` → 1073741824 bytes."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise UnitError(f"invalid size {text!r}; expected {SIZE_HINT}")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest readable form: 0.25 → '250ms', 90 → '1m30s'."""
+    if seconds < 1:
+        ms = seconds * 1000
+        return f"{ms:g}ms"
+    if not float(seconds).is_integer():
+        return f"{seconds:g}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"

@@ -1,0 +1,203 @@
+"""The recorder on the hot path: one slot per (flow, step), written by one worker.
+
+A flow runner resolves its slots once (`Recorder.slot(flow, step)`) and then records into the
+slot object: one histogram counter increment and one or two integer increments per request, no
+dicts, no allocation, no logging. Every second the worker calls `Recorder.snapshot(second)`,
+which encodes and resets the interval histograms and counters, producing plain data that can
+cross a process boundary and be merged with other workers' snapshots.
+
+Latencies are floats in seconds measured from when the request was *due* (the caller computes
+them), so a stalled server cannot hide behind coordinated omission.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from enum import IntEnum
+
+from hdrh.histogram import HdrHistogram
+
+from contval.metrics.hdr import HIGHEST_US, clamp_us, encode_counts, new_hdr, reset_counts
+from contval.metrics.snapshot import SlotSnapshot, Snapshot
+
+
+class ErrorClass(IntEnum):
+    """Why a request failed. The values index `SlotSnapshot.errors`; never reorder them."""
+
+    REFUSED = 0
+    RESET = 1
+    TIMEOUT = 2
+    MALFORMED = 3
+    HTTP_STATUS = 4
+    CHECK_FAILED = 5
+
+
+ERROR_CLASSES = len(ErrorClass)
+
+
+class Slot:
+    """Interval counters for one (flow, step); step "" is the flow's whole iteration.
+
+    Attributes are public for the snapshot code and for cheap reads (progress line); only the
+    methods below should write them. Histograms are allocated on first use so slots that never
+    record a latency (flow-level slots) or a duration (most steps) cost no histogram memory.
+    """
+
+    __slots__ = (
+        "_dur",
+        "_dur_counts",
+        "_lat",
+        "_lat_counts",
+        "checks_failed",
+        "checks_passed",
+        "dropped_iterations",
+        "errors",
+        "flow",
+        "iterations",
+        "late_starts",
+        "requests",
+        "step",
+    )
+
+    def __init__(self, flow: str, step: str) -> None:
+        self.flow = flow
+        self.step = step
+        self.requests = 0
+        self.errors = [0] * ERROR_CLASSES
+        self.checks_passed = 0
+        self.checks_failed = 0
+        self.iterations = 0
+        self.dropped_iterations = 0
+        self.late_starts = 0
+        self._lat: HdrHistogram | None = None
+        self._dur: HdrHistogram | None = None
+        self._lat_counts: _Counts | None = None
+        self._dur_counts: _Counts | None = None
+
+    def request(self, latency: float) -> None:
+        """A request that got a good answer, `latency` seconds after it was due."""
+        us = int(latency * 1_000_000 + 0.5)
+        if not 0 <= us <= HIGHEST_US:
+            us = clamp_us(us)
+        b = us.bit_length() - 11
+        counts = self._lat_counts
+        if counts is None:
+            counts = self._alloc_latency()
+        counts[us if b <= 0 else (b << 10) + (us >> b)] += 1
+        self.requests += 1
+
+    def error(self, kind: ErrorClass, latency: float | None = None) -> None:
+        """A failed request. Pass `latency` when the server spent time on it (status, check
+        failure, timeout) so it shows in the percentiles; omit it for refused connections."""
+        self.errors[kind] += 1
+        if latency is None:
+            self.requests += 1
+        else:
+            self.request(latency)
+
+    def check(self, passed: bool) -> None:
+        """One check evaluated (a request may run several)."""
+        if passed:
+            self.checks_passed += 1
+        else:
+            self.checks_failed += 1
+
+    def duration(self, seconds: float) -> None:
+        """How long the step took when it spans more than one request (a poll)."""
+        us = int(seconds * 1_000_000 + 0.5)
+        if not 0 <= us <= HIGHEST_US:
+            us = clamp_us(us)
+        b = us.bit_length() - 11
+        counts = self._dur_counts
+        if counts is None:
+            counts = self._alloc_duration()
+        counts[us if b <= 0 else (b << 10) + (us >> b)] += 1
+
+    def iteration(self, seconds: float) -> None:
+        """A whole iteration of the flow finished (on the flow's "" slot)."""
+        self.iterations += 1
+        self.duration(seconds)
+
+    def dropped(self) -> None:
+        """An iteration the schedule asked for but no virtual user could start."""
+        self.dropped_iterations += 1
+
+    def late(self) -> None:
+        """An iteration started after its due time (the generator fell behind)."""
+        self.late_starts += 1
+
+    def _alloc_latency(self) -> _Counts:
+        self._lat = new_hdr()
+        counts: _Counts = self._lat.counts
+        self._lat_counts = counts
+        return counts
+
+    def _alloc_duration(self) -> _Counts:
+        self._dur = new_hdr()
+        counts: _Counts = self._dur.counts
+        self._dur_counts = counts
+        return counts
+
+    def take(self) -> SlotSnapshot | None:
+        """Snapshot this interval's data and reset it; None when nothing happened."""
+        latency = _take_histogram(self._lat)
+        duration = _take_histogram(self._dur)
+        counters = (
+            self.requests,
+            self.checks_passed,
+            self.checks_failed,
+            self.iterations,
+            self.dropped_iterations,
+            self.late_starts,
+        )
+        errors = tuple(self.errors)
+        if latency is None and duration is None and not any(counters) and not any(errors):
+            return None
+        self.requests = self.checks_passed = self.checks_failed = 0
+        self.iterations = self.dropped_iterations = self.late_starts = 0
+        self.errors[:] = [0] * ERROR_CLASSES
+        return SlotSnapshot(
+            flow=self.flow,
+            step=self.step,
+            requests=counters[0],
+            errors=errors,
+            checks_passed=counters[1],
+            checks_failed=counters[2],
+            iterations=counters[3],
+            dropped_iterations=counters[4],
+            late_starts=counters[5],
+            latency=latency,
+            duration=duration,
+        )
+
+
+_Counts = ctypes.Array[ctypes.c_uint64]
+
+
+def _take_histogram(hdr: HdrHistogram | None) -> str | None:
+    if hdr is None:
+        return None
+    encoded = encode_counts(hdr)
+    if encoded is not None:
+        reset_counts(hdr)
+    return encoded
+
+
+class Recorder:
+    """All slots of one worker. Not thread-safe: one recorder per worker event loop."""
+
+    def __init__(self) -> None:
+        self._slots: dict[tuple[str, str], Slot] = {}
+
+    def slot(self, flow: str, step: str | None = None) -> Slot:
+        """Resolve (flow, step) once, outside the hot path; the same object every time."""
+        key = (flow, step or "")
+        found = self._slots.get(key)
+        if found is None:
+            found = self._slots[key] = Slot(*key)
+        return found
+
+    def snapshot(self, second: int) -> Snapshot:
+        """This worker's data for `second` (since run start); resets the interval."""
+        slots = tuple(s for s in (slot.take() for slot in self._slots.values()) if s is not None)
+        return Snapshot(second=second, slots=slots)

@@ -1,0 +1,194 @@
+"""The per-second series of a run and the totals over the whole run or any window of it.
+
+Workers' snapshots are merged per second as they arrive (`Series.add`); whole-run totals are
+kept incrementally so they are always ready (progress line, end-of-run table, abort checks).
+Totals for a window [t0, t1) are computed from the stored snapshots, decoding only the slots
+and histograms a caller asks for; sliding windows add the second entering and subtract the one
+leaving, so evaluating "every 10-second window" of an hour-long run stays linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from contval.metrics.hdr import Histogram
+from contval.metrics.snapshot import Key, SlotSnapshot, Snapshot, merge_slots
+
+KeyFilter = Callable[[Key], bool]
+_ZERO_ERRORS = (0, 0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Plain counts for a slot or a group of slots."""
+
+    requests: int = 0
+    errors: tuple[int, ...] = _ZERO_ERRORS
+    checks_passed: int = 0
+    checks_failed: int = 0
+    iterations: int = 0
+    dropped_iterations: int = 0
+    late_starts: int = 0
+
+    @classmethod
+    def of(cls, s: SlotSnapshot) -> Counters:
+        return cls(
+            s.requests,
+            s.errors,
+            s.checks_passed,
+            s.checks_failed,
+            s.iterations,
+            s.dropped_iterations,
+            s.late_starts,
+        )
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors)
+
+    def _combine(self, other: Counters, sign: int) -> Counters:
+        return Counters(
+            self.requests + sign * other.requests,
+            tuple(a + sign * b for a, b in zip(self.errors, other.errors, strict=True)),
+            self.checks_passed + sign * other.checks_passed,
+            self.checks_failed + sign * other.checks_failed,
+            self.iterations + sign * other.iterations,
+            self.dropped_iterations + sign * other.dropped_iterations,
+            self.late_starts + sign * other.late_starts,
+        )
+
+    def __add__(self, other: Counters) -> Counters:
+        return self._combine(other, 1)
+
+    def __sub__(self, other: Counters) -> Counters:
+        return self._combine(other, -1)
+
+
+@dataclass(slots=True)
+class SlotTotals:
+    """Accumulated counters and histograms of one (flow, step)."""
+
+    counters: Counters = field(default_factory=Counters)
+    latency: Histogram = field(default_factory=Histogram)
+    duration: Histogram = field(default_factory=Histogram)
+
+    def add(self, s: SlotSnapshot, histograms: bool = True) -> None:
+        self.counters = self.counters + Counters.of(s)
+        if histograms:
+            self.latency.add_encoded(s.latency)
+            self.duration.add_encoded(s.duration)
+
+    def subtract(self, s: SlotSnapshot, histograms: bool = True) -> None:
+        self.counters = self.counters - Counters.of(s)
+        if histograms:
+            self.latency.subtract_encoded(s.latency)
+            self.duration.subtract_encoded(s.duration)
+
+
+@dataclass(slots=True)
+class Totals:
+    """Totals over the seconds [start, end), per (flow, step)."""
+
+    start: int
+    end: int
+    slots: dict[Key, SlotTotals] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> int:
+        return self.end - self.start
+
+    def select(self, flow: str | None = None, step: str | None = None) -> list[SlotTotals]:
+        """Slots in scope: all (flow None), one flow's (step None), or one step ("" = flow)."""
+        return [
+            t
+            for (f, s), t in self.slots.items()
+            if (flow is None or f == flow) and (step is None or s == step)
+        ]
+
+    def counters(self, flow: str | None = None, step: str | None = None) -> Counters:
+        total = Counters()
+        for t in self.select(flow, step):
+            total = total + t.counters
+        return total
+
+
+class Series:
+    """Merged per-second snapshots of one run, plus running whole-run totals."""
+
+    def __init__(self, snapshots: Iterable[Snapshot] = ()) -> None:
+        self._seconds: dict[int, dict[Key, SlotSnapshot]] = {}
+        self._totals: dict[Key, SlotTotals] = {}
+        for snap in snapshots:
+            self.add(snap)
+
+    def add(self, snapshot: Snapshot) -> None:
+        """Merge one worker's snapshot in; workers may report the same second in any order."""
+        per_key = self._seconds.setdefault(snapshot.second, {})
+        for slot in snapshot.slots:
+            old = per_key.get(slot.key)
+            per_key[slot.key] = slot if old is None else merge_slots([old, slot])
+            self._totals.setdefault(slot.key, SlotTotals()).add(slot)
+
+    @property
+    def start(self) -> int:
+        return min(self._seconds, default=0)
+
+    @property
+    def end(self) -> int:
+        """One past the last second seen: the run so far covers [start, end)."""
+        return max(self._seconds, default=-1) + 1 if self._seconds else 0
+
+    def keys(self) -> list[Key]:
+        return sorted(self._totals)
+
+    def snapshots(self) -> list[Snapshot]:
+        return [
+            Snapshot(second, tuple(per_key[k] for k in sorted(per_key)))
+            for second, per_key in sorted(self._seconds.items())
+        ]
+
+    def totals(self) -> Totals:
+        """The whole run so far. Shares the running accumulators: treat as read-only."""
+        return Totals(self.start, self.end, self._totals)
+
+    def window(
+        self, t0: int, t1: int, keys: KeyFilter | None = None, histograms: bool = True
+    ) -> Totals:
+        """Totals for the seconds [t0, t1), optionally only some slots or no histograms."""
+        totals = Totals(t0, t1)
+        for second in range(t0, t1):
+            self._apply(totals, second, keys, histograms, add=True)
+        return totals
+
+    def sliding(
+        self, size: int, keys: KeyFilter | None = None, histograms: bool = True
+    ) -> Iterator[Totals]:
+        """Every full window of `size` seconds, one second apart, oldest first.
+
+        Yields the same object, updated in place: read it before advancing the iterator.
+        """
+        if size < 1:
+            raise ValueError("window size must be at least one second")
+        start, end = self.start, self.end
+        if end - start < size:
+            return
+        totals = self.window(start, start + size, keys, histograms)
+        yield totals
+        for t0 in range(start + 1, end - size + 1):
+            self._apply(totals, t0 - 1, keys, histograms, add=False)
+            self._apply(totals, t0 + size - 1, keys, histograms, add=True)
+            totals.start, totals.end = t0, t0 + size
+            yield totals
+
+    def _apply(
+        self, totals: Totals, second: int, keys: KeyFilter | None, histograms: bool, add: bool
+    ) -> None:
+        for key, slot in self._seconds.get(second, {}).items():
+            if keys is not None and not keys(key):
+                continue
+            target = totals.slots.setdefault(key, SlotTotals())
+            if add:
+                target.add(slot, histograms)
+            else:
+                target.subtract(slot, histograms)

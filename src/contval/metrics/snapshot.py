@@ -1,0 +1,128 @@
+"""Per-second snapshots: plain, serialisable data that merges exactly across workers.
+
+A snapshot holds, for one second of the run, each active slot's counters and the encoded HDR
+histograms of what it recorded in that second. Merging adds counters and histogram counts, so
+the merge of N workers' snapshots is exactly what one recorder seeing every request would have
+produced — which is what lets a run scale out without approximating percentiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contval.metrics.hdr import Histogram
+
+Key = tuple[str, str]
+"""(flow, step); step "" is the flow's whole iteration."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSnapshot:
+    """One (flow, step) during one second. `errors` is indexed by `ErrorClass`."""
+
+    flow: str
+    step: str
+    requests: int = 0
+    errors: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+    checks_passed: int = 0
+    checks_failed: int = 0
+    iterations: int = 0
+    dropped_iterations: int = 0
+    late_starts: int = 0
+    latency: str | None = None
+    duration: str | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.flow, self.step)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "requests": self.requests,
+            "errors": list(self.errors),
+            "checks_passed": self.checks_passed,
+            "checks_failed": self.checks_failed,
+            "iterations": self.iterations,
+            "dropped_iterations": self.dropped_iterations,
+            "late_starts": self.late_starts,
+            "latency": self.latency,
+            "duration": self.duration,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SlotSnapshot:
+        return cls(**{**data, "errors": tuple(data["errors"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything recorded during `second` (counted from the start of the run)."""
+
+    second: int
+    slots: tuple[SlotSnapshot, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"second": self.second, "slots": [s.to_dict() for s in self.slots]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
+        return cls(
+            second=int(data["second"]),
+            slots=tuple(SlotSnapshot.from_dict(s) for s in data["slots"]),
+        )
+
+
+def merge_slots(parts: Iterable[SlotSnapshot]) -> SlotSnapshot:
+    """Add up snapshots of the same (flow, step); histograms are summed exactly."""
+    items = list(parts)
+    if not items:
+        raise ValueError("nothing to merge")
+    if len(items) == 1:
+        return items[0]
+    first = items[0]
+    if any(p.key != first.key for p in items):
+        raise ValueError("merge_slots needs snapshots of a single (flow, step)")
+    return SlotSnapshot(
+        flow=first.flow,
+        step=first.step,
+        requests=sum(p.requests for p in items),
+        errors=tuple(sum(col) for col in zip(*(p.errors for p in items), strict=True)),
+        checks_passed=sum(p.checks_passed for p in items),
+        checks_failed=sum(p.checks_failed for p in items),
+        iterations=sum(p.iterations for p in items),
+        dropped_iterations=sum(p.dropped_iterations for p in items),
+        late_starts=sum(p.late_starts for p in items),
+        latency=_merge_encoded(p.latency for p in items),
+        duration=_merge_encoded(p.duration for p in items),
+    )
+
+
+def _merge_encoded(blobs: Iterable[str | None]) -> str | None:
+    present = [b for b in blobs if b is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    total = Histogram()
+    for blob in present:
+        total.add_encoded(blob)
+    return total.encode()
+
+
+def merge(snapshots: Iterable[Snapshot]) -> list[Snapshot]:
+    """Merge snapshots from any number of workers: one snapshot per second, sorted by second,
+    slots sorted by (flow, step) so equal data always yields equal snapshots."""
+    by_second: dict[int, dict[Key, list[SlotSnapshot]]] = {}
+    for snap in snapshots:
+        per_key = by_second.setdefault(snap.second, {})
+        for slot in snap.slots:
+            per_key.setdefault(slot.key, []).append(slot)
+    return [
+        Snapshot(
+            second=second,
+            slots=tuple(merge_slots(per_key[k]) for k in sorted(per_key)),
+        )
+        for second, per_key in sorted(by_second.items())
+    ]

@@ -1,0 +1,127 @@
+"""End-of-run (or any window) summaries per flow and per step, in the units people read.
+
+This is what the results file, the console table and the reports show: counts, error rate,
+throughput and latency percentiles in milliseconds. Nothing here decides pass or fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from contval.metrics.hdr import Histogram
+from contval.metrics.series import Counters, SlotTotals, Totals
+
+US_PER_MS = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    """Percentiles in milliseconds; all None when nothing was recorded (no data, not zero)."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+    mean: float | None
+
+    @classmethod
+    def of(cls, hist: Histogram) -> LatencySummary:
+        def ms(us: float | None) -> float | None:
+            return None if us is None else us / US_PER_MS
+
+        return cls(
+            count=hist.count,
+            p50=ms(hist.percentile(50)),
+            p90=ms(hist.percentile(90)),
+            p95=ms(hist.percentile(95)),
+            p99=ms(hist.percentile(99)),
+            max=ms(hist.max()),
+            mean=ms(hist.mean()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StepSummary:
+    """One step: its requests, errors, throughput and request latency."""
+
+    requests: int
+    errors: int
+    error_rate: float | None
+    rps: float | None
+    latency: LatencySummary
+    duration: LatencySummary
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSummary:
+    """One flow: all its steps' requests together, its iterations, and iteration duration."""
+
+    requests: int
+    errors: int
+    error_rate: float | None
+    rps: float | None
+    iterations: int
+    dropped_iterations: int
+    late_starts: int
+    latency: LatencySummary
+    duration: LatencySummary
+    steps: dict[str, StepSummary]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rate(c: Counters, seconds: int) -> tuple[float | None, float | None]:
+    error_rate = c.error_count / c.requests if c.requests else None
+    rps = c.requests / seconds if seconds > 0 else None
+    return error_rate, rps
+
+
+def _merged(parts: list[SlotTotals], attr: str) -> Histogram:
+    total = Histogram()
+    for part in parts:
+        total.add(getattr(part, attr))
+    return total
+
+
+def summarize_step(t: SlotTotals, seconds: int) -> StepSummary:
+    error_rate, rps = _rate(t.counters, seconds)
+    return StepSummary(
+        requests=t.counters.requests,
+        errors=t.counters.error_count,
+        error_rate=error_rate,
+        rps=rps,
+        latency=LatencySummary.of(t.latency),
+        duration=LatencySummary.of(t.duration),
+    )
+
+
+def summarize(totals: Totals) -> dict[str, FlowSummary]:
+    """One summary per flow (sorted by name), each with its steps in first-seen order."""
+    flows = sorted({flow for flow, _ in totals.slots})
+    result: dict[str, FlowSummary] = {}
+    for flow in flows:
+        parts = totals.select(flow)
+        c = totals.counters(flow)
+        error_rate, rps = _rate(c, totals.seconds)
+        whole = totals.slots.get((flow, ""))
+        result[flow] = FlowSummary(
+            requests=c.requests,
+            errors=c.error_count,
+            error_rate=error_rate,
+            rps=rps,
+            iterations=c.iterations,
+            dropped_iterations=c.dropped_iterations,
+            late_starts=c.late_starts,
+            latency=LatencySummary.of(_merged(parts, "latency")),
+            duration=LatencySummary.of(whole.duration if whole else Histogram()),
+            steps={
+                step: summarize_step(t, totals.seconds)
+                for (f, step), t in totals.slots.items()
+                if f == flow and step
+            },
+        )
+    return result

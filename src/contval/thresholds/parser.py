@@ -1,0 +1,276 @@
+"""Parse a threshold expression once, at load time, into a `Threshold`.
+
+Grammar (BNF; whitespace is free between tokens, never inside a value)::
+
+    threshold  ::= [ scope ":" ] aggregate op value qualifier* [ "," "abort" ]
+    scope      ::= flow [ "/" step ]            ; names may hold spaces and dashes, not ":"
+    aggregate  ::= percentile "(" metric ")"
+                 | ( "avg" | "min" | "max" ) "(" metric ")"
+                 | "count" "(" ( "requests" | "errors" | "iterations" ) ")"
+                 | "error_rate" | "checks" | "rps" | "dropped_iterations" | "recovery_time"
+    percentile ::= "p" NUMBER                   ; 0 < NUMBER <= 100, e.g. p95, p99.9
+    metric     ::= "latency" | "duration"
+    op         ::= "<" | "<=" | ">" | ">=" | "==" | "!="
+    value      ::= NUMBER [ unit ]              ; no space between number and unit
+    unit       ::= "us" | "ms" | "s" | "m" | "h" | "%" | "/s" | "/m" | "/h"
+    qualifier  ::= "over" DURATION              ; whole seconds; every full window must pass
+                 | ( "during" | "before" | "after" ) FAULT   ; each qualifier at most once
+
+Units follow the aggregate: times (latency, duration, recovery_time) take durations
+(`200ms`, `1m30s`); error_rate and checks take percentages; rps takes a rate (`50/s`, or a
+plain number meaning per second); counts take whole numbers. Anything else is an error that
+quotes the expression and points at the offending token.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Final
+
+from contval.spec.units import UnitError, parse_duration, parse_percent, parse_rate
+from contval.thresholds.ast import (
+    Aggregate,
+    Countable,
+    Dimension,
+    Kind,
+    Metric,
+    Op,
+    Phase,
+    PhaseKind,
+    Scope,
+    Threshold,
+)
+from contval.thresholds.errors import ThresholdSyntaxError
+from contval.thresholds.lexer import Tok, Token, tokenize
+
+AGGREGATE_HINT: Final = "expected an aggregate such as p95(latency), error_rate or rps"
+_PLAIN: Final = ("error_rate", "checks", "rps", "dropped_iterations", "recovery_time")
+_FUNCTIONS: Final = ("avg", "min", "max", "count")
+_KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99")
+_PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
+_SCOPE_FORBIDDEN = re.compile(r"[()<>=!,]")
+_UNITS: Final = ("us", "µs", "ms", "s", "m", "h")
+_ITERATION_ONLY: Final = (Countable.ITERATIONS,)
+
+
+def parse_threshold(text: str) -> Threshold:
+    """Parse one expression; raises ThresholdSyntaxError (and nothing else) when malformed."""
+    if not text.strip():
+        raise ThresholdSyntaxError(f"empty threshold; {AGGREGATE_HINT}", text, 1)
+    scope, rest = _parse_scope(text)
+    return _Parser(text, tokenize(text, rest)).threshold(scope)
+
+
+def _parse_scope(text: str) -> tuple[Scope, int]:
+    """Split `flow/step:` off the front; returns the scope and where the rest begins."""
+    colon = text.find(":")
+    if colon < 0:
+        return Scope(), 0
+    head = text[:colon]
+    bad = _SCOPE_FORBIDDEN.search(head)
+    if bad is not None:
+        raise ThresholdSyntaxError(
+            "unexpected ':'; a scope goes first, as in `browse/list: p95(latency) < 200ms`",
+            text,
+            colon + 1,
+        )
+    flow, slash, step = head.partition("/")
+    if not flow.strip():
+        raise ThresholdSyntaxError("expected a flow name before ':'", text, 1)
+    if slash and not step.strip():
+        raise ThresholdSyntaxError("expected a step name after '/'", text, colon + 1)
+    return Scope(flow.strip(), step.strip() if slash else None), colon + 1
+
+
+class _Parser:
+    """Recursive descent over the token list; one method per grammar rule."""
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.pos = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        return token
+
+    def error(self, message: str, token: Token | None = None) -> ThresholdSyntaxError:
+        token = token or self.tok
+        return ThresholdSyntaxError(message, self.text, token.start + 1, len(token.text))
+
+    def expect(self, kind: Tok, message: str) -> Token:
+        if self.tok.kind is not kind:
+            raise self.error(message)
+        return self.advance()
+
+    def threshold(self, scope: Scope) -> Threshold:
+        agg_token = self.tok
+        aggregate = self.aggregate()
+        _check_scope(self, scope, aggregate, agg_token)
+        op = self.op()
+        value = self.value(aggregate)
+        window, phase = self.qualifiers(aggregate)
+        abort = self.abort()
+        if self.tok.kind is not Tok.END:
+            raise self.error(
+                f"unexpected {self.tok.text!r}; expected `over`, `during`, `before`, `after`,"
+                " `, abort` or the end"
+            )
+        return Threshold(scope, aggregate, op, value, window, phase, abort, expression=self.text)
+
+    def aggregate(self) -> Aggregate:
+        token = self.tok
+        if token.kind is not Tok.WORD:
+            raise self.error(AGGREGATE_HINT)
+        name = token.text
+        self.advance()
+        percentile = _PERCENTILE.fullmatch(name)
+        if percentile is not None:
+            pct = float(percentile.group(1))
+            if not 0 < pct <= 100:
+                raise self.error("a percentile must be above 0 and at most 100", token)
+            return Aggregate(Kind.PERCENTILE, metric=self.metric(name), percentile=pct)
+        if name in ("avg", "min", "max"):
+            return Aggregate(Kind(name), metric=self.metric(name))
+        if name == "count":
+            return Aggregate(Kind.COUNT, countable=self.countable())
+        if name in _PLAIN:
+            if self.tok.kind is Tok.LPAREN:
+                raise self.error(f"{name} takes no argument")
+            return Aggregate(Kind(name))
+        raise self.error(_aggregate_hint(name, self.tok), token)
+
+    def _argument(self, name: str, choices: tuple[str, ...], what: str) -> str:
+        self.expect(Tok.LPAREN, f"expected '(' after {name}, as in {name}({choices[0]})")
+        arg = self.tok
+        if arg.kind is not Tok.WORD or arg.text not in choices:
+            raise self.error(f"expected {what}")
+        self.advance()
+        self.expect(Tok.RPAREN, "expected ')'")
+        return arg.text
+
+    def metric(self, name: str) -> Metric:
+        return Metric(self._argument(name, ("latency", "duration"), "latency or duration"))
+
+    def countable(self) -> Countable:
+        choices = ("requests", "errors", "iterations")
+        return Countable(self._argument("count", choices, "requests, errors or iterations"))
+
+    def op(self) -> Op:
+        token = self.tok
+        if token.kind is not Tok.OP:
+            raise self.error("expected a comparison: <, <=, >, >=, == or !=")
+        if token.text == "=":
+            raise self.error("use == to compare for equality")
+        self.advance()
+        return Op(token.text)
+
+    def value(self, aggregate: Aggregate) -> float:
+        token = self.tok
+        if token.kind is not Tok.NUMBER:
+            raise self.error(f"expected a value: {_VALUE_HINTS[aggregate.dimension]}")
+        self.advance()
+        if self.tok.kind is Tok.WORD and self.tok.text in (*_UNITS, "per"):
+            raise self.error("write the unit right after the number, as in 200ms", self.tok)
+        try:
+            return _convert(aggregate, token.text)
+        except UnitError as exc:
+            raise self.error(str(exc), token) from None
+        except ValueError as exc:
+            raise self.error(str(exc), token) from None
+
+    def qualifiers(self, aggregate: Aggregate) -> tuple[int | None, Phase | None]:
+        window: int | None = None
+        phase: Phase | None = None
+        while self.tok.kind is Tok.WORD and self.tok.text in ("over", "during", "before", "after"):
+            word = self.advance()
+            if word.text == "over":
+                if window is not None:
+                    raise self.error("`over` given twice", word)
+                window = self.window(aggregate, word)
+            else:
+                if phase is not None:
+                    raise self.error("only one of during, before or after", word)
+                fault = self.expect(Tok.WORD, f"expected a fault name after `{word.text}`")
+                phase = Phase(PhaseKind(word.text), fault.text)
+        return window, phase
+
+    def window(self, aggregate: Aggregate, word: Token) -> int:
+        if aggregate.kind is Kind.RECOVERY_TIME:
+            raise self.error("recovery_time is measured once per fault; it takes no `over`", word)
+        token = self.expect(Tok.NUMBER, "expected a window length such as 10s after `over`")
+        try:
+            seconds = parse_duration(token.text)
+        except UnitError as exc:
+            raise self.error(str(exc), token) from None
+        if seconds < 1 or not seconds.is_integer():
+            raise self.error("a window is a whole number of seconds, such as 10s or 1m", token)
+        return int(seconds)
+
+    def abort(self) -> bool:
+        if self.tok.kind is not Tok.COMMA:
+            return False
+        self.advance()
+        self.expect_word("abort", "expected `abort` after ','")
+        return True
+
+    def expect_word(self, word: str, message: str) -> Token:
+        token = self.tok
+        if token.kind is not Tok.WORD or token.text != word:
+            raise self.error(message)
+        return self.advance()
+
+
+_VALUE_HINTS: Final = {
+    Dimension.TIME: "a duration such as 200ms or 1s",
+    Dimension.RATIO: "a percentage such as 1% or 99.5%",
+    Dimension.RATE: "a rate such as 50/s",
+    Dimension.COUNT: "a whole number such as 0 or 100",
+}
+
+
+def _convert(aggregate: Aggregate, text: str) -> float:
+    """The value's text in base units; ValueError (or UnitError) explains a mismatch."""
+    name = aggregate.to_text()
+    dimension = aggregate.dimension
+    is_plain = re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text) is not None
+    if dimension is Dimension.TIME:
+        if text.endswith("%") or "/" in text:
+            raise ValueError(f"{name} is a time, not {text!r}; use {_VALUE_HINTS[dimension]}")
+        return parse_duration(text)
+    if dimension is Dimension.RATIO:
+        if not text.endswith("%"):
+            raise ValueError(f"{name} is a percentage, not {text!r}; use e.g. 1% or 99.5%")
+        fraction = parse_percent(text)
+        if fraction > 1:
+            raise ValueError(f"{name} cannot exceed 100%")
+        return fraction
+    if dimension is Dimension.RATE:
+        return float(text) if is_plain else parse_rate(text)
+    if not is_plain or "." in text:
+        raise ValueError(f"{name} is a count: use a whole number, not {text!r}")
+    return float(text)
+
+
+def _aggregate_hint(name: str, following: Token) -> str:
+    if name == "p" and following.kind is Tok.LPAREN:
+        return "write the percentile into the name, as in p95(latency)"
+    if name in ("latency", "duration"):
+        return f"{name} needs an aggregate, as in p95({name}) or avg({name})"
+    close = difflib.get_close_matches(name, _KNOWN, n=1)
+    return AGGREGATE_HINT + (f" (did you mean `{close[0]}`?)" if close else "")
+
+
+def _check_scope(parser: _Parser, scope: Scope, aggregate: Aggregate, token: Token) -> None:
+    """Iterations belong to a flow, so iteration counts of a single step are refused."""
+    per_iteration = aggregate.kind is Kind.DROPPED_ITERATIONS or (
+        aggregate.countable in _ITERATION_ONLY
+    )
+    if per_iteration and scope.step is not None:
+        raise parser.error(f"{aggregate.to_text()} belongs to a flow, not to a step", token)

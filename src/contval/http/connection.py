@@ -1,0 +1,296 @@
+"""One keep-alive HTTP/1.1 connection: an asyncio Protocol fed straight into httptools.
+
+No streams, no per-request tasks: bytes arrive in `data_received`, the parser calls back, and the
+request's future is resolved from the callback. The request timeout is one lazily re-armed timer per
+connection (see `_on_timer`), so a request costs an attribute store, not a timer allocation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol, cast
+
+from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
+
+from contval.http.clock import now
+from contval.http.errors import ErrorClass, HttpError, StaleConnectionError
+from contval.http.response import Response
+
+_TIMER_SLACK = 0.001
+"""libuv timers have millisecond granularity and may fire up to 1 ms early; accept that."""
+
+
+class _Stop(Exception):
+    """Raised in a parser callback to stop parsing; the callback already settled the request."""
+
+
+class PoolHooks(Protocol):
+    """What a connection tells its pool; a Protocol so the modules don't import each other."""
+
+    def release(self, conn: Connection) -> None:
+        """The connection finished a response and may carry another request."""
+
+    def on_closed(self, conn: Connection) -> None:
+        """The connection is gone; its slot is free."""
+
+
+class Connection(asyncio.Protocol):
+    """Carries one request at a time and delivers its `Response` or `HttpError` to a future."""
+
+    __slots__ = (
+        "_body_len",
+        "_chunks",
+        "_deadline",
+        "_got_bytes",
+        "_head",
+        "_headers",
+        "_headers_done",
+        "_loop",
+        "_max_body",
+        "_parser",
+        "_pool",
+        "_response",
+        "_timer",
+        "_timer_at",
+        "_transport",
+        "_waiter",
+        "closed",
+        "idle",
+        "served",
+    )
+
+    def __init__(self, pool: PoolHooks, loop: asyncio.AbstractEventLoop, max_body: int) -> None:
+        self._pool = pool
+        self._loop = loop
+        self._max_body = max_body
+        self._parser = HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[Response] | None = None
+        self._response: Response | None = None
+        self._headers: list[bytes] = []
+        self._chunks: list[bytes] = []
+        self._body_len = 0
+        self._got_bytes = False
+        self._headers_done = False
+        self._head = False
+        self._deadline = 0.0
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
+        self.closed = False
+        self.idle = False
+        self.served = 0
+        """Responses completed on this connection; > 0 means the next request reuses it."""
+
+    # --- requests -------------------------------------------------------------------------------
+
+    def send(self, wire: bytes, head: bool, deadline: float) -> asyncio.Future[Response]:
+        """Write one request; the future resolves with the response or an `HttpError`."""
+        waiter = self._loop.create_future()
+        self._waiter = waiter
+        self._head = head
+        self._headers = []
+        self._got_bytes = False
+        self._headers_done = False
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None or self._timer_at > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._arm(deadline)
+        assert self._transport is not None
+        self._transport.write(wire)
+        return waiter
+
+    def _on_timer(self) -> None:
+        """Fire the timeout, or re-arm for the current request if the old deadline has passed.
+
+        The timer is armed at the first request's deadline and simply left running; since each
+        request only moves `_deadline` forward, the timer fires about once per timeout period per
+        connection instead of being created and cancelled for every request.
+        """
+        self._timer = None
+        if self._waiter is None or self.closed:
+            return
+        if now() + _TIMER_SLACK < self._deadline:
+            self._arm(self._deadline)
+            return
+        self._fail(ErrorClass.TIMEOUT, "no complete response before the request timeout")
+
+    def _arm(self, when: float) -> None:
+        # uvloop returns a plain Handle (no `when()`) for past times, so remember it ourselves.
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def abandon(self) -> None:
+        """Drop the connection because its caller went away mid-request (cancellation)."""
+        self._waiter = None
+        self._abort()
+
+    # --- asyncio.Protocol -----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport; nothing is sent until the pool hands us a request."""
+        # uvloop's transports do not subclass asyncio.Transport, but implement its interface.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser; deliver after parsing so trailing garbage can still veto reuse."""
+        if self._waiter is None:
+            self._abort()  # bytes nobody asked for: the stream is out of sync
+            return
+        self._got_bytes = True
+        try:
+            self._parser.feed_data(data)
+        except HttpParserUpgrade:
+            self._fail(ErrorClass.MALFORMED, "unexpected protocol upgrade")
+            return
+        except HttpParserError as exc:
+            self._on_parse_error(exc)
+            return
+        if self._response is not None:
+            self._deliver(reusable=True)
+
+    def _on_parse_error(self, exc: HttpParserError) -> None:
+        """Sort out why parsing stopped: our own `_Stop`, garbage after a response, or garbage."""
+        if self._response is not None:
+            # HEAD stops the parser on purpose; anything else after a complete response is
+            # trailing garbage, so the response stands but the connection is not reused.
+            self._deliver(reusable=isinstance(exc.__context__, _Stop))
+        elif self._waiter is not None:
+            self._fail(ErrorClass.MALFORMED, f"invalid response: {exc}")
+
+    def eof_received(self) -> bool:
+        """A FIN: completes a body delimited by connection close, otherwise the request fails."""
+        if (
+            self._waiter is not None
+            and self._headers_done
+            and self._response is None
+            and self._eof_delimited()
+        ):
+            self._complete(keep_alive=False)
+            self._deliver(reusable=False)
+        self._lost(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The transport is gone, by our close, the peer's FIN, or a reset."""
+        self._lost(exc)
+
+    # --- httptools callbacks --------------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Keep raw headers only; `Response.headers` decodes them if someone asks."""
+        headers = self._headers
+        headers.append(name)
+        headers.append(value)
+
+    def on_headers_complete(self) -> None:
+        """Note the end of the head; a HEAD response ends here whatever its framing headers say."""
+        self._headers_done = True
+        if self._head:
+            self._complete(keep_alive=self._parser.should_keep_alive())
+            self._parser = HttpResponseParser(self)  # the old one would wait for a body
+            raise _Stop
+
+    def on_body(self, chunk: bytes) -> None:
+        """Collect body chunks, refusing bodies over the limit (we never keep unbounded data)."""
+        size = self._body_len + len(chunk)
+        if size > self._max_body:
+            self._fail(ErrorClass.MALFORMED, f"response body exceeds {self._max_body} bytes")
+            raise _Stop
+        self._body_len = size
+        self._chunks.append(chunk)
+
+    def on_message_complete(self) -> None:
+        """Build the response; 1xx interim responses are skipped, the final one follows."""
+        status = self._parser.get_status_code()
+        if status < 200:
+            self._headers = []
+            self._headers_done = False
+            return
+        self._complete(keep_alive=self._parser.should_keep_alive())
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _complete(self, keep_alive: bool) -> None:
+        chunks = self._chunks
+        if not chunks:
+            body = b""
+        elif len(chunks) == 1:
+            body = chunks[0]
+        else:
+            body = b"".join(chunks)
+        chunks.clear()
+        self._body_len = 0
+        status = self._parser.get_status_code()
+        self._response = Response(status, self._headers, body, now(), keep_alive)
+
+    def _deliver(self, reusable: bool) -> None:
+        """Hand the finished response over, then recycle or close the connection."""
+        response = self._response
+        waiter = self._waiter
+        self._response = None
+        self._waiter = None
+        if response is None or waiter is None:
+            self._abort()
+            return
+        self.served += 1
+        if not waiter.done():
+            waiter.set_result(response)
+        if reusable and response.keep_alive and not self.closed:
+            self._pool.release(self)
+        else:
+            self.close()
+
+    def _eof_delimited(self) -> bool:
+        """True when the head declared no length, so the body legitimately ends at FIN."""
+        raw = self._headers
+        for i in range(0, len(raw), 2):
+            name = raw[i].lower()
+            if name in (b"content-length", b"transfer-encoding"):
+                return False
+        return True
+
+    def _lost(self, exc: Exception | None) -> None:
+        waiter = self._waiter
+        self._waiter = None
+        if waiter is not None and not waiter.done():
+            reason = "connection reset" if exc is not None else "connection closed"
+            error_type = HttpError
+            if not self._got_bytes and self.served > 0:
+                error_type = StaleConnectionError
+            waiter.set_exception(
+                error_type(ErrorClass.RESET, f"{reason} before the response was complete", now())
+            )
+        self.close()
+
+    def fail(self, kind: ErrorClass, message: str) -> None:
+        """Fail the request in flight (if any) and drop the connection."""
+        self._fail(kind, message)
+
+    def _fail(self, kind: ErrorClass, message: str) -> None:
+        waiter = self._waiter
+        self._waiter = None
+        self._response = None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(HttpError(kind, message, now()))
+        self._abort()
+
+    def _abort(self) -> None:
+        """Close without flushing: after a failure nothing more on this socket matters."""
+        if self._transport is not None:
+            self._transport.abort()
+        self.close()
+
+    def close(self, notify: bool = True) -> None:
+        """Close once and free the pool slot, unless the caller takes the slot over (`notify`)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._transport is not None:
+            self._transport.close()
+        if notify:
+            self._pool.on_closed(self)

@@ -1,0 +1,231 @@
+"""A bounded keep-alive connection pool for one origin, and the request entry point.
+
+Accounting is by slots: `_open` counts connections that exist or are being opened, and never
+exceeds `max_connections`. A slot freed while requests wait is handed straight to the oldest waiter
+(as a live connection or as the right to open one), so waiters are served in order and the limit
+holds at every instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+
+from contval.http.clock import now
+from contval.http.connection import Connection
+from contval.http.errors import ErrorClass, HttpError, StaleConnectionError
+from contval.http.options import ClientOptions
+from contval.http.request import Origin, RequestTemplate
+from contval.http.response import Response
+
+_Grant = Connection | None
+"""What a waiter receives: an idle connection, or None meaning "a slot is yours, connect"."""
+
+
+class Pool:
+    """Keep-alive connections to one origin; `request` is the hot path."""
+
+    def __init__(
+        self,
+        origin: Origin,
+        options: ClientOptions,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.origin = origin
+        self._options = options
+        self._ssl = ssl_context if origin.tls else None
+        self._max = options.max_connections
+        self._timeout = options.timeout
+        self._idle: list[Connection] = []
+        self._conns: set[Connection] = set()
+        self._waiters: deque[asyncio.Future[_Grant]] = deque()
+        self._open = 0
+        self._closed = False
+        self.connections_opened = 0
+        """Connections ever established; with `open_connections`, shows keep-alive reuse."""
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open or being opened right now (never above `max_connections`)."""
+        return self._open
+
+    @property
+    def idle_connections(self) -> int:
+        """Open connections waiting for a request."""
+        return len(self._idle)
+
+    def template(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> RequestTemplate:
+        """A `RequestTemplate` with this origin's Host header filled in."""
+        return RequestTemplate(
+            method, path, host=self.origin.host_header, headers=headers or {}, body=body
+        )
+
+    async def request(
+        self, template: RequestTemplate, wire: bytes | None = None, timeout: float | None = None
+    ) -> Response:
+        """Send `wire` (default: the template's static bytes) and return the complete response.
+
+        Raises only `HttpError` for network faults. Redirects are returned, never followed. A
+        request that failed on a reused connection before any response byte arrived is retried
+        once on a new connection (see docs/http.md for why that is safe).
+        """
+        if wire is None:
+            wire = template.wire
+        deadline = now() + (self._timeout if timeout is None else timeout)
+        idle = self._idle
+        if idle:
+            conn = idle.pop()
+            conn.idle = False
+        else:
+            conn = await self._acquire(deadline, fresh=False)
+        try:
+            return await self._send(conn, wire, template.head, deadline)
+        except StaleConnectionError:
+            pass
+        conn = await self._acquire(deadline, fresh=True)
+        return await self._send(conn, wire, template.head, deadline)
+
+    @staticmethod
+    async def _send(conn: Connection, wire: bytes, head: bool, deadline: float) -> Response:
+        try:
+            return await conn.send(wire, head, deadline)
+        except asyncio.CancelledError:
+            conn.abandon()  # the response may still come; this socket is out of sync now
+            raise
+
+    async def _acquire(self, deadline: float, fresh: bool) -> Connection:
+        """Get a connection: idle (unless `fresh`), a new one if a slot is free, else wait."""
+        if self._closed:
+            raise HttpError(ErrorClass.REFUSED, "the client is closed", now())
+        if not fresh and self._idle:
+            conn = self._idle.pop()
+            conn.idle = False
+            return conn
+        if self._open < self._max:
+            self._open += 1
+            return await self._connect(deadline)
+        if fresh and self._idle:
+            # Trade the oldest idle connection's slot for a new connection.
+            oldest = self._idle.pop(0)
+            oldest.idle = False
+            oldest.close(notify=False)
+            return await self._connect(deadline)
+        grant = await self._wait(deadline)
+        if grant is None:
+            return await self._connect(deadline)
+        if fresh:
+            grant.close(notify=False)
+            return await self._connect(deadline)
+        return grant
+
+    async def _wait(self, deadline: float) -> _Grant:
+        """Queue for the next freed slot; bounded by the request deadline."""
+        waiter: asyncio.Future[_Grant] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self._give_back(waiter.result())  # granted, but we are leaving: pass it on
+            else:
+                waiter.cancel()
+            if isinstance(exc, TimeoutError):
+                raise HttpError(ErrorClass.TIMEOUT, "no free connection in time", now()) from None
+            raise
+
+    async def _connect(self, deadline: float) -> Connection:
+        """Open a connection in a slot the caller already holds; on failure free the slot."""
+        loop = asyncio.get_running_loop()
+        conn = Connection(self, loop, self._options.max_body)
+        origin = self.origin
+        try:
+            async with asyncio.timeout_at(min(deadline, now() + self._options.connect_timeout)):
+                await loop.create_connection(
+                    lambda: conn,
+                    origin.host,
+                    origin.port,
+                    ssl=self._ssl,
+                    server_hostname=origin.host if self._ssl is not None else None,
+                )
+        except BaseException as exc:
+            conn.closed = True  # never reached the pool; must not free the slot twice
+            conn.abandon()
+            self._free_slot()
+            error = _connect_error(exc)
+            if error is None:
+                raise
+            raise error from None
+        self.connections_opened += 1
+        self._conns.add(conn)
+        if self._closed:
+            conn.close()
+            raise HttpError(ErrorClass.REFUSED, "the client is closed", now())
+        return conn
+
+    # --- PoolHooks ------------------------------------------------------------------------------
+
+    def release(self, conn: Connection) -> None:
+        """A connection finished a response: give it to the oldest waiter, or park it."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        conn.idle = True
+        self._idle.append(conn)
+
+    def on_closed(self, conn: Connection) -> None:
+        """A connection closed (either side): forget it and pass its slot on."""
+        if conn.idle:
+            conn.idle = False
+            self._idle.remove(conn)
+        self._conns.discard(conn)
+        self._free_slot()
+
+    def _free_slot(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot moves to the waiter; `_open` is unchanged
+                return
+        self._open -= 1
+
+    def _give_back(self, grant: _Grant) -> None:
+        if grant is None:
+            self._free_slot()
+        elif grant.closed:
+            pass  # its slot was already freed by on_closed
+        else:
+            self.release(grant)
+
+    async def close(self) -> None:
+        """Close every connection; requests still in flight fail with `reset`."""
+        self._closed = True
+        for conn in list(self._conns):
+            conn.fail(ErrorClass.RESET, "the client was closed")
+        while self._waiters:
+            self._waiters.popleft().cancel()
+
+
+def _connect_error(exc: BaseException) -> HttpError | None:
+    """Classify a connect failure; None for exceptions that are not network faults."""
+    if isinstance(exc, TimeoutError):
+        return HttpError(ErrorClass.TIMEOUT, "connect timed out", now())
+    if isinstance(exc, ConnectionResetError):
+        return HttpError(ErrorClass.RESET, f"reset while connecting: {exc}", now())
+    if isinstance(exc, ssl.SSLError):
+        return HttpError(ErrorClass.REFUSED, f"TLS handshake failed: {exc}", now())
+    if isinstance(exc, OSError):
+        return HttpError(ErrorClass.REFUSED, f"cannot connect: {exc}", now())
+    return None

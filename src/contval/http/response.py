@@ -1,0 +1,62 @@
+"""A complete HTTP response, cheap to build because most checks only read the status.
+
+Headers arrive as a flat list of raw byte strings (name, value, name, value, ...) straight from the
+parser; decoding them into a dict only happens when a check or extractor asks for them.
+"""
+
+from __future__ import annotations
+
+
+class Response:
+    """Status, body and (lazily) headers of one response, plus when it completed.
+
+    `completed_at` is a `contval.http.clock.now()` reading taken when the last byte was parsed; the
+    caller subtracts the time the request was *due* to get latency free of coordinated omission.
+    """
+
+    __slots__ = ("_headers", "_raw_headers", "body", "completed_at", "keep_alive", "status")
+
+    def __init__(
+        self,
+        status: int,
+        raw_headers: list[bytes],
+        body: bytes,
+        completed_at: float,
+        keep_alive: bool,
+    ) -> None:
+        self.status = status
+        self._raw_headers = raw_headers
+        self.body = body
+        self.completed_at = completed_at
+        self.keep_alive = keep_alive
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """Header pairs exactly as received, in order, duplicates kept."""
+        raw = self._raw_headers
+        return list(zip(raw[::2], raw[1::2], strict=True))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers by lower-case name; repeated headers are joined with ', ' (RFC 9110 5.3)."""
+        if self._headers is None:
+            merged: dict[str, str] = {}
+            raw = self._raw_headers
+            for i in range(0, len(raw), 2):
+                name = raw[i].decode("latin-1").lower()
+                value = raw[i + 1].decode("latin-1").strip()
+                merged[name] = f"{merged[name]}, {value}" if name in merged else value
+            self._headers = merged
+        return self._headers
+
+    def header(self, name: str) -> str | None:
+        """One header's value by case-insensitive name, or None."""
+        return self.headers.get(name.lower())
+
+    def text(self, encoding: str = "utf-8") -> str:
+        """The body decoded; invalid bytes are replaced since checks must not crash the run."""
+        return self.body.decode(encoding, errors="replace")
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {len(self.body)} bytes>"

@@ -1,0 +1,166 @@
+"""Keep-alive reuse, body framing, server-side closes and the one safe retry."""
+
+from __future__ import annotations
+
+import pytest
+
+from contval.http import Client, ClientOptions, ErrorClass, HttpError, now
+from tests.http.servers import RawServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_sequential_requests_reuse_one_connection(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        template = pool.template("GET", "/ok")
+        statuses = [(await pool.request(template)).status for _ in range(20)]
+    assert statuses == [200] * 20
+    assert server.stats.connections == 1
+    assert pool.connections_opened == 1
+
+
+async def test_response_exposes_status_headers_body_and_completion_time(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        before = now()
+        response = await pool.request(pool.template("GET", "/ok"))
+        after = now()
+    assert (response.status, response.body) == (200, b"ok")
+    assert response.headers == {"content-length": "2"}
+    assert response.header("Content-Length") == "2"
+    assert before <= response.completed_at <= after
+
+
+async def test_chunked_body_is_reassembled_and_connection_reused(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        first = await pool.request(pool.template("GET", "/chunked"))
+        second = await pool.request(pool.template("GET", "/ok"))
+    assert first.body == b"hello world"
+    assert first.header("transfer-encoding") == "chunked"
+    assert second.body == b"ok"
+    assert server.stats.connections == 1
+
+
+async def test_body_delimited_by_connection_close(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("GET", "/eof-body"))
+        assert (response.status, response.body) == (200, b"until the end")
+        assert not response.keep_alive
+        again = await pool.request(pool.template("GET", "/ok"))
+    assert again.body == b"ok"
+    assert server.stats.connections == 2
+
+
+async def test_connection_close_header_is_honoured(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("GET", "/conn-close"))
+        assert response.body == b"bye"
+        assert pool.open_connections == 0
+        assert (await pool.request(pool.template("GET", "/ok"))).body == b"ok"
+    assert server.stats.connections == 2
+
+
+async def test_idle_connection_closed_by_server_is_replaced(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        assert (await pool.request(pool.template("GET", "/close-after"))).body == b"ok"
+        # Whether the FIN was seen while idle or only when the next request was written, the
+        # caller must not notice.
+        assert (await pool.request(pool.template("GET", "/ok"))).body == b"ok"
+    assert server.stats.connections == 2
+    assert server.stats.requests.count("/ok") == 1
+
+
+async def test_reused_connection_closed_before_any_byte_is_retried_once(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", "/arm-drop"))
+        response = await pool.request(pool.template("POST", "/echo", body=b"hi"))
+    assert (response.status, response.body) == (201, b"POST hi")
+    assert server.stats.requests == ["/arm-drop", "/echo", "/echo"]
+    assert server.stats.connections == 2
+
+
+async def test_fresh_connection_closed_before_any_byte_is_not_retried(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/reset"))
+    assert caught.value.kind is ErrorClass.RESET
+    assert server.stats.requests == ["/reset"]
+
+
+async def test_reused_connection_closed_mid_response_is_not_retried(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", "/ok"))
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/partial"))
+    assert caught.value.kind is ErrorClass.RESET
+    assert server.stats.requests == ["/ok", "/partial"]
+
+
+async def test_head_response_has_no_body_and_keeps_the_connection(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        head = await pool.request(pool.template("HEAD", "/head"))
+        after = await pool.request(pool.template("GET", "/ok"))
+    assert (head.status, head.body, head.header("x-kind")) == (200, b"", "head")
+    assert after.body == b"ok"
+    assert server.stats.connections == 1
+
+
+async def test_interim_1xx_response_is_skipped(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("GET", "/early-hints"))
+    assert (response.status, response.body) == (200, b"ok")
+    assert "link" not in response.headers
+
+
+async def test_redirect_is_returned_not_followed(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("GET", "/redirect"))
+    assert (response.status, response.header("location")) == (302, "/ok")
+    assert server.stats.requests == ["/redirect"]
+
+
+async def test_dynamic_parts_are_joined_per_request(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        template = pool.template("POST", "/echo", headers={"Content-Type": "text/plain"})
+        bodies = [
+            (await pool.request(template, template.encode(body=b"n=%d" % i))).body for i in range(3)
+        ]
+        empty = await pool.request(template)
+    assert bodies == [b"POST n=0", b"POST n=1", b"POST n=2"]
+    assert empty.body == b"POST "
+
+
+async def test_pool_limit_holds_under_concurrency(server: RawServer) -> None:
+    import anyio
+
+    limit, total = 3, 12
+    server.inflight_target = limit
+    results: list[int] = []
+    async with Client(ClientOptions(max_connections=limit)) as client:
+        pool = client.pool(server.url)
+        template = pool.template("GET", "/slow")
+
+        async def one() -> None:
+            results.append((await pool.request(template)).status)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(total):
+                group.start_soon(one)
+            await server.inflight_reached.wait()
+            assert pool.open_connections == limit
+            server.gate.set()
+    assert results == [200] * total
+    assert server.stats.connections == limit
+    assert server.stats.max_active == limit

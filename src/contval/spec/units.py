@@ -41,6 +41,7 @@ def parse_duration(text: str) -> float:
     s = text.strip()
     if not s:
         raise UnitError(f"empty duration; expected {DURATION_HINT}")
+    _refuse_negative(s, "duration", DURATION_HINT)
     pos = 0
     total = 0.0
     last_scale = float("inf")
@@ -60,8 +61,30 @@ def parse_duration(text: str) -> float:
     return total
 
 
+def parse_duration_range(text: str) -> tuple[float, float]:
+    """`500ms..2s` → (0.5, 2.0); a single duration `1s` → (1.0, 1.0).
+
+    Think times are ranges so that virtual users do not march in lock-step.
+    """
+    low_text, sep, high_text = text.partition("..")
+    low = parse_duration(low_text)
+    high = parse_duration(high_text) if sep else low
+    if high < low:
+        raise UnitError(
+            f"invalid duration range {text!r}: {low_text.strip()} is above {high_text.strip()}"
+        )
+    return low, high
+
+
+def _refuse_negative(text: str, what: str, hint: str) -> None:
+    """Negative values are a distinct, common mistake; name it rather than say 'invalid'."""
+    if text.strip().startswith("-"):
+        raise UnitError(f"{what} {text.strip()!r} is negative; expected {hint}")
+
+
 def parse_rate(text: str) -> float:
     """`600/m` → 10.0 per second."""
+    _refuse_negative(text, "rate", RATE_HINT)
     match = _RATE.fullmatch(text.strip())
     if match is None:
         raise UnitError(f"invalid rate {text!r}; expected {RATE_HINT}")
@@ -70,6 +93,7 @@ def parse_rate(text: str) -> float:
 
 def parse_percent(text: str) -> float:
     """`99.5%` → 0.995."""
+    _refuse_negative(text, "percentage", PERCENT_HINT)
     match = _PERCENT.fullmatch(text.strip())
     if match is None:
         raise UnitError(f"invalid percentage {text!r}; expected {PERCENT_HINT}")
@@ -85,14 +109,28 @@ def parse_size(text: str) -> int:
 
 
 def format_duration(seconds: float) -> str:
-    """The shortest readable form: 0.25 → '250ms', 90 → '1m30s'."""
+    """The shortest readable form that parses back: 0.25 → '250ms', 90 → '1m30s', 1.5 → '1.5s'.
+
+    Fixed-point formatting (never an exponent) keeps the output inside `parse_duration`'s grammar.
+    """
+    if seconds < 0:
+        raise UnitError(f"negative duration {seconds!r}")
     if seconds < 1:
-        ms = seconds * 1000
-        return f"{ms:g}ms"
+        return f"{_plain(seconds * 1000)}ms"
     if not float(seconds).is_integer():
-        return f"{seconds:g}s"
+        return f"{_plain(seconds)}s"
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
     return "".join(parts) or "0s"
+
+
+def _plain(value: float) -> str:
+    """A decimal without exponent or trailing zeros (microsecond precision is plenty here)."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"

@@ -1,0 +1,146 @@
+"""Whole-suite checks that a single model cannot do: references between sections, feeder files,
+and threshold expressions (through the parser `contval.thresholds` provides, when it does).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from contval.spec.errors import Position, SuiteError, did_you_mean
+from contval.spec.feeders import FeederFileError, read_header
+from contval.spec.flowchecks import check_flows
+from contval.spec.models import Suite
+from contval.spec.source import DocPath, SourceDocument
+
+ThresholdParser = Callable[[str], object]
+"""`parse_threshold(text) -> object`, raising a `ValueError` (ideally with a 1-based `column`)."""
+
+
+def find_threshold_parser() -> ThresholdParser | None:
+    """`contval.thresholds.parse_threshold` if that package provides it yet, else None.
+
+    This is the single place where validation meets the threshold grammar; the spec package does
+    not depend on it, so either can be built, tested and shipped first.
+    """
+    try:
+        module = importlib.import_module("contval.thresholds")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("contval.thresholds", "contval"):
+            return None
+        raise  # a broken thresholds package must fail loudly, not silently skip checks
+    parser = getattr(module, "parse_threshold", None)
+    return parser if callable(parser) else None
+
+
+def check_suite_references(
+    suite: Suite, doc: SourceDocument, parse_threshold: ThresholdParser | None
+) -> list[SuiteError]:
+    """Every cross-reference problem in a suite whose sections each validated on their own."""
+    columns, errors = _check_feeders(suite, doc)
+    errors += check_flows(suite, doc, columns)
+    errors += _check_workloads(suite, doc)
+    errors += _check_scenarios(suite, doc, parse_threshold)
+    return errors
+
+
+def _check_feeders(
+    suite: Suite, doc: SourceDocument
+) -> tuple[dict[str, tuple[str, ...] | None], list[SuiteError]]:
+    columns: dict[str, tuple[str, ...] | None] = {}
+    errors: list[SuiteError] = []
+    for name, feeder in suite.data.items():
+        label = _raw(doc, ("data", name, "csv"))
+        try:
+            columns[name] = read_header(feeder.csv, label)
+        except FeederFileError as exc:
+            columns[name] = None
+            errors.append(doc.error(("data", name, "csv"), str(exc)))
+    return columns, errors
+
+
+def _raw(doc: SourceDocument, path: tuple[str, ...]) -> str | None:
+    """The text the user wrote at `path`, for messages (the model may hold a resolved form)."""
+    value: Any = doc.data
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return str(value)
+
+
+def _check_workloads(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
+    errors: list[SuiteError] = []
+    for name, workload in suite.workloads.items():
+        for flow in workload.mix:
+            if flow not in suite.flows:
+                hint = did_you_mean(flow, suite.flows)
+                message = f"mix names unknown flow `{flow}`{hint}"
+                errors.append(doc.error(("workloads", name, "mix", flow), message, at_key=True))
+    return errors
+
+
+def _check_scenarios(
+    suite: Suite, doc: SourceDocument, parse_threshold: ThresholdParser | None
+) -> list[SuiteError]:
+    errors: list[SuiteError] = []
+    for name, scenario in suite.scenarios.items():
+        if scenario.workload not in suite.workloads:
+            hint = did_you_mean(scenario.workload, suite.workloads)
+            message = f"workload `{scenario.workload}` is not declared under `workloads`{hint}"
+            errors.append(doc.error(("scenarios", name, "workload"), message))
+        if parse_threshold is None:
+            continue
+        for index, text in enumerate(scenario.thresholds):
+            error = check_threshold(
+                doc, ("scenarios", name, "thresholds", index), text, parse_threshold
+            )
+            if error is not None:
+                errors.append(error)
+    return errors
+
+
+def check_threshold(
+    doc: SourceDocument, path: DocPath, text: str, parse: ThresholdParser
+) -> SuiteError | None:
+    """Run the threshold parser on one expression; map its error column into the file.
+
+    Contract with `contval.thresholds`: a syntax error is a `ValueError` whose `column` attribute,
+    if present, is the 1-based column of the bad token within the expression text. Any other
+    exception is a bug in the parser and propagates.
+    """
+    try:
+        parse(text)
+    except ValueError as exc:
+        column = getattr(exc, "column", None)
+        offset = column - 1 if isinstance(column, int) and column >= 1 else None
+        message = f"invalid threshold {text!r}: {exc}"
+        return SuiteError(str(doc.path), _threshold_position(doc, path, offset), message)
+    return None
+
+
+def _threshold_position(doc: SourceDocument, path: DocPath, offset: int | None) -> Position:
+    """Where character `offset` of a threshold's text is in the file.
+
+    `- browse: p95(latency) < 4s` reaches us as a one-entry mapping whose text we rebuilt as
+    `key: value`; offsets past the key then belong to the value node.
+    """
+    span = doc.span(path)
+    if offset is None:
+        return span.value
+    entry = _raw_at(doc.data, path)
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return span.text_position(offset)
+    key = str(next(iter(entry)))
+    inner = doc.span((*path, key))
+    if offset < len(key):
+        start = inner.key or span.value
+        return Position(start.line, start.column + offset)
+    return inner.text_position(max(offset - len(key) - 2, 0))
+
+
+def _raw_at(data: Any, path: DocPath) -> Any:
+    for key in path:
+        data = data[key]
+    return data

@@ -1,0 +1,88 @@
+"""Loading a suite: read → compose with positions → validate models → cross-check → `Suite`.
+
+Each stage reports every problem it can see; a later stage runs only when the earlier ones leave
+something meaningful to check (cross-references are meaningless on a suite that did not parse).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from contval.spec.checks import ThresholdParser, check_suite_references, find_threshold_parser
+from contval.spec.errors import SuiteError, SuiteInvalid
+from contval.spec.models import Suite
+from contval.spec.source import SourceDocument, SourceError, parse_source, read_source
+from contval.spec.translate import translate
+
+ParserChoice = ThresholdParser | Literal["auto"] | None
+"""A threshold parser, "auto" (use `contval.thresholds` if present), or None (skip)."""
+
+
+def load_suite(path: str | Path, *, threshold_parser: ParserChoice = "auto") -> Suite:
+    """The validated suite at `path`; raises `SuiteInvalid` carrying every error found.
+
+    `threshold_parser` defaults to `contval.thresholds.parse_threshold` when that exists; pass
+    None to skip threshold syntax checks, or a callable to use another parser.
+    """
+    try:
+        doc = read_source(Path(path))
+    except SourceError as exc:
+        raise SuiteInvalid(exc.errors) from None
+    return validate_document(doc, threshold_parser=threshold_parser)
+
+
+def load_suite_text(
+    text: str, path: str | Path = "<suite>", *, threshold_parser: ParserChoice = "auto"
+) -> Suite:
+    """Like `load_suite` for text in memory; `path` labels errors and anchors relative files."""
+    try:
+        doc = parse_source(text, Path(path))
+    except SourceError as exc:
+        raise SuiteInvalid(exc.errors) from None
+    return validate_document(doc, threshold_parser=threshold_parser)
+
+
+def validate_document(doc: SourceDocument, *, threshold_parser: ParserChoice = "auto") -> Suite:
+    """Models first, then cross-references; raises `SuiteInvalid` with everything found."""
+    if not isinstance(doc.data, dict):
+        raise SuiteInvalid([_not_a_mapping(doc)])
+    try:
+        suite = Suite.model_validate(doc.data, context={"base_dir": doc.path.parent.absolute()})
+    except ValidationError as exc:
+        raise SuiteInvalid(translate(exc, doc, Suite)) from None
+    parser = find_threshold_parser() if threshold_parser == "auto" else threshold_parser
+    errors = check_suite_references(suite, doc, parser)
+    if errors:
+        raise SuiteInvalid(errors)
+    return suite
+
+
+def _not_a_mapping(doc: SourceDocument) -> SuiteError:
+    kind = "a list" if isinstance(doc.data, list) else f"a single value ({doc.data!r})"
+    message = (
+        f"a suite must be a mapping with `version`, `name`, `targets`, `flows`, "
+        f"`workloads` and `scenarios`, not {kind}"
+    )
+    return SuiteError(str(doc.path), doc.span(()).value, message)
+
+
+def summarize(suite: Suite) -> list[str]:
+    """A few lines saying what a valid suite contains, for `contval validate`."""
+    flows = ", ".join(
+        f"{name} ({flow.kind}, {len(flow.steps)} steps)" for name, flow in suite.flows.items()
+    )
+    workloads = ", ".join(f"{name} ({w.executor})" for name, w in suite.workloads.items())
+    scenarios = ", ".join(
+        f"{name} ({s.workload}, {len(s.thresholds)} thresholds)"
+        for name, s in suite.scenarios.items()
+    )
+    return [
+        f"suite `{suite.name}` is valid",
+        f"  targets:   {', '.join(f'{n} {u}' for n, u in suite.targets.items())}",
+        f"  flows:     {flows}",
+        f"  workloads: {workloads}",
+        f"  scenarios: {scenarios}",
+    ]

@@ -1,0 +1,95 @@
+"""The suite: targets, variables, data feeders, flows, workloads and scenarios.
+
+This is the typed form of the suite file the rest of contval consumes. Shape and units are checked
+here by pydantic; references between sections are checked in `contval.spec.checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
+
+from contval.spec.steps import Step
+from contval.spec.types import BaseUrl, Frozen, Name, Scalar, VarName
+from contval.spec.workloads import Workload
+
+
+class CsvFeeder(Frozen):
+    """Rows of a CSV file handed out to iterations as `{{ data.NAME.column }}`."""
+
+    csv: Path = Field(description="a CSV file with a header row, relative to the suite file")
+    order: Literal["sequential", "random", "unique"] = Field(
+        "sequential",
+        description="sequential: in file order, wrapping; random: any row; "
+        "unique: each row at most once (the run stops feeding when rows run out)",
+    )
+
+    @field_validator("csv")
+    @classmethod
+    def _relative_to_suite(cls, value: Path, info: ValidationInfo) -> Path:
+        """Resolve against the suite's directory, so runs work from any working directory."""
+        base = (info.context or {}).get("base_dir")
+        return value if base is None or value.is_absolute() else Path(base) / value
+
+
+class Flow(Frozen):
+    """A sequence of steps a user (or the system) goes through; one run of it is an iteration."""
+
+    kind: Literal["user", "system"] = Field(
+        "user", description="user: what a person does; system: a background outcome to wait for"
+    )
+    description: str | None = None
+    target: Name = Field(description="the name of a target under `targets`")
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+def _threshold_text(value: Any) -> Any:
+    """`- browse: p95(latency) < 4s` is YAML for a one-entry mapping; it means the text itself."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((scope, expression),) = value.items()
+        if not isinstance(expression, dict | list):
+            return f"{scope}: {'' if expression is None else expression}"
+    return value
+
+
+Threshold = Annotated[
+    str,
+    BeforeValidator(_threshold_text, json_schema_input_type=str | dict[str, str]),
+    Field(
+        description="`[flow[/step]:] aggregate op value [over DURATION] [, abort]`",
+        examples=["error_rate < 1%", "browse/list products: p95(latency) < 200ms"],
+    ),
+]
+
+
+class Scenario(Frozen):
+    """A workload run with the gates that decide its verdict."""
+
+    description: str | None = None
+    workload: Name = Field(description="the name of a workload under `workloads`")
+    thresholds: tuple[Threshold, ...] = Field(
+        (), description="expressions that must all hold for the scenario to pass"
+    )
+
+
+class Suite(Frozen):
+    """A contval suite file: the system's flows, the load to put them under, and the gates."""
+
+    version: Literal[1] = Field(description="the suite format version; always 1 for now")
+    name: Name
+    description: str | None = None
+    targets: Mapping[Name, BaseUrl] = Field(
+        min_length=1, description="the only hosts contval may send load to: name → base URL"
+    )
+    variables: Mapping[VarName, Scalar] = Field(
+        default_factory=dict, description="values used in templates as `{{ vars.NAME }}`"
+    )
+    data: Mapping[Name, CsvFeeder] = Field(
+        default_factory=dict, description="data feeders used in templates as `{{ data.NAME.col }}`"
+    )
+    flows: Mapping[Name, Flow] = Field(min_length=1)
+    workloads: Mapping[Name, Workload] = Field(min_length=1)
+    scenarios: Mapping[Name, Scenario] = Field(min_length=1)

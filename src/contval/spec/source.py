@@ -1,0 +1,195 @@
+"""Reading a suite file: YAML text → plain data plus a map from every key and value to its position.
+
+PyYAML's `safe_load` forgets where things came from, and silently lets a later duplicate key win.
+We compose the node graph instead, build the plain data ourselves, and record a `Span` for every
+mapping key and value, so that any later error (pydantic or cross-reference) can name `line:col`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from contval.spec.errors import Position, SuiteError
+
+PathKey: TypeAlias = str | int
+DocPath: TypeAlias = tuple[PathKey, ...]
+
+_MAX_NODES: Final = 200_000
+"""Aliases can multiply a small file into a huge document; refuse rather than exhaust memory."""
+_TIMESTAMP_TAG: Final = "tag:yaml.org,2002:timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where one value sits in the file, and where its key sits if it is a mapping entry."""
+
+    value: Position
+    key: Position | None = None
+    quoted: bool = False
+    """Whether the scalar was quoted; column offsets into its text then shift by one."""
+    single_line: bool = True
+
+    def text_position(self, offset: int) -> Position:
+        """The position of character `offset` inside a single-line scalar (else its start)."""
+        if not self.single_line:
+            return self.value
+        return Position(self.value.line, self.value.column + offset + (1 if self.quoted else 0))
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A parsed suite file: the plain data and where each part of it came from."""
+
+    path: Path
+    data: Any
+    spans: dict[DocPath, Span] = field(default_factory=dict)
+
+    def span(self, doc_path: DocPath) -> Span:
+        """The span of `doc_path`, or of its nearest ancestor that has one."""
+        for end in range(len(doc_path), -1, -1):
+            found = self.spans.get(doc_path[:end])
+            if found is not None:
+                return found
+        return Span(Position(1, 1))
+
+    def key_or_value(self, doc_path: DocPath) -> Position:
+        """Where to point for an error about the entry itself: its key if it has one."""
+        span = self.span(doc_path)
+        return span.key or span.value
+
+    def error(self, doc_path: DocPath, message: str, *, at_key: bool = False) -> SuiteError:
+        """An error located at `doc_path` (at its key when `at_key`, else at its value)."""
+        span = self.span(doc_path)
+        position = (span.key or span.value) if at_key else span.value
+        return SuiteError(str(self.path), position, message)
+
+
+class SourceError(Exception):
+    """The file cannot be turned into data at all; carries the located reasons."""
+
+    def __init__(self, errors: list[SuiteError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def read_source(path: Path) -> SourceDocument:
+    """Read and compose `path`; raise `SourceError` for unreadable, non-UTF-8 or non-YAML input."""
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SourceError(
+            [SuiteError(label, None, f"cannot read the suite file: {reason}")]
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            [SuiteError(label, Position(1, 1), "the file is not UTF-8 text")]
+        ) from exc
+    return parse_source(text, path)
+
+
+def parse_source(text: str, path: Path) -> SourceDocument:
+    """Compose YAML `text` into data and spans; `path` is only used to label errors."""
+    label = str(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise SourceError([_yaml_error(label, exc)]) from exc
+    except yaml.YAMLError as exc:
+        raise SourceError([SuiteError(label, Position(1, 1), f"invalid YAML: {exc}")]) from exc
+    if root is None:
+        raise SourceError([SuiteError(label, Position(1, 1), "the suite file is empty")])
+    builder = _Builder(label)
+    data = builder.build(root, (), None)
+    if builder.errors:
+        raise SourceError(builder.errors)
+    return SourceDocument(path, data, builder.spans)
+
+
+def _yaml_error(label: str, exc: yaml.MarkedYAMLError) -> SuiteError:
+    """Translate PyYAML's two-part message into one line at the problem's position."""
+    mark = exc.problem_mark or exc.context_mark
+    position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+    problem = exc.problem or "invalid YAML"
+    context = f" ({exc.context})" if exc.context else ""
+    return SuiteError(label, position, f"invalid YAML: {problem}{context}")
+
+
+def _position(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    """Turns composed nodes into plain data, recording spans and structural errors as it goes."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.spans: dict[DocPath, Span] = {}
+        self.errors: list[SuiteError] = []
+        self._constructor = SafeConstructor()
+        self._active: set[int] = set()
+        self._count = 0
+
+    def build(self, node: Node, doc_path: DocPath, key: Position | None) -> Any:
+        self._count += 1
+        if self._count > _MAX_NODES:
+            if self._count == _MAX_NODES + 1:
+                self._fail(node, f"the document is too large (over {_MAX_NODES} values)")
+            return None
+        self.spans[doc_path] = self._span(node, key)
+        if id(node) in self._active:
+            self._fail(node, "recursive YAML alias")
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, doc_path)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*doc_path, i), None) for i, item in enumerate(node.value)]
+            return self._scalar(node)
+        finally:
+            self._active.discard(id(node))
+
+    def _span(self, node: Node, key: Position | None) -> Span:
+        if not isinstance(node, ScalarNode):
+            return Span(_position(node), key)
+        quoted = node.style in ("'", '"')
+        single = node.start_mark.line == node.end_mark.line and node.style not in ("|", ">")
+        return Span(_position(node), key, quoted=quoted, single_line=single)
+
+    def _mapping(self, node: MappingNode, doc_path: DocPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self._fail(key_node, "mapping keys must be plain names, not lists or mappings")
+                continue
+            # The key's own text, not its YAML type: a flow named `on` or `200` stays a string.
+            name = str(key_node.value)
+            if name in first_seen:
+                self._fail(key_node, f"duplicate key `{name}` (first at line {first_seen[name]})")
+                continue
+            first_seen[name] = key_node.start_mark.line + 1
+            result[name] = self.build(value_node, (*doc_path, name), _position(key_node))
+        return result
+
+    def _scalar(self, node: Node) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            return str(node.value)  # dates are text to us; never surprise datetime objects
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self._fail(node, f"invalid YAML value: {exc}")
+            return None
+
+    def _fail(self, node: Node, message: str) -> None:
+        self.errors.append(SuiteError(self.label, _position(node), message))

@@ -1,0 +1,210 @@
+"""Flow steps: request, think, include and poll, plus the checks and extractions a request carries.
+
+A step's kind is the one key that names it (`request:`, `think:`, `include:`, `poll:`), so the
+union is discriminated on which of those keys is present; error locations then name one kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BeforeValidator, Discriminator, Field, JsonValue, Tag, model_validator
+
+from contval.spec.types import (
+    Frozen,
+    JsonPath,
+    Name,
+    Request,
+    Seconds,
+    StepName,
+    ThinkRange,
+    VarName,
+)
+
+
+class Condition(Frozen):
+    """What a JSON value must satisfy; a bare scalar in the file means `equals`."""
+
+    equals: JsonValue = None
+    not_equals: JsonValue = None
+    one_of: tuple[JsonValue, ...] | None = Field(None, description="the value is one of these")
+    min_length: int | None = Field(None, ge=0, description="arrays and strings: at least N long")
+    max_length: int | None = Field(None, ge=0, description="arrays and strings: at most N long")
+    min: float | None = Field(None, description="numbers: at least this")
+    max: float | None = Field(None, description="numbers: at most this")
+    matches: str | None = Field(None, description="strings: a regular expression that must match")
+    exists: bool | None = Field(None, description="whether the path must (or must not) exist")
+
+    @model_validator(mode="after")
+    def _one_condition_at_least(self) -> Condition:
+        if not self.model_fields_set:
+            raise ValueError("a condition needs at least one of " + ", ".join(_CONDITION_KEYS))
+        if self.matches is not None:
+            _compile(self.matches)
+        return self
+
+
+_CONDITION_KEYS: Final = tuple(Condition.model_fields)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def _condition_shorthand(value: Any) -> Any:
+    """`{"$.status": fulfilled}` is short for `{"$.status": {equals: fulfilled}}`."""
+    return value if isinstance(value, dict) else {"equals": value}
+
+
+ConditionSpec = Annotated[
+    Condition,
+    BeforeValidator(_condition_shorthand, json_schema_input_type=Condition | str | float | bool),
+]
+
+
+def _status_list(value: Any) -> Any:
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Status = Annotated[int, Field(ge=100, le=599)]
+
+
+class Check(Frozen):
+    """What a response must look like for the request to count as a success."""
+
+    status: Annotated[
+        tuple[Status, ...] | None,
+        BeforeValidator(_status_list, json_schema_input_type=Status | list[Status]),
+    ] = Field(None, description="the expected status code, or a list of accepted codes")
+    json_paths: Mapping[JsonPath, ConditionSpec] = Field(
+        default_factory=dict,
+        alias="json",
+        description="JSON path → condition (a bare value means `equals`)",
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Check:
+        if not self.model_fields_set:
+            raise ValueError("a check needs `status` or `json`")
+        return self
+
+
+class Extract(Frozen):
+    """Where to take a variable's value from in a response; exactly one source."""
+
+    json_path: JsonPath | None = Field(None, alias="json", description="a JSON path")
+    regex: str | None = Field(None, description="a regular expression; group 1 if it has one")
+    header: str | None = Field(None, description="a response header name")
+    pick: Literal["first", "random", "all"] = Field(
+        "first", description="which match to keep when there are several"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Extract:
+        sources = [s for s in (self.json_path, self.regex, self.header) if s is not None]
+        if len(sources) != 1:
+            raise ValueError("an extraction needs exactly one of `json`, `regex` or `header`")
+        if self.regex is not None and _compile(self.regex).groups > 1:
+            raise ValueError(f"regex {self.regex!r} has more than one group")
+        return self
+
+
+class HttpCall(Frozen):
+    """The parts of an HTTP request shared by request steps and polls."""
+
+    request: Request
+    json_body: JsonValue = Field(
+        None, alias="json", description="a JSON body; strings may use {{ }}"
+    )
+    body: str | None = Field(None, description="a raw text body (instead of `json`)")
+    headers: Mapping[str, str] = Field(default_factory=dict, description="extra request headers")
+    extract: Mapping[VarName, Extract] = Field(
+        default_factory=dict, description="variable name → where to take it from in the response"
+    )
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpCall:
+        if self.body is not None and "json" in self.model_fields_set:
+            raise ValueError("a request has either `json` or `body`, not both")
+        return self
+
+
+class RequestStep(HttpCall):
+    """Send one request, check the response, extract variables for later steps."""
+
+    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
+    check: Check | None = Field(None, description="what a successful response looks like")
+    timeout: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None, description="per-request timeout, e.g. 5s"
+    )
+
+
+class ThinkStep(Frozen):
+    """Pause like a person would; the range keeps virtual users out of lock-step."""
+
+    think: ThinkRange
+
+
+class IncludeStep(Frozen):
+    """Run another flow's steps here, sharing variables with this flow."""
+
+    include: Name = Field(description="the name of another flow")
+
+
+class Poll(HttpCall):
+    """Repeat a request until a condition holds: the time that takes is the step's duration."""
+
+    until: Check = Field(description="the condition that ends the poll")
+    every: Annotated[Seconds, Field(gt=0)] = Field(1.0, description="interval between attempts")
+    poll_timeout: Annotated[Seconds, Field(gt=0)] = Field(
+        30.0, alias="timeout", description="give up (a failed step) after this long"
+    )
+    request_timeout: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None, description="per-attempt request timeout"
+    )
+
+    @model_validator(mode="after")
+    def _every_within_timeout(self) -> Poll:
+        if self.every > self.poll_timeout:
+            raise ValueError("`every` must not be longer than `timeout`")
+        return self
+
+
+class PollStep(Frozen):
+    """A step that waits for an asynchronous outcome, as system flows do."""
+
+    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
+    poll: Poll
+
+
+STEP_KINDS: Final = ("request", "think", "include", "poll")
+
+
+def _step_kind(value: Any) -> str | None:
+    """The tag of a step: the first of its keys that names a kind ('-step' avoids key clashes)."""
+    if isinstance(value, dict):
+        for kind in STEP_KINDS:
+            if kind in value:
+                return f"{kind}-step"
+        return None
+    if isinstance(value, Frozen):
+        return f"{type(value).__name__.removesuffix('Step').lower()}-step"
+    return None
+
+
+Step = Annotated[
+    Annotated[RequestStep, Tag("request-step")]
+    | Annotated[ThinkStep, Tag("think-step")]
+    | Annotated[IncludeStep, Tag("include-step")]
+    | Annotated[PollStep, Tag("poll-step")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step needs one of `request`, `think`, `include` or `poll`",
+    ),
+]

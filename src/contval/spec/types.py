@@ -1,0 +1,197 @@
+"""Field types shared by the suite models: names, units parsed at load, request lines.
+
+Each type accepts the user's text, stores the parsed number or parts, and keeps its JSON Schema a
+string with a pattern and an example, so editors complete and check what the user actually types.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from contval.spec import units
+
+
+class Frozen(BaseModel):
+    """Base of every suite model: immutable, and unknown fields are errors (typos never pass)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+STEP_NAME_PATTERN: Final = r"^[^/:\s](?:[^/:]*[^/:\s])?$"
+VAR_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+JSON_PATH_PATTERN: Final = r"^\$(?:\.[A-Za-z_][\w-]*|\.\*|\[\d+\]|\[\*\]|\['[^']*'\])*$"
+PATTERN_HELP: Final = {
+    NAME_PATTERN: "names use letters, digits, `_`, `-` and `.`, and start with a letter or digit",
+    STEP_NAME_PATTERN: "step names may contain spaces but not `/` or `:` (thresholds use them)",
+    VAR_PATTERN: "variable names use letters, digits and `_`, and do not start with a digit",
+    JSON_PATH_PATTERN: "JSON paths start with `$` and use `.field`, `['key']`, `[0]` or `[*]`",
+}
+"""Plain-language explanations of the patterns above, used in error messages."""
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+StepName = Annotated[str, Field(pattern=STEP_NAME_PATTERN)]
+VarName = Annotated[str, Field(pattern=VAR_PATTERN)]
+
+
+def _unit(parse: Any, what: str) -> Any:
+    """A before-validator running `parse` on text, refusing bare numbers with a unit hint."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return value  # let the float validator report the wrong type
+        if not isinstance(value, str):
+            raise units.UnitError(f"{what} {value} has no unit")
+        return parse(value)
+
+    return BeforeValidator(convert)
+
+
+Seconds = Annotated[
+    float,
+    _unit(units.parse_duration, "duration"),
+    WithJsonSchema(
+        {"type": "string", "description": units.DURATION_HINT, "examples": ["250ms", "30s", "1m"]}
+    ),
+]
+"""A duration in seconds, written with a unit: `250ms`, `30s`, `1m30s`."""
+
+PerSecond = Annotated[
+    float,
+    _unit(units.parse_rate, "rate"),
+    WithJsonSchema({"type": "string", "description": units.RATE_HINT, "examples": ["50/s"]}),
+]
+"""A rate in events per second, written with a unit: `50/s`, `600/m`."""
+
+
+class ThinkTime(Frozen):
+    """A pause drawn uniformly from [low, high] seconds; `text` is what the user wrote."""
+
+    text: str
+    low: float
+    high: float
+
+
+def _think_time(value: Any) -> Any:
+    if not isinstance(value, str):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise units.UnitError(f"think time {value} has no unit; write e.g. 1s or 500ms..2s")
+        return value
+    low, high = units.parse_duration_range(value)
+    return ThinkTime(text=value, low=low, high=high)
+
+
+ThinkRange = Annotated[
+    ThinkTime,
+    BeforeValidator(_think_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a duration (1s) or a range (500ms..2s) to pause between steps",
+            "examples": ["1s", "500ms..2s"],
+        }
+    ),
+]
+
+METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_REQUEST_LINE = re.compile(r"(?P<method>\S+)\s+(?P<target>\S.*)")
+_TEMPLATE_SPAN = re.compile(r"\{\{.*?\}\}")
+
+
+class RequestLine(Frozen):
+    """`METHOD target`, where target is a path on the flow's target or an absolute URL."""
+
+    text: str
+    method: str
+    target: str
+
+    @property
+    def is_absolute(self) -> bool:
+        """Absolute URLs bypass the flow's target, so validation checks their host separately."""
+        return self.target.startswith(("http://", "https://"))
+
+
+def _request_line(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    match = _REQUEST_LINE.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(
+            f"invalid request {value!r}; expected `METHOD /path`, e.g. `GET /api/items`"
+        )
+    method, target = match["method"], match["target"]
+    if re.search(r"\s", _TEMPLATE_SPAN.sub("", target)):
+        raise ValueError(f"invalid request {value!r}; spaces in a URL must be written as %20")
+    if method not in METHODS:
+        hint = f"; did you mean `{method.upper()}`?" if method.upper() in METHODS else ""
+        raise ValueError(
+            f"unknown HTTP method `{method}`; expected one of {', '.join(METHODS)}{hint}"
+        )
+    if not target.startswith(("/", "http://", "https://")):
+        raise ValueError(
+            f"request target {target!r} must be a path starting with `/` or an http(s) URL"
+        )
+    return RequestLine(text=value, method=method, target=target)
+
+
+Request = Annotated[
+    RequestLine,
+    BeforeValidator(_request_line),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(" + "|".join(METHODS) + r")\s+\S+$",
+            "description": "`METHOD path` (or an absolute URL on a declared target); "
+            "`{{ ... }}` inserts variables",
+            "examples": ["GET /api/products?limit={{ vars.page_size }}"],
+        }
+    ),
+]
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"target URL {value!r} must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"target URL {value!r} has no host")
+    if parts.query or parts.fragment:
+        raise ValueError(f"target URL {value!r} must not have a query or fragment")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"target URL {value!r} has an invalid port") from exc
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[
+    str,
+    AfterValidator(_base_url),
+    Field(description="base URL, http or https", examples=["http://127.0.0.1:8000"]),
+]
+
+JsonPath = Annotated[
+    str,
+    Field(
+        pattern=JSON_PATH_PATTERN,
+        description="a JSON path: `$`, `.field`, `['odd key']`, `[0]`, `[*]`",
+        examples=["$.items[*].id"],
+    ),
+]
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, list | dict):
+        raise ValueError("variables must be a string, number or boolean")
+    return value
+
+
+Scalar = Annotated[
+    Any,
+    AfterValidator(_scalar),
+    WithJsonSchema({"type": ["string", "number", "integer", "boolean"]}),
+]

@@ -16,6 +16,13 @@ from contval.thresholds.ast import (
     Threshold,
 )
 from contval.thresholds.errors import ThresholdSyntaxError
+from contval.thresholds.evaluate import (
+    ThresholdResult,
+    Verdict,
+    check_abort,
+    evaluate,
+    evaluate_all,
+)
 from contval.thresholds.parser import parse_threshold
 
 __all__ = [
@@ -29,6 +36,11 @@ __all__ = [
     "PhaseKind",
     "Scope",
     "Threshold",
+    "ThresholdResult",
     "ThresholdSyntaxError",
+    "Verdict",
+    "check_abort",
+    "evaluate",
+    "evaluate_all",
     "parse_threshold",
 ]

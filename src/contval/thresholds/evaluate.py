@@ -1,0 +1,226 @@
+"""Judge parsed thresholds against a run's metrics: pure functions, no clock, no I/O.
+
+Whole-run thresholds read the series' running totals. `over D` thresholds must hold in every
+full D-second window of the per-second series (sliding one second at a time); the result
+reports the worst window. No data is never a pass: an aggregate with nothing to measure (no
+requests, an empty histogram, a run shorter than the window) yields `no_data`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from contval.metrics.hdr import Histogram
+from contval.metrics.series import Counters, Series, Totals
+from contval.metrics.snapshot import Key
+from contval.thresholds.ast import Countable, Dimension, Kind, Op, Threshold
+
+US_PER_S: Final = 1_000_000
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no_data"
+
+
+# How a dimension is shown: unit name and factor from base units.
+DISPLAY: Final = {
+    Dimension.TIME: ("ms", 1000.0),
+    Dimension.RATIO: ("%", 100.0),
+    Dimension.RATE: ("/s", 1.0),
+    Dimension.COUNT: ("count", 1.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdResult:
+    """A verdict with its evidence; `observed` and `limit` are in `unit` (ms, %, /s, count)."""
+
+    expression: str
+    verdict: Verdict
+    observed: float | None
+    limit: float
+    unit: str
+    window: tuple[int, int] | None = None
+    """The worst window [t0, t1) in seconds from run start, for `over` thresholds."""
+    abort: bool = False
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "verdict": str(self.verdict),
+            "observed": self.observed,
+            "limit": self.limit,
+            "unit": self.unit,
+            "window": list(self.window) if self.window else None,
+            "abort": self.abort,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Which slots and which histogram a threshold reads; decided once per evaluation."""
+
+    flow: str | None
+    step: str | None
+    histogram: str | None
+
+    def __call__(self, key: Key) -> bool:
+        flow, step = key
+        return (self.flow is None or flow == self.flow) and (self.step is None or step == self.step)
+
+
+def _source(threshold: Threshold, whole: Totals) -> _Source:
+    """Durations of a flow are its iterations (step ""); a step's duration is its own when it
+    recorded one (polls) and otherwise its request latency, which is the same thing."""
+    scope, metric = threshold.scope, threshold.aggregate.metric
+    if metric is None:
+        return _Source(scope.flow, scope.step, None)
+    if metric == "latency":
+        return _Source(scope.flow, scope.step, "latency")
+    if scope.step is None:
+        return _Source(scope.flow, "", "duration")
+    own = sum(t.duration.count for t in whole.select(scope.flow, scope.step))
+    return _Source(scope.flow, scope.step, "duration" if own else "latency")
+
+
+def _observe(threshold: Threshold, totals: Totals, source: _Source) -> float | None:
+    """The aggregate's value in base units (seconds, fraction, /s, count), or None: no data."""
+    parts = [t for k, t in totals.slots.items() if source(k)]
+    agg = threshold.aggregate
+    if source.histogram is not None:
+        hist = Histogram()
+        for part in parts:
+            hist.add(getattr(part, source.histogram))
+        return _time_of(agg.kind, agg.percentile, hist)
+    c = Counters()
+    for part in parts:
+        c = c + part.counters
+    if agg.kind is Kind.ERROR_RATE:
+        return c.error_count / c.requests if c.requests else None
+    if agg.kind is Kind.CHECKS:
+        checks = c.checks_passed + c.checks_failed
+        return c.checks_passed / checks if checks else None
+    if agg.kind is Kind.RPS:
+        return c.requests / totals.seconds if totals.seconds > 0 and parts else None
+    if not parts or agg.kind is Kind.RECOVERY_TIME:
+        return None
+    if agg.kind is Kind.DROPPED_ITERATIONS:
+        return float(c.dropped_iterations)
+    counts = {
+        Countable.REQUESTS: c.requests,
+        Countable.ERRORS: c.error_count,
+        Countable.ITERATIONS: c.iterations,
+    }
+    return float(counts[agg.countable]) if agg.countable else None
+
+
+def _time_of(kind: Kind, percentile: float | None, hist: Histogram) -> float | None:
+    if kind is Kind.PERCENTILE:
+        us: float | None = hist.percentile(percentile or 0.0)
+    elif kind is Kind.AVG:
+        us = hist.mean()
+    elif kind is Kind.MIN:
+        us = hist.min()
+    else:
+        us = hist.max()
+    return None if us is None else us / US_PER_S
+
+
+def evaluate(threshold: Threshold, results: Series) -> ThresholdResult:
+    """Judge one threshold against a run's series (whole run, or every `over` window)."""
+    if threshold.phase is not None:
+        return _result(threshold, None, detail="fault phases are not available in these results")
+    if threshold.aggregate.kind is Kind.RECOVERY_TIME:
+        return _result(threshold, None, detail="recovery_time needs fault windows")
+    whole = results.totals()
+    source = _source(threshold, whole)
+    if threshold.window is None:
+        return _result(threshold, _observe(threshold, whole, source))
+    return _worst_window(threshold, results, source)
+
+
+def evaluate_all(thresholds: Iterable[Threshold], results: Series) -> list[ThresholdResult]:
+    return [evaluate(t, results) for t in thresholds]
+
+
+def _worst_window(threshold: Threshold, results: Series, source: _Source) -> ThresholdResult:
+    """Slide over every full window; keep the first failing one that is worst, or the worst."""
+    size = threshold.window or 1
+    worst: tuple[float, tuple[int, int]] | None = None
+    failed = False
+    hist = source.histogram is not None
+    for totals in results.sliding(size, source, histograms=hist):
+        value = _observe(threshold, totals, source)
+        if value is None:
+            continue
+        fails = not threshold.op.holds(value, threshold.value)
+        if worst is None or _worse(threshold.op, value, worst[0], fails, failed):
+            worst = (value, (totals.start, totals.end))
+        failed = failed or fails
+    if worst is None:
+        return _result(threshold, None, detail=f"no full {size}s window with data")
+    return _result(threshold, worst[0], window=worst[1])
+
+
+def _worse(op: Op, value: float, current: float, fails: bool, failed: bool) -> bool:
+    if op.upper_bound:
+        return value > current
+    if op in (Op.GT, Op.GE):
+        return value < current
+    return fails and not failed  # == and !=: the first failing window
+
+
+def check_abort(
+    threshold: Threshold, results: Series, now: int | None = None
+) -> ThresholdResult | None:
+    """During a run: the failing result if `threshold` fails at second `now`, else None.
+
+    `now` is the number of complete seconds (default: the series' end). Windowed thresholds
+    look at the last full window [now - D, now); others at everything so far. No data never
+    aborts a run.
+    """
+    end = results.end if now is None else now
+    whole = results.totals()
+    source = _source(threshold, whole)
+    if threshold.window is None:
+        totals = whole
+    elif end - results.start < threshold.window:
+        return None
+    else:
+        hist = source.histogram is not None
+        totals = results.window(end - threshold.window, end, source, histograms=hist)
+    value = _observe(threshold, totals, source)
+    if value is None or threshold.op.holds(value, threshold.value):
+        return None
+    window = (totals.start, totals.end) if threshold.window else None
+    return _result(threshold, value, window=window)
+
+
+def _result(
+    threshold: Threshold,
+    observed: float | None,
+    window: tuple[int, int] | None = None,
+    detail: str = "",
+) -> ThresholdResult:
+    unit, factor = DISPLAY[threshold.aggregate.dimension]
+    if observed is None:
+        verdict = Verdict.NO_DATA
+    else:
+        verdict = Verdict.PASS if threshold.op.holds(observed, threshold.value) else Verdict.FAIL
+    return ThresholdResult(
+        expression=threshold.expression or threshold.to_text(),
+        verdict=verdict,
+        observed=None if observed is None else observed * factor,
+        limit=threshold.value * factor,
+        unit=unit,
+        window=window,
+        abort=threshold.abort,
+        detail=detail or ("no data" if observed is None else ""),
+    )

@@ -115,9 +115,15 @@ def check_threshold(
     except ValueError as exc:
         column = getattr(exc, "column", None)
         offset = column - 1 if isinstance(column, int) and column >= 1 else None
-        message = f"invalid threshold {text!r}: {exc}"
+        message = f"invalid threshold {text!r}: {_first_line(exc)}"
         return SuiteError(str(doc.path), _threshold_position(doc, path, offset), message)
     return None
+
+
+def _first_line(exc: ValueError) -> str:
+    """One line per error: prefer the parser's bare `message` over a drawn caret."""
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else str(exc).splitlines()[0]
 
 
 def _threshold_position(doc: SourceDocument, path: DocPath, offset: int | None) -> Position:

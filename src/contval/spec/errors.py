@@ -45,10 +45,16 @@ def sort_errors(errors: Iterable[SuiteError]) -> list[SuiteError]:
     return sorted(unique, key=lambda e: (e.position or Position(0, 0), e.message))
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`; did you mean `x`?` for the closest choice, or '' when nothing is close."""
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word`, if any is close enough to be a plausible typo."""
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean `{matches[0]}`?" if matches else ""
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
+    """`; did you mean `x`?` for the closest choice, or '' when nothing is close."""
+    match = closest(word, choices)
+    return f"; did you mean `{prefix}{match}`?" if match is not None else ""
 
 
 def one_of(choices: Iterable[str]) -> str:

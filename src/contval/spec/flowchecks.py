@@ -185,7 +185,7 @@ class _FlowChecker:
             name = ref.parts[0]
             if name in self.suite.variables:
                 return None
-            hint = did_you_mean(name, self.suite.variables)
+            hint = did_you_mean(name, self.suite.variables, prefix="vars.")
             return f"template uses `vars.{name}`, which is not defined under `variables`{hint}"
         if ref.kind == "data":
             return self._undefined_column(ref.parts[0], ref.parts[1])

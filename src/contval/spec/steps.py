@@ -129,7 +129,7 @@ class HttpCall(Frozen):
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpCall:
-        if self.body is not None and "json" in self.model_fields_set:
+        if self.body is not None and "json_body" in self.model_fields_set:
             raise ValueError("a request has either `json` or `body`, not both")
         return self
 

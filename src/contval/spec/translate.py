@@ -26,10 +26,21 @@ _LITERAL_CHOICE = re.compile(r"'([^']*)'")
 
 def translate(exc: ValidationError, doc: SourceDocument, root: type[BaseModel]) -> list[SuiteError]:
     """Every pydantic error of `exc` as a located message, one per place and problem."""
-    errors: list[SuiteError] = []
-    for detail in exc.errors():
-        errors.append(_one(detail, doc, root))
-    return errors
+    details = _without_knock_on(exc.errors())
+    return [_one(detail, doc, root) for detail in details]
+
+
+def _without_knock_on(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop `too_short` on a list whose items failed: "must not be empty" would mislead."""
+    failed_inside = [tuple(d["loc"]) for d in details if d["type"] != "too_short"]
+
+    def knock_on(detail: ErrorDetails) -> bool:
+        loc = tuple(detail["loc"])
+        return detail["type"] == "too_short" and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for other in failed_inside
+        )
+
+    return [d for d in details if not knock_on(d)]
 
 
 def _one(detail: ErrorDetails, doc: SourceDocument, root: type[BaseModel]) -> SuiteError:
@@ -122,8 +133,8 @@ def _bad_step(original: Any) -> str:
 
 def _bad_key(detail: ErrorDetails, key: str) -> str:
     ctx = detail.get("ctx") or {}
-    help_text = PATTERN_HELP.get(str(ctx.get("pattern")), detail["msg"])
-    return f"invalid name `{key}`: {help_text}"
+    noun, help_text = PATTERN_HELP.get(str(ctx.get("pattern")), ("key", detail["msg"]))
+    return f"invalid {noun} `{key}`: {help_text}"
 
 
 def _value_message(detail: ErrorDetails, label: str, original: Any) -> str:
@@ -137,7 +148,7 @@ def _value_message(detail: ErrorDetails, label: str, original: Any) -> str:
         hint = did_you_mean(str(original), choices) if isinstance(original, str) else ""
         return f"{label} must be {expected}, not {original!r}{hint}"
     if kind == "string_pattern_mismatch":
-        help_text = PATTERN_HELP.get(str(ctx.get("pattern")), detail["msg"])
+        _, help_text = PATTERN_HELP.get(str(ctx.get("pattern")), ("", detail["msg"]))
         return f"invalid {label} {original!r}: {help_text}"
     if kind == "too_short":
         minimum = int(ctx.get("min_length", 1))

@@ -26,12 +26,24 @@ STEP_NAME_PATTERN: Final = r"^[^/:\s](?:[^/:]*[^/:\s])?$"
 VAR_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
 JSON_PATH_PATTERN: Final = r"^\$(?:\.[A-Za-z_][\w-]*|\.\*|\[\d+\]|\[\*\]|\['[^']*'\])*$"
 PATTERN_HELP: Final = {
-    NAME_PATTERN: "names use letters, digits, `_`, `-` and `.`, and start with a letter or digit",
-    STEP_NAME_PATTERN: "step names may contain spaces but not `/` or `:` (thresholds use them)",
-    VAR_PATTERN: "variable names use letters, digits and `_`, and do not start with a digit",
-    JSON_PATH_PATTERN: "JSON paths start with `$` and use `.field`, `['key']`, `[0]` or `[*]`",
+    NAME_PATTERN: (
+        "name",
+        "names use letters, digits, `_`, `-` and `.`, and start with a letter or digit",
+    ),
+    STEP_NAME_PATTERN: (
+        "step name",
+        "step names may contain spaces but not `/` or `:` (thresholds use them)",
+    ),
+    VAR_PATTERN: (
+        "variable name",
+        "variable names use letters, digits and `_`, and do not start with a digit",
+    ),
+    JSON_PATH_PATTERN: (
+        "JSON path",
+        "JSON paths start with `$` and use `.field`, `['key']`, `[0]` or `[*]`",
+    ),
 }
-"""Plain-language explanations of the patterns above, used in error messages."""
+"""Pattern → (what it names, a plain-language rule), for error messages."""
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 StepName = Annotated[str, Field(pattern=STEP_NAME_PATTERN)]
@@ -124,7 +136,10 @@ def _request_line(value: Any) -> Any:
             f"invalid request {value!r}; expected `METHOD /path`, e.g. `GET /api/items`"
         )
     method, target = match["method"], match["target"]
-    if re.search(r"\s", _TEMPLATE_SPAN.sub("", target)):
+    outside_templates = _TEMPLATE_SPAN.sub("", target)
+    if "{{" in outside_templates:
+        raise ValueError(f"invalid request {value!r}: unterminated `{{{{` (missing `}}}}`)")
+    if re.search(r"\s", outside_templates):
         raise ValueError(f"invalid request {value!r}; spaces in a URL must be written as %20")
     if method not in METHODS:
         hint = f"; did you mean `{method.upper()}`?" if method.upper() in METHODS else ""

@@ -66,6 +66,8 @@ class RawServer:
         self._server: asyncio.Server | None = None
         self._stop = asyncio.Event()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._all_closed = asyncio.Event()
+        self._all_closed.set()
 
     async def __aenter__(self) -> RawServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._tls)
@@ -94,15 +96,24 @@ class RawServer:
         stats.connections += 1
         stats.active += 1
         stats.max_active = max(stats.max_active, stats.active)
+        self._all_closed.clear()
         self._writers.add(writer)
         try:
             await self._requests(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
-            stats.active -= 1
             self._writers.discard(writer)
             writer.transport.abort()
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                await writer.wait_closed()  # the socket is closed once this returns
+            stats.active -= 1
+            if stats.active == 0:
+                self._all_closed.set()
+
+    async def all_closed(self) -> None:
+        """Wait until every server-side socket is closed (for descriptor counting)."""
+        await self._all_closed.wait()
 
     async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         drop_next = False

@@ -46,6 +46,7 @@ class Connection(asyncio.Protocol):
         "_headers",
         "_headers_done",
         "_loop",
+        "_lost_waiter",
         "_max_body",
         "_parser",
         "_pool",
@@ -56,6 +57,7 @@ class Connection(asyncio.Protocol):
         "_waiter",
         "closed",
         "idle",
+        "lost",
         "served",
     )
 
@@ -76,6 +78,9 @@ class Connection(asyncio.Protocol):
         self._deadline = 0.0
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
+        self._lost_waiter: asyncio.Future[None] | None = None
+        self.lost = False
+        """The transport reported `connection_lost`: the socket is really closed."""
         self.closed = False
         self.idle = False
         self.served = 0
@@ -174,7 +179,18 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The transport is gone, by our close, the peer's FIN, or a reset."""
+        self.lost = True
         self._lost(exc)
+        if self._lost_waiter is not None and not self._lost_waiter.done():
+            self._lost_waiter.set_result(None)
+
+    async def wait_closed(self) -> None:
+        """Return once the socket is closed, so a closed client holds no file descriptors."""
+        if self.lost or self._transport is None:
+            return
+        if self._lost_waiter is None:
+            self._lost_waiter = self._loop.create_future()
+        await self._lost_waiter
 
     # --- httptools callbacks --------------------------------------------------------------------
 

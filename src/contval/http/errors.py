@@ -1,30 +1,22 @@
-"""The error classes of a request, and the one exception type that carries them.
+"""The one exception type the client raises for network faults, and the class it carries.
 
-`ErrorClass` is shared with metrics: a failed request is counted under exactly one class, so the
-engine never has to inspect exception types or messages. The client itself only ever produces the
-four network classes; `HTTP_STATUS` and `CHECK_FAILED` are decided by the caller from a response.
+A failed request is counted under exactly one `ErrorClass`, so the engine never has to inspect
+exception types or messages.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from contval.metrics.recorder import ErrorClass
 
+__all__ = ["ErrorClass", "HttpError", "StaleConnectionError"]
 
-class ErrorClass(StrEnum):
-    """Why a request counts as an error. Values are stable: they name metric series."""
-
-    REFUSED = "refused"
-    """No connection could be established (refused, unreachable, TLS handshake rejected)."""
-    RESET = "reset"
-    """The connection was dropped (RST or FIN) before the response was complete."""
-    TIMEOUT = "timeout"
-    """Connect, pool wait or the whole response took longer than allowed."""
-    MALFORMED = "malformed"
-    """The bytes were not a valid HTTP/1.1 response, or the body exceeded the size limit."""
-    HTTP_STATUS = "http_status"
-    """The caller rejected the response's status code."""
-    CHECK_FAILED = "check_failed"
-    """The caller's checks on the response failed."""
+# ErrorClass is the metrics recorder's own enum (its values index the error counters), so the
+# engine records `exc.kind` as it is. What the client means by each network class:
+#   REFUSED    no connection could be established (refused, unreachable, TLS handshake rejected)
+#   RESET      the connection was dropped (RST or FIN) before the response was complete
+#   TIMEOUT    connect, pool wait or the whole response took longer than allowed
+#   MALFORMED  the bytes were not a valid HTTP/1.1 response, or the body exceeded the size limit
+# HTTP_STATUS and CHECK_FAILED are decided by the caller from a `Response`, never raised here.
 
 
 class HttpError(Exception):
@@ -42,7 +34,7 @@ class HttpError(Exception):
         self.completed_at = completed_at
 
     def __str__(self) -> str:
-        return f"{self.kind.value}: {self.args[0]}"
+        return f"{self.kind.name.lower()}: {self.args[0]}"
 
 
 class StaleConnectionError(HttpError):

@@ -39,6 +39,8 @@ class Pool:
         self._timeout = options.timeout
         self._idle: list[Connection] = []
         self._conns: set[Connection] = set()
+        self._closing: set[Connection] = set()
+        """Closed connections whose sockets may not be released yet; `close` waits for them."""
         self._waiters: deque[asyncio.Future[_Grant]] = deque()
         self._open = 0
         self._closed = False
@@ -190,6 +192,10 @@ class Pool:
             conn.idle = False
             self._idle.remove(conn)
         self._conns.discard(conn)
+        closing = self._closing
+        if len(closing) >= 64:
+            closing.difference_update([c for c in closing if c.lost])
+        closing.add(conn)
         self._free_slot()
 
     def _free_slot(self) -> None:
@@ -210,12 +216,18 @@ class Pool:
             self.release(grant)
 
     async def close(self) -> None:
-        """Close every connection; requests still in flight fail with `reset`."""
+        """Close every connection and wait until their sockets are closed.
+
+        Requests still in flight fail with `reset`; requests waiting for a connection too.
+        """
         self._closed = True
         for conn in list(self._conns):
             conn.fail(ErrorClass.RESET, "the client was closed")
         while self._waiters:
             self._waiters.popleft().cancel()
+        for conn in list(self._closing):
+            await conn.wait_closed()
+        self._closing.clear()
 
 
 def _connect_error(exc: BaseException) -> HttpError | None:

@@ -6,7 +6,7 @@ import ctypes
 
 import pytest
 
-from contval.metrics import ErrorClass, Histogram, Recorder, Snapshot, SlotSnapshot
+from contval.metrics import ErrorClass, Histogram, Recorder, SlotSnapshot, Snapshot
 
 
 def _slot(snap: Snapshot, flow: str, step: str) -> SlotSnapshot:

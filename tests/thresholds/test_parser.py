@@ -47,9 +47,7 @@ VALID: list[tuple[str, Threshold]] = [
     ),
     (
         "browse: p95(duration) < 4s",
-        Threshold(
-            Scope("browse"), Aggregate(Kind.PERCENTILE, Metric.DURATION, 95.0), Op.LT, 4.0
-        ),
+        Threshold(Scope("browse"), Aggregate(Kind.PERCENTILE, Metric.DURATION, 95.0), Op.LT, 4.0),
     ),
     ("checks > 99%", Threshold(Scope(), Aggregate(Kind.CHECKS), Op.GT, 0.99)),
     (
@@ -58,9 +56,7 @@ VALID: list[tuple[str, Threshold]] = [
     ),
     (
         "p99(latency) < 2s over 10s",
-        Threshold(
-            Scope(), Aggregate(Kind.PERCENTILE, Metric.LATENCY, 99.0), Op.LT, 2.0, window=10
-        ),
+        Threshold(Scope(), Aggregate(Kind.PERCENTILE, Metric.LATENCY, 99.0), Op.LT, 2.0, window=10),
     ),
     (
         "error_rate < 20% over 5s, abort",
@@ -91,9 +87,7 @@ VALID: list[tuple[str, Threshold]] = [
     ),
     (
         "  a flow / a step :  max(duration)  >  1ms  ",
-        Threshold(
-            Scope("a flow", "a step"), Aggregate(Kind.MAX, Metric.DURATION), Op.GT, 0.001
-        ),
+        Threshold(Scope("a flow", "a step"), Aggregate(Kind.MAX, Metric.DURATION), Op.GT, 0.001),
     ),
     (
         "recovery_time < 15s after payments-slow",

@@ -139,7 +139,7 @@ class Series:
         """One past the last second seen: the run so far covers [start, end)."""
         return max(self._seconds, default=-1) + 1 if self._seconds else 0
 
-    def keys(self) -> list[Key]:
+    def slot_keys(self) -> list[Key]:
         return sorted(self._totals)
 
     def snapshots(self) -> list[Snapshot]:

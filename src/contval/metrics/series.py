@@ -137,7 +137,7 @@ class Series:
     @property
     def end(self) -> int:
         """One past the last second seen: the run so far covers [start, end)."""
-        return max(self._seconds, default=-1) + 1 if self._seconds else 0
+        return max(self._seconds, default=-1) + 1
 
     def slot_keys(self) -> list[Key]:
         return sorted(self._totals)

@@ -89,18 +89,17 @@ class Pool:
         else:
             conn = await self._acquire(deadline, fresh=False)
         try:
-            return await self._send(conn, wire, template.head, deadline)
+            return await conn.send(wire, template.head, deadline)
         except StaleConnectionError:
             pass
-        conn = await self._acquire(deadline, fresh=True)
-        return await self._send(conn, wire, template.head, deadline)
-
-    @staticmethod
-    async def _send(conn: Connection, wire: bytes, head: bool, deadline: float) -> Response:
-        try:
-            return await conn.send(wire, head, deadline)
         except asyncio.CancelledError:
             conn.abandon()  # the response may still come; this socket is out of sync now
+            raise
+        conn = await self._acquire(deadline, fresh=True)
+        try:
+            return await conn.send(wire, template.head, deadline)
+        except asyncio.CancelledError:
+            conn.abandon()
             raise
 
     async def _acquire(self, deadline: float, fresh: bool) -> Connection:

@@ -21,6 +21,7 @@ CANNED: dict[str, tuple[bytes, bool]] = {
     # path: (bytes to send, keep the connection open afterwards)
     "/ok": (OK, True),
     "/arm-drop": (OK, True),  # ...and silently drop the next request on this connection
+    "/arm-rst": (OK, True),  # ...and reset the connection on the next request
     "/chunked": (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n",
@@ -116,7 +117,7 @@ class RawServer:
         await self._all_closed.wait()
 
     async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        drop_next = False
+        drop_next = reset_next = False
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
@@ -125,7 +126,10 @@ class RawServer:
             self.stats.requests.append(path)
             if drop_next:
                 return  # the request reached us, yet we close without a byte: a stale socket
-            drop_next = path == "/arm-drop"
+            if reset_next:
+                _linger_zero(writer)
+                return
+            drop_next, reset_next = path == "/arm-drop", path == "/arm-rst"
             if not await self._respond(method, path, body, writer):
                 return
             await writer.drain()

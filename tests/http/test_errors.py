@@ -57,6 +57,18 @@ async def test_per_request_timeout_overrides_the_default(server: RawServer) -> N
     assert caught.value.completed_at - started < 1.0
 
 
+async def test_timeout_counts_from_each_request_not_the_first(server: RawServer) -> None:
+    async with Client(ClientOptions(timeout=0.3)) as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", "/ok"))  # arms the connection's timer at +0.3 s
+        await pool.request(pool.template("GET", "/ok"))
+        started = now()
+        error = await _fail(pool, "/hang")  # reuses the connection: the timer must re-arm
+    assert error.kind is ErrorClass.TIMEOUT
+    assert 0.29 <= error.completed_at - started < 1.0
+    assert server.stats.connections == 1
+
+
 async def test_connect_timeout_when_tls_handshake_never_completes(server: RawServer) -> None:
     options = ClientOptions(connect_timeout=0.2, verify=False)
     async with Client(options) as client:

@@ -75,14 +75,28 @@ async def test_idle_connection_closed_by_server_is_replaced(server: RawServer) -
     assert server.stats.requests.count("/ok") == 1
 
 
-async def test_reused_connection_closed_before_any_byte_is_retried_once(server: RawServer) -> None:
+@pytest.mark.parametrize("arm", ["/arm-drop", "/arm-rst"])
+async def test_reused_connection_closed_before_any_byte_is_retried_once(
+    server: RawServer, arm: str
+) -> None:
     async with Client() as client:
         pool = client.pool(server.url)
-        await pool.request(pool.template("GET", "/arm-drop"))
+        await pool.request(pool.template("GET", arm))
         response = await pool.request(pool.template("POST", "/echo", body=b"hi"))
     assert (response.status, response.body) == (201, b"POST hi")
-    assert server.stats.requests == ["/arm-drop", "/echo", "/echo"]
+    assert server.stats.requests == [arm, "/echo", "/echo"]
     assert server.stats.connections == 2
+
+
+async def test_retry_happens_at_most_once(server: RawServer) -> None:
+    async with Client(ClientOptions(max_connections=1)) as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", "/arm-drop"))
+        # The retry's fresh connection is reset too: that failure is reported, not retried.
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/reset"))
+    assert caught.value.kind is ErrorClass.RESET
+    assert server.stats.requests == ["/arm-drop", "/reset", "/reset"]
 
 
 async def test_fresh_connection_closed_before_any_byte_is_not_retried(server: RawServer) -> None:
@@ -140,6 +154,27 @@ async def test_dynamic_parts_are_joined_per_request(server: RawServer) -> None:
         empty = await pool.request(template)
     assert bodies == [b"POST n=0", b"POST n=1", b"POST n=2"]
     assert empty.body == b"POST "
+
+
+async def test_closing_connections_hand_their_slot_to_waiters(server: RawServer) -> None:
+    import anyio
+
+    seen: list[int] = []
+    async with Client(ClientOptions(max_connections=2)) as client:
+        pool = client.pool(server.url)
+        template = pool.template("GET", "/conn-close")
+
+        async def one() -> None:
+            body = (await pool.request(template)).body
+            seen.append(pool.open_connections if body == b"bye" else -1)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(20):
+                group.start_soon(one)
+    assert len(seen) == 20
+    assert max(seen) <= 2
+    assert min(seen) >= 0
+    assert server.stats.connections == 20
 
 
 async def test_pool_limit_holds_under_concurrency(server: RawServer) -> None:

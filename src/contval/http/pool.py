@@ -117,15 +117,21 @@ class Pool:
             # Trade the oldest idle connection's slot for a new connection.
             oldest = self._idle.pop(0)
             oldest.idle = False
-            oldest.close(notify=False)
+            self._retire(oldest)
             return await self._connect(deadline)
         grant = await self._wait(deadline)
         if grant is None:
             return await self._connect(deadline)
         if fresh:
-            grant.close(notify=False)
+            self._retire(grant)
             return await self._connect(deadline)
         return grant
+
+    def _retire(self, conn: Connection) -> None:
+        """Close `conn` but keep its slot for the caller, who opens a new connection in it."""
+        conn.close(notify=False)
+        self._conns.discard(conn)
+        self._closing.add(conn)
 
     async def _wait(self, deadline: float) -> _Grant:
         """Queue for the next freed slot; bounded by the request deadline."""

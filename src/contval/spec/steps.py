@@ -68,7 +68,13 @@ ConditionSpec = Annotated[
 
 
 def _status_list(value: Any) -> Any:
-    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise ValueError("must be a status code such as 200, or a list such as [200, 201]")
+    return value
 
 
 Status = Annotated[int, Field(ge=100, le=599)]

@@ -141,7 +141,9 @@ def _value_message(detail: ErrorDetails, label: str, original: Any) -> str:
     kind = detail["type"]
     ctx = detail.get("ctx") or {}
     if kind in ("value_error", "assertion_error") and "error" in ctx:
-        return str(ctx["error"])
+        message = str(ctx["error"])
+        # Validators that cannot know the field's name say "must ..."; we add the name.
+        return f"{label} {message}" if message.startswith("must ") else message
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = _LITERAL_CHOICE.findall(expected)

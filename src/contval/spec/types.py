@@ -128,8 +128,10 @@ class RequestLine(Frozen):
 
 
 def _request_line(value: Any) -> Any:
-    if not isinstance(value, str):
+    if isinstance(value, RequestLine):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"a request is text such as `GET /api/items`, not {value!r}")
     match = _REQUEST_LINE.fullmatch(value.strip())
     if match is None:
         raise ValueError(
@@ -166,6 +168,19 @@ Request = Annotated[
         }
     ),
 ]
+
+
+def _not_bool(value: Any) -> Any:
+    """YAML's `yes`/`true` are not numbers here, although Python would count them as 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+"""A float that refuses booleans (pydantic's lax mode would take `true` as 1.0)."""
+Count = Annotated[int, BeforeValidator(_not_bool)]
+"""An int that refuses booleans."""
 
 
 def _base_url(value: str) -> str:

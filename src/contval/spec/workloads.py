@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from contval.spec.types import Frozen, Name, PerSecond, Seconds
+from contval.spec.types import Count, Frozen, Name, Number, PerSecond, Seconds
 
-Weight = Annotated[float, Field(gt=0)]
+Weight = Annotated[Number, Field(gt=0)]
+PositiveCount = Annotated[Count, Field(gt=0)]
 Mix = Annotated[
     Mapping[Name, Weight],
     Field(min_length=1, description="flow name → relative weight (e.g. 70, 25, 5)"),
@@ -29,7 +30,7 @@ class ConstantArrivalRate(Frozen):
     executor: Literal["constant-arrival-rate"]
     rate: Annotated[PerSecond, Field(gt=0)] = Field(description="iterations started per second")
     duration: Duration
-    max_vus: PositiveInt = Field(
+    max_vus: PositiveCount = Field(
         DEFAULT_MAX_VUS, description="cap on concurrent iterations; beyond it, iterations drop"
     )
     mix: Mix
@@ -39,7 +40,7 @@ class ConstantVus(Frozen):
     """A fixed number of virtual users, each looping over its flow (a closed model)."""
 
     executor: Literal["constant-vus"]
-    vus: PositiveInt
+    vus: PositiveCount
     duration: Duration
     mix: Mix
 
@@ -47,7 +48,7 @@ class ConstantVus(Frozen):
 class VuStage(Frozen):
     """Move linearly to `to` virtual users over `over`."""
 
-    to: Annotated[int, Field(ge=0)]
+    to: Annotated[Count, Field(ge=0)]
     over: Duration
 
 
@@ -55,7 +56,7 @@ class RampingVus(Frozen):
     """Virtual users ramping through stages (a closed model)."""
 
     executor: Literal["ramping-vus"]
-    start_vus: Annotated[int, Field(ge=0)] = 0
+    start_vus: Annotated[Count, Field(ge=0)] = 0
     stages: tuple[VuStage, ...] = Field(min_length=1)
     mix: Mix
 
@@ -73,7 +74,7 @@ class RampingArrivalRate(Frozen):
     executor: Literal["ramping-arrival-rate"]
     start_rate: Annotated[PerSecond, Field(ge=0)] = 0.0
     stages: tuple[RateStage, ...] = Field(min_length=1)
-    max_vus: PositiveInt = Field(
+    max_vus: PositiveCount = Field(
         DEFAULT_MAX_VUS, description="cap on concurrent iterations; beyond it, iterations drop"
     )
     mix: Mix

@@ -25,7 +25,10 @@ from contval.spec.types import (
 
 
 class Condition(Frozen):
-    """What a JSON value must satisfy; a bare scalar in the file means `equals`."""
+    """What a JSON value must satisfy; a bare scalar in the file means `equals`.
+
+    Unset operators are None; `model_fields_set` tells `equals: null` (set) from no `equals`.
+    """
 
     equals: JsonValue = None
     not_equals: JsonValue = None

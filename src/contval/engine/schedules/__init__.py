@@ -1,0 +1,55 @@
+"""Pure schedules of the four executors: what rate, or how many users, at each moment of a run.
+
+Data and arithmetic only (no clock, no I/O), so plans are printed and tested without running
+anything, and every worker derives its exact share of a schedule from (worker, workers) alone.
+Open-model executors give an `OpenSchedule` (arrival offsets), closed-model ones a
+`ClosedSchedule` (target VUs over time); `Mix` decides which flow each iteration runs.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from contval.engine.schedules import (
+    constant_arrival_rate,
+    constant_vus,
+    ramping_arrival_rate,
+    ramping_vus,
+)
+from contval.engine.schedules.closed_model import ClosedSchedule, VuProfile
+from contval.engine.schedules.describe import Schedule, describe, sample, value_at
+from contval.engine.schedules.mix import Mix
+from contval.engine.schedules.open_model import OpenSchedule, RateProfile
+from contval.engine.schedules.workers import share
+from contval.spec.workloads import ConstantArrivalRate, ConstantVus, RampingArrivalRate, RampingVus
+
+__all__ = [
+    "ClosedSchedule",
+    "Mix",
+    "OpenSchedule",
+    "RateProfile",
+    "Schedule",
+    "VuProfile",
+    "describe",
+    "sample",
+    "schedule_for",
+    "share",
+    "value_at",
+]
+
+
+def schedule_for(
+    workload: ConstantArrivalRate | ConstantVus | RampingVus | RampingArrivalRate,
+) -> Schedule:
+    """The schedule of a suite workload, by its executor."""
+    match workload:
+        case ConstantArrivalRate():
+            return constant_arrival_rate.build(workload)
+        case RampingArrivalRate():
+            return ramping_arrival_rate.build(workload)
+        case ConstantVus():
+            return constant_vus.build(workload)
+        case RampingVus():
+            return ramping_vus.build(workload)
+        case _:
+            assert_never(workload)

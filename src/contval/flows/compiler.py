@@ -1,0 +1,160 @@
+"""`compile_program`: a validated suite into the immutable `Program` one worker runs.
+
+Pure except for reading the CSV files the suite names. Includes are flattened here, `vars` folded
+into static text, references resolved to indexes, and static bodies encoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from contval.flows.checks import compile_check, compile_extract
+from contval.flows.feeders import read_feeder
+from contval.flows.jsonbody import JsonBody, compile_json
+from contval.flows.ops import Call, CompiledFlow, Op, PollOp, RequestOp, ThinkOp
+from contval.flows.program import Program
+from contval.flows.templates import (
+    Resolver,
+    Text,
+    compile_text,
+    header_value,
+    path_value,
+    static_path,
+    to_text,
+)
+from contval.spec import IncludeStep, PollStep, RequestStep, Suite, ThinkStep
+from contval.spec.steps import HttpCall
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def compile_program(
+    suite: Suite,
+    *,
+    overrides: Mapping[str, str] = _EMPTY,
+    worker: int = 0,
+    workers: int = 1,
+    seed: int | None = None,
+) -> Program:
+    """Compile every flow of `suite` for worker `worker` of `workers`.
+
+    `overrides` are `--var k=v` strings replacing suite variables, converted to the type of the
+    value they replace when they parse as that type.
+    """
+    if not 0 <= worker < workers:
+        raise ValueError(f"worker {worker} is not one of {workers} workers")
+    constants = apply_overrides(suite.variables, overrides)
+    feeders = {name: read_feeder(name, spec, worker, workers) for name, spec in suite.data.items()}
+    columns = {name: data.columns for name, data in feeders.items()}
+    flows: dict[str, CompiledFlow] = {}
+    for name in suite.flows:
+        resolver = Resolver(constants, columns)
+        steps = _flatten(suite, name, resolver, ())
+        flows[name] = CompiledFlow(
+            name, tuple(steps), tuple(resolver.variables), tuple(resolver.feeders)
+        )
+    used = {f for flow in flows.values() for f in flow.feeders}
+    return Program(
+        MappingProxyType(flows),
+        MappingProxyType({n: d for n, d in feeders.items() if n in used}),
+        worker,
+        seed,
+    )
+
+
+def apply_overrides(
+    variables: Mapping[str, object], overrides: Mapping[str, str]
+) -> dict[str, object]:
+    """Suite variables with `--var` values applied (typed like the value they replace)."""
+    merged = dict(variables)
+    for key, text in overrides.items():
+        merged[key] = convert(merged[key], text) if key in merged else text
+    return merged
+
+
+def convert(old: object, text: str) -> object:
+    """`text` as the type of `old` when it parses as one; otherwise the text itself."""
+    if isinstance(old, bool):
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        return text
+    for kind in (int, float):
+        if isinstance(old, kind):
+            try:
+                return kind(text)
+            except ValueError:
+                return text
+    return text
+
+
+def _flatten(suite: Suite, name: str, resolver: Resolver, trail: tuple[str, ...]) -> list[Op]:
+    if name in trail:
+        raise ValueError("include cycle: " + " → ".join((*trail, name)))
+    flow = suite.flows[name]
+    base = suite.targets[flow.target]
+    ops: list[Op] = []
+    for step in flow.steps:
+        if isinstance(step, IncludeStep):
+            ops.extend(_flatten(suite, step.include, resolver, (*trail, name)))
+        elif isinstance(step, ThinkStep):
+            ops.append(ThinkOp(step.think.low, step.think.high))
+        elif isinstance(step, RequestStep):
+            call = _call(step, base, resolver)
+            ops.append(RequestOp(step.name, call, compile_check(step.check), step.timeout))
+        elif isinstance(step, PollStep):
+            poll = step.poll
+            call = _call(poll, base, resolver)
+            until = compile_check(poll.until)
+            ops.append(
+                PollOp(step.name, call, until, poll.every, poll.poll_timeout, poll.request_timeout)
+            )
+    return ops
+
+
+def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
+    origin, path = _split_target(spec.request.target, base)
+    headers = {k: v for k, v in spec.headers.items() if "{{" not in v}
+    dynamic = tuple(
+        (k, compile_text(v, resolver, header_value)) for k, v in spec.headers.items() if "{{" in v
+    )
+    is_json = spec.body is None and "json_body" in spec.model_fields_set
+    if is_json and not any(k.lower() == "content-type" for k in spec.headers):
+        headers["Content-Type"] = "application/json"
+    body, template = _body(spec, resolver)
+    return Call(
+        origin,
+        spec.request.method,
+        compile_text(path, resolver, path_value, static_path),
+        MappingProxyType(headers),
+        dynamic,
+        body,
+        template,
+        tuple(compile_extract(n, e, resolver) for n, e in spec.extract.items()),
+    )
+
+
+def _body(spec: HttpCall, resolver: Resolver) -> tuple[bytes | None, JsonBody | Text | None]:
+    """(static bytes, None) or (None, template): a static body is encoded here, once."""
+    if spec.body is not None:
+        text = compile_text(spec.body, resolver, to_text)
+        return (None, text) if text.static is None else (text.static.encode(), None)
+    if "json_body" in spec.model_fields_set:
+        compiled = compile_json(spec.json_body, resolver)
+        return (None, compiled) if compiled.static is None else (compiled.static, None)
+    return None, None
+
+
+def _split_target(target: str, base: str) -> tuple[str, str]:
+    """(origin URL, path template): the base URL's path prefix joins relative paths."""
+    if target.startswith(("http://", "https://")):
+        scheme, rest = target.split("://", 1)
+        slash = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        path = rest[slash:]
+        return f"{scheme}://{rest[:slash]}", path if path.startswith("/") else "/" + path
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/") + target

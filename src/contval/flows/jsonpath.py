@@ -1,0 +1,83 @@
+"""The JSON-path subset suites may use: `$`, `.field`, `['key']`, `[0]`, `[*]` and `.*`.
+
+Paths are parsed once at compile time into a tuple of segments; evaluation walks a parsed JSON
+document and returns every match, so conditions and extractors share one evaluator and no
+dependency is needed for a grammar this small.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+_SEGMENT: Final = re.compile(
+    r"\.(?P<field>[A-Za-z_][\w-]*)|\.(?P<star>\*)|\[(?P<index>\d+)\]|\[(?P<all>\*)\]"
+    r"|\['(?P<key>[^']*)'\]"
+)
+
+WILDCARD: Final = None
+"""The segment that stands for every child of an object or array."""
+
+Segment = str | int | None
+"""A field name (str), an array index (int) or the wildcard (None)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonPath:
+    """A parsed path; `multi` is True when a wildcard may make it match several values."""
+
+    text: str
+    segments: tuple[Segment, ...]
+
+    @property
+    def multi(self) -> bool:
+        """Wildcard paths stand for the list of their matches; others for the single match."""
+        return WILDCARD in self.segments
+
+    def find(self, document: object) -> list[object]:
+        """Every value the path reaches in `document`, in document order (empty: no match)."""
+        nodes = [document]
+        for segment in self.segments:
+            nodes = _step(nodes, segment)
+            if not nodes:
+                break
+        return nodes
+
+
+def _step(nodes: list[object], segment: Segment) -> list[object]:
+    found: list[object] = []
+    for node in nodes:
+        if segment is None:
+            if isinstance(node, dict):
+                found.extend(node.values())
+            elif isinstance(node, list):
+                found.extend(node)
+        elif isinstance(segment, str):
+            if isinstance(node, dict) and segment in node:
+                found.append(node[segment])
+        elif isinstance(node, list) and segment < len(node):
+            found.append(node[segment])
+    return found
+
+
+def parse_path(text: str) -> JsonPath:
+    """Parse `text`; a `ValueError` names the first character that is not part of the grammar."""
+    if not text.startswith("$"):
+        raise ValueError(f"JSON path {text!r} must start with `$`")
+    segments: list[Segment] = []
+    position = 1
+    while position < len(text):
+        match = _SEGMENT.match(text, position)
+        if match is None:
+            raise ValueError(f"invalid JSON path {text!r} at character {position + 1}")
+        if match["field"] is not None:
+            segments.append(match["field"])
+        elif match["key"] is not None:
+            segments.append(match["key"])
+        elif match["index"] is not None:
+            segments.append(int(match["index"]))
+        else:
+            segments.append(WILDCARD)
+        position = match.end()
+    return JsonPath(text, tuple(segments))

@@ -1,0 +1,87 @@
+"""The compiled form of a flow: flat, immutable steps with everything static worked out.
+
+These are data, built once per worker by `compile_program` and shared by every virtual user; the
+runner binds them to pools, templates and metric slots once, in `Program.bind`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from contval.flows.checks import CompiledCheck, Extractor
+from contval.flows.jsonbody import JsonBody
+from contval.flows.templates import Text
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request: static parts pre-rendered, dynamic ones as compiled templates.
+
+    `path` already carries the target's path prefix. `body` is the encoded static body, or
+    `body_template` renders one per request.
+    """
+
+    origin: str
+    method: str
+    path: Text
+    headers: Mapping[str, str]
+    dynamic_headers: tuple[tuple[str, Text], ...]
+    body: bytes | None
+    body_template: JsonBody | Text | None
+    extractors: tuple[Extractor, ...]
+
+    @property
+    def is_static(self) -> bool:
+        """Static calls are sent as the template's pre-encoded bytes: no work per request."""
+        return (
+            self.path.static is not None and not self.dynamic_headers and self.body_template is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOp:
+    """Send, check, extract."""
+
+    name: str
+    call: Call
+    check: CompiledCheck
+    timeout: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkOp:
+    """Pause uniformly in [low, high] seconds (fixed when equal)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class PollOp:
+    """Repeat `call` every `every` seconds until `until` holds or `timeout` elapses."""
+
+    name: str
+    call: Call
+    until: CompiledCheck
+    every: float
+    timeout: float
+    request_timeout: float | None
+
+
+Op = RequestOp | ThinkOp | PollOp
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFlow:
+    """A flow with includes flattened; `variables` sizes its scope, `feeders` its rows."""
+
+    name: str
+    steps: tuple[Op, ...]
+    variables: tuple[str, ...]
+    feeders: tuple[str, ...]
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        """The names its metrics are recorded under (`flow/step`), includes' steps included."""
+        return tuple(op.name for op in self.steps if not isinstance(op, ThinkOp))

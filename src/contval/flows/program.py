@@ -1,0 +1,39 @@
+"""`Program`: the compiled suite one worker runs; `bind` attaches it to a client and a recorder."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from contval.flows.feeders import FeederData
+from contval.flows.ops import CompiledFlow
+from contval.flows.runner import FlowRunner
+from contval.http import Client
+from contval.metrics import Recorder
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Every flow of the suite (includes flattened) and this worker's share of the feeder rows.
+
+    Immutable and shared by every virtual user of the worker; all mutable state (feeder cursors,
+    the RNG, resolved pools and metric slots) lives in the `FlowRunner` that `bind` returns.
+    """
+
+    flows: Mapping[str, CompiledFlow]
+    feeders: Mapping[str, FeederData]
+    worker: int = 0
+    seed: int | None = None
+
+    def bind(
+        self, client: Client, recorder: Recorder, *, think_sleep: Sleep = asyncio.sleep
+    ) -> FlowRunner:
+        """Resolve pools, request templates and metric slots once.
+
+        `think_sleep` replaces `asyncio.sleep` for think steps only, so tests can run flows with
+        think times without waiting (polls always wait for real: they wait for the system).
+        """
+        return FlowRunner(self, client, recorder, think_sleep)

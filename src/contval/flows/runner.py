@@ -1,0 +1,104 @@
+"""The flow runner: one iteration of a flow, timed from when it was due, recorded into slots.
+
+Everything a request needs (pool, pre-encoded template, metric slot) is resolved in `bind`, so the
+hot path of a static request is: await the pool, compare the status, record one latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from contval.flows.feeders import Feeder, FeederExhausted
+from contval.flows.ops import CompiledFlow, PollOp, RequestOp, ThinkOp
+from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
+from contval.flows.templates import Scope
+from contval.http import Client
+from contval.metrics import Recorder, Slot
+
+if TYPE_CHECKING:
+    from contval.flows.program import Program
+
+StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner
+
+
+class BoundFlow:
+    """A compiled flow attached to this runner's pools, slots and feeder cursors."""
+
+    __slots__ = ("feeders", "size", "slot", "steps")
+
+    def __init__(
+        self, slot: Slot, feeders: tuple[Feeder, ...], size: int, steps: tuple[StepRunner, ...]
+    ) -> None:
+        self.slot = slot
+        self.feeders = feeders
+        self.size = size
+        self.steps = steps
+
+
+class FlowRunner:
+    """Runs iterations of any flow of a program; shared by all virtual users of one event loop."""
+
+    def __init__(
+        self,
+        program: Program,
+        client: Client,
+        recorder: Recorder,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        seed = program.seed
+        self.rng = random.Random(None if seed is None else f"{seed}/{program.worker}")
+        feeders = {name: Feeder(data, self.rng) for name, data in program.feeders.items()}
+        self._flows = {
+            name: self._bind(flow, client, recorder, feeders, sleep)
+            for name, flow in program.flows.items()
+        }
+
+    def _bind(
+        self,
+        flow: CompiledFlow,
+        client: Client,
+        recorder: Recorder,
+        feeders: dict[str, Feeder],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> BoundFlow:
+        steps: list[StepRunner] = []
+        for op in flow.steps:
+            if isinstance(op, ThinkOp):
+                steps.append(ThinkStepRunner(op, self.rng, sleep))
+                continue
+            call = BoundCall(op.call, client.pool(op.call.origin), self.rng)
+            slot = recorder.slot(flow.name, op.name)
+            if isinstance(op, RequestOp):
+                steps.append(RequestStepRunner(op, call, slot))
+            else:
+                assert isinstance(op, PollOp)
+                steps.append(PollStepRunner(op, call, slot, asyncio.sleep))
+        own = tuple(feeders[name] for name in flow.feeders)
+        return BoundFlow(recorder.slot(flow.name, None), own, len(flow.variables), tuple(steps))
+
+    async def run(self, flow: str, due: float) -> bool:
+        """One iteration of `flow`, due at `due` (a `contval.http.now()` reading).
+
+        Returns True when every step succeeded. Failures are recorded, never raised; the first
+        failed step ends the iteration. The iteration's duration (think time included) is recorded
+        whether it succeeded or not. When a `unique` feeder has no rows left, no request is sent
+        and the iteration is recorded as dropped.
+        """
+        bound = self._flows[flow]
+        try:
+            rows = tuple(feeder.row() for feeder in bound.feeders)
+        except FeederExhausted:
+            bound.slot.dropped()
+            return False
+        scope = Scope(bound.size, rows)
+        at = due
+        ok = True
+        for step in bound.steps:
+            ok, at = await step.run(scope, at)
+            if not ok:
+                break
+        bound.slot.iteration(at - due)
+        return ok

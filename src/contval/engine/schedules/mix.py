@@ -1,15 +1,17 @@
 """Which flow each iteration runs: a deterministic interleaving with exact proportions.
 
 Random choice would make a 70/25/5 mix come out as 68/27/5 in a short run and differ between
-runs; instead the weights are turned into integers and laid out once by smooth weighted
-round-robin (nginx's algorithm). The sequence repeats every `period` picks and each period holds
-every flow exactly its integer weight times, so *every* window of `period` consecutive picks is
-exact, and flows are spread evenly inside it rather than bunched. Picking is then a table lookup
-by global iteration index, so workers need no coordination.
+runs; instead the weights are turned into integers and laid out once as a fair sequence. It
+repeats every `period` picks and each period holds every flow exactly its integer weight times,
+so *every* window of `period` consecutive picks is exact; inside it, every flow's count after n
+picks is within one of n × its share (so under two over any window), where smooth weighted
+round-robin can drift past one. Picking is then a table lookup by global iteration index, so
+workers need no coordination.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Mapping, Sequence
@@ -35,7 +37,7 @@ class Mix:
         total = math.fsum(weights.values())
         self._shares = {name: w / total for name, w in weights.items()}
         self._counts = _integer_weights([weights[name] for name in self._flows])
-        self._table = _smooth_round_robin(self._counts)
+        self._table = _fair_sequence(self._counts)
 
     @property
     def flows(self) -> tuple[str, ...]:
@@ -98,17 +100,25 @@ def _apportion(weights: Sequence[float], slots: int) -> list[int]:
     return ints
 
 
-def _smooth_round_robin(counts: Sequence[int]) -> array[int]:
-    """One period of nginx's smooth weighted round-robin: each step every flow gains its
-    weight, the richest (first on ties) is picked and pays the total. Ends where it began."""
+def _fair_sequence(counts: Sequence[int]) -> array[int]:
+    """One period in which flow i appears counts[i] times, each appearance inside its fair
+    window: the j-th (1-based) falls in [⌊(j-1)·S/w⌋, ⌈j·S/w⌉). Earliest-deadline-first fills
+    every slot and meets every window when the shares sum to 1 (Pfair scheduling, Baruah et
+    al. 1996), which is what bounds the lag of every flow below one pick."""
     total = sum(counts)
-    current = [0] * len(counts)
+    ready: list[tuple[int, int]] = []  # (deadline, flow) of each flow's next appearance
+    waiting = [(0, i) for i in range(len(counts))]  # (release, flow)
+    taken = [0] * len(counts)
     table = array("I")
-    flows = range(len(counts))
-    for _ in range(total):
-        for i in flows:
-            current[i] += counts[i]
-        chosen = max(flows, key=current.__getitem__)
-        current[chosen] -= total
-        table.append(chosen)
+    for slot in range(total):
+        while waiting and waiting[0][0] <= slot:
+            _, flow = heapq.heappop(waiting)
+            heapq.heappush(ready, (-(-(taken[flow] + 1) * total // counts[flow]), flow))
+        if not ready:
+            raise AssertionError(f"no flow ready in slot {slot} of {counts}")  # never: see above
+        _, flow = heapq.heappop(ready)
+        table.append(flow)
+        taken[flow] += 1
+        if taken[flow] < counts[flow]:
+            heapq.heappush(waiting, (taken[flow] * total // counts[flow], flow))
     return table

@@ -1,9 +1,10 @@
 """JSON request bodies serialized once, with holes where templates put values.
 
-A string leaf that is exactly one `{{ ref }}` is a *whole* hole: the value is written with its own
-JSON type (a number extracted from JSON stays a number, a `vars` integer stays an integer); any
-other templated string is interpolated and written as a JSON string. Everything else is static
-JSON text, pre-rendered, so a request only serializes its holes.
+A string leaf that is exactly one `{{ ref }}` (nothing around it, not even spaces) is a *whole*
+hole: the value is written with its own JSON type (a number extracted from JSON stays a number,
+a `vars` integer stays an integer); any other templated string is interpolated and written as a
+JSON string. Everything else is static JSON text, pre-rendered, so a request only serializes its
+holes.
 """
 
 from __future__ import annotations
@@ -87,13 +88,7 @@ def _emit(value: JsonValue, resolver: Resolver, out: list[_Part]) -> None:
 
 def _leaf(text: str, resolver: Resolver) -> _Part:
     references, _ = scan(text)
-    stripped = text.strip()
-    whole = (
-        len(references) == 1
-        and stripped.startswith("{{")
-        and stripped.endswith("}}")
-        and stripped.count("{{") == 1
-    )
+    whole = len(references) == 1 and text.startswith("{{") and text.endswith("}}")
     if whole and references[0].kind == "vars":
         return _dumps(resolver.constant(references[0].parts[0]))
     template = compile_text(text, resolver, to_text)

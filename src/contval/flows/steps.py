@@ -147,7 +147,9 @@ class ThinkStepRunner:
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         until = due + self.pause()
         await self.sleep(max(0.0, until - now()))
-        return True, until
+        # A late wake-up keeps the planned end (the lag shows in the next latency); an early one
+        # (timers may fire ~1 ms early) must not make the next request due after it was sent.
+        return True, min(until, now())
 
 
 class PollStepRunner:

@@ -1,0 +1,204 @@
+"""`contval plan`: what a run will do, computed from the suite alone (no clock, no network).
+
+`plan_data` is the plan as JSON-able data (`contval plan --json`); `render_plan` is the same
+plan as readable text. Both read only the pure schedules, so what is printed is exactly what the
+engine will run: the same arrival counts, the same mix, the same split across workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from contval.engine.schedules import (
+    ClosedSchedule,
+    Mix,
+    OpenSchedule,
+    Schedule,
+    describe,
+    sample,
+    schedule_for,
+)
+from contval.spec.models import Suite
+from contval.spec.units import format_duration
+
+SPARK_WIDTH = 40
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def plan_data(
+    suite: Suite, scenarios: Sequence[str] | None = None, workers: int = 1
+) -> dict[str, Any]:
+    """The plan of `scenarios` (default: all, in suite order) with `workers` workers.
+
+    Times are in seconds and rates per second. `expected_iterations` is exact for the open
+    model and None for the closed one, whose iteration count depends on the system's latency.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    names = list(suite.scenarios) if scenarios is None else list(scenarios)
+    unknown = [name for name in names if name not in suite.scenarios]
+    if unknown:
+        known = ", ".join(suite.scenarios)
+        raise ValueError(f"unknown scenario {', '.join(unknown)}; the suite has: {known}")
+    used = {scenario.workload for scenario in suite.scenarios.values()}
+    return {
+        "suite": suite.name,
+        "workers": workers,
+        "scenarios": [_scenario_data(suite, name, workers) for name in names],
+        "unused_workloads": [name for name in suite.workloads if name not in used],
+    }
+
+
+def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
+    scenario = suite.scenarios[name]
+    workload = suite.workloads[scenario.workload]
+    schedule = schedule_for(workload)
+    mix = Mix(dict(workload.mix))
+    is_open = isinstance(schedule, OpenSchedule)
+    iterations = schedule.expected_iterations() if isinstance(schedule, OpenSchedule) else None
+    counts = mix.counts(iterations) if iterations is not None else None
+    value = "rate" if is_open else "vus"
+    return {
+        "name": name,
+        "description": scenario.description,
+        "workload": scenario.workload,
+        "executor": workload.executor,
+        "model": schedule.kind,
+        "duration": schedule.duration,
+        "profile": [{"t": t, value: v} for t, v in describe(schedule)],
+        "sparkline": sparkline(schedule),
+        "expected_iterations": iterations,
+        "max_vus": schedule.max_vus if isinstance(schedule, OpenSchedule) else schedule.max_vus(),
+        "mix": [
+            {
+                "flow": flow,
+                "weight": workload.mix[flow],
+                "share": mix.shares()[flow],
+                "expected_iterations": None if counts is None else counts[flow],
+            }
+            for flow in mix.flows
+        ],
+        "workers": _worker_split(schedule, workers),
+        "thresholds": list(scenario.thresholds),
+    }
+
+
+def _worker_split(schedule: Schedule, workers: int) -> list[dict[str, Any]]:
+    """Each worker's VU cap (and arrivals, open model). An open schedule cannot use more
+    workers than `max_vus` (each needs a VU for its arrivals), so the split stops there."""
+    if isinstance(schedule, ClosedSchedule):
+        return [
+            {"worker": w, "max_vus": schedule.worker_max_vus(w, workers), "iterations": None}
+            for w in range(workers)
+        ]
+    used = min(workers, schedule.max_vus)
+    return [
+        {
+            "worker": w,
+            "max_vus": schedule.worker_max_vus(w, used),
+            "iterations": schedule.worker_iterations(w, used),
+        }
+        for w in range(used)
+    ]
+
+
+def sparkline(schedule: Schedule, width: int = SPARK_WIDTH) -> str:
+    """The profile over the run in `width` block characters; a blank means zero."""
+    values = sample(schedule, width)
+    peak = max(values)
+    if peak <= 0:
+        return " " * width
+    return "".join(
+        " " if v <= 0 else SPARKS[min(len(SPARKS), math.ceil(v / peak * len(SPARKS))) - 1]
+        for v in values
+    )
+
+
+def render_plan(suite: Suite, scenarios: Sequence[str] | None = None, workers: int = 1) -> str:
+    """The plan as text for a terminal: one block per scenario (see `plan_data`)."""
+    data = plan_data(suite, scenarios, workers)
+    plural = "" if workers == 1 else "s"
+    lines = [f"Plan for suite {data['suite']} ({workers} worker{plural})"]
+    for scenario in data["scenarios"]:
+        lines += ["", *_render_scenario(scenario, workers)]
+    if data["unused_workloads"]:
+        lines += ["", f"Workloads no scenario uses: {', '.join(data['unused_workloads'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def _render_scenario(s: dict[str, Any], workers: int) -> list[str]:
+    is_open = s["model"] == "open"
+    lines = [
+        f"scenario {s['name']}: workload {s['workload']} ({s['executor']}, {s['model']} model)",
+    ]
+    if s["description"]:
+        lines.append(f"  {s['description']}")
+    lines.append(f"  duration    {_duration(s['duration'])}")
+    if is_open:
+        lines.append(f"  iterations  {s['expected_iterations']} expected")
+    lines.append(f"  max VUs     {s['max_vus']}")
+    lines += _render_profile(s, is_open)
+    lines += _render_mix(s, is_open)
+    lines += _render_workers(s, workers, is_open)
+    lines.append("  thresholds")
+    lines += [f"    {t}" for t in s["thresholds"]] or ["    (none)"]
+    return lines
+
+
+def _render_profile(s: dict[str, Any], is_open: bool) -> list[str]:
+    key, unit = ("rate", "rate/s") if is_open else ("vus", "VUs")
+    rows = [[_duration(p["t"]), _number(p[key])] for p in s["profile"]]
+    peak = max(p[key] for p in s["profile"])
+    span = f"0s … {_duration(s['duration'])}, peak {_number(peak)}{'/s' if is_open else ''}"
+    return [
+        f"  profile (linear between rows{'' if is_open else ', rounded down'})",
+        *_table(["at", unit], rows),
+        f"    |{s['sparkline']}|  {span}",
+    ]
+
+
+def _render_mix(s: dict[str, Any], is_open: bool) -> list[str]:
+    headers = ["flow", "weight", "share"] + (["iterations"] if is_open else [])
+    rows = [
+        [m["flow"], _number(m["weight"]), f"{m['share'] * 100:.1f}%"]
+        + ([str(m["expected_iterations"])] if is_open else [])
+        for m in s["mix"]
+    ]
+    return ["  mix", *_table(headers, rows)]
+
+
+def _render_workers(s: dict[str, Any], workers: int, is_open: bool) -> list[str]:
+    split = s["workers"]
+    title = f"  workers ({len(split)})"
+    if len(split) < workers:
+        title += f": {workers} requested, but max_vus {s['max_vus']} allows {len(split)}"
+    headers = ["worker", "max VUs" if is_open else "peak VUs"] + (["iterations"] if is_open else [])
+    rows = [
+        [str(w["worker"]), str(w["max_vus"])] + ([str(w["iterations"])] if is_open else [])
+        for w in split
+    ]
+    return [title, *_table(headers, rows)]
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: int = 4) -> list[str]:
+    """Columns padded to width: the first left-aligned (names), the rest right (numbers)."""
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return (" " * indent + "  ".join([first, *rest])).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def _duration(seconds: float) -> str:
+    """Like the suite file writes it (`1m30s`), with the run's start as `0s` rather than `0ms`."""
+    return "0s" if seconds == 0 else format_duration(seconds)
+
+
+def _number(value: float) -> str:
+    """50.0 → '50', 0.125 → '0.125': no exponent, no trailing zeros."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"

@@ -58,6 +58,14 @@ def test_weights_too_fine_for_an_exact_period_are_apportioned() -> None:
     assert abs(weights["a"] - MAX_PERIOD / 3) <= 1
 
 
+def test_apportioning_many_tiny_weights_keeps_every_flow() -> None:
+    weights = {f"tiny{i}": 1e-12 * (i + 1) for i in range(50)} | {"big": 1 / 3}
+    mix = Mix(weights)
+    assert mix.period == MAX_PERIOD
+    assert min(mix.weights().values()) == 1
+    assert mix.weights()["big"] == MAX_PERIOD - 50
+
+
 def test_counts_match_picks() -> None:
     mix = Mix({"x": 5, "y": 3, "z": 2})
     for start, n in [(0, 0), (0, 7), (3, 10), (11, 123)]:

@@ -94,8 +94,8 @@ def _apportion(weights: Sequence[float], slots: int) -> list[int]:
     order = sorted(range(len(weights)), key=lambda i: ints[i] - quotas[i])
     for i in order[: slots - sum(ints)]:
         ints[i] += 1
-    while sum(ints) > slots:  # only after raising tiny quotas to 1
-        i = max(range(len(ints)), key=lambda j: ints[j] - quotas[j])
+    while sum(ints) > slots:  # only after raising tiny quotas to 1; take from the big ones
+        i = max((j for j in range(len(ints)) if ints[j] > 1), key=lambda j: ints[j] - quotas[j])
         ints[i] -= 1
     return ints
 

@@ -1,0 +1,5 @@
+"""`python -m contval` is the `contval` command."""
+
+from contval.cli import main
+
+main()

@@ -1,0 +1,190 @@
+"""One worker process: compiles the suite, drives its share of the schedule on uvloop, and sends
+the controller a snapshot of its metrics every second.
+
+The controller owns signals: a worker ignores SIGINT (Ctrl-C reaches the whole process group)
+and stops when told to, so an interrupted run still reports the seconds it measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from contval.engine import messages as msg
+from contval.engine.closed_loop import ClosedLoop
+from contval.engine.open_loop import OpenLoop
+from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule_for
+from contval.flows import FlowRunner, compile_program
+from contval.http import Client, ClientOptions, now
+from contval.metrics import Recorder
+from contval.spec import Suite, load_suite
+
+
+def load_for_job(job: msg.WorkerJob) -> Suite:
+    """The suite as the run sees it: `--target` overrides applied to the loaded file."""
+    suite = load_suite(job.suite_path)
+    if job.target_overrides:
+        targets = {**suite.targets, **dict(job.target_overrides)}
+        suite = suite.model_copy(update={"targets": targets})
+    return suite
+
+
+def worker_main(job: msg.WorkerJob, conn: Connection) -> None:
+    """Process entry point (spawned): never lets an exception escape without telling why."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import uvloop
+
+        uvloop.run(Worker(job, conn).main())
+    except Exception:
+        with contextlib.suppress(OSError):
+            conn.send((msg.FAILED, traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class Worker:
+    def __init__(self, job: msg.WorkerJob, conn: Connection) -> None:
+        self.job = job
+        self.conn = conn
+        self.recorder = Recorder()
+        self.stop_reason: str | None = None
+        self._stopped = asyncio.Event()
+
+    async def main(self) -> None:
+        job = self.job
+        suite = load_for_job(job)
+        scenario = suite.scenarios[job.scenario]
+        workload = suite.workloads[scenario.workload]
+        schedule = schedule_for(workload)
+        mix = Mix(dict(workload.mix))
+        program = compile_program(
+            suite,
+            overrides=dict(job.overrides),
+            worker=job.worker,
+            workers=job.workers,
+            seed=job.seed,
+        )
+        if isinstance(schedule, OpenSchedule):
+            cap = schedule.worker_max_vus(job.worker, job.workers)
+        else:
+            cap = max(1, schedule.max_vus())
+        client = Client(ClientOptions(max_connections=max(1, cap)))
+        runner = program.bind(client, self.recorder)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.conn.fileno(), self._on_message)
+        self.conn.send((msg.READY,))
+        start = await self._wait_start()
+        try:
+            if start is not None:
+                await self._drive(schedule, mix, runner, start)
+        finally:
+            loop.remove_reader(self.conn.fileno())
+            await client.close()
+
+    def _on_message(self) -> None:
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            message = (msg.STOP, "controller gone")
+        if message[0] == msg.START:
+            self._start_at = float(message[1])
+            self._started.set()
+        elif message[0] == msg.STOP:
+            self.stop_reason = str(message[1])
+            self._stopped.set()
+            self._started.set()
+
+    async def _wait_start(self) -> float | None:
+        self._started = asyncio.Event()
+        self._start_at = 0.0
+        await self._started.wait()
+        return None if self._stopped.is_set() else self._start_at
+
+    async def _drive(self, schedule: Any, mix: Mix, runner: FlowRunner, start: float) -> None:
+        job = self.job
+        active: set[asyncio.Task[bool]] = set()
+
+        def launch(flow: str, due: float) -> asyncio.Task[bool]:
+            task = asyncio.create_task(runner.run(flow, due))
+            active.add(task)
+            task.add_done_callback(active.discard)
+            return task
+
+        if isinstance(schedule, OpenSchedule):
+            driver: OpenLoop | ClosedLoop = OpenLoop(
+                schedule.arrivals(job.worker, job.workers),
+                mix.pick,
+                lambda i: job.worker + i * job.workers,
+                start,
+                schedule.worker_max_vus(job.worker, job.workers),
+                self.recorder,
+                launch,
+            )
+        else:
+            assert isinstance(schedule, ClosedSchedule)
+            driver = ClosedLoop(
+                lambda t: schedule.worker_vus_at(t, job.worker, job.workers),
+                schedule.duration,
+                mix.pick,
+                job.worker,
+                job.workers,
+                start,
+                launch,
+            )
+        ticker = asyncio.create_task(self._tick(start, driver, active))
+        driving = asyncio.create_task(driver.run())
+        stopped = asyncio.create_task(self._stopped.wait())
+        await asyncio.wait({driving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not self._stopped.is_set():  # schedule over: let iterations in flight finish
+            drained = asyncio.create_task(_drain(active))
+            await asyncio.wait(
+                {drained, stopped}, timeout=job.grace, return_when=asyncio.FIRST_COMPLETED
+            )
+            drained.cancel()
+        driver.stopped = True
+        driving.cancel()
+        interrupted = len(active)
+        for task in list(active):
+            task.cancel()
+        await asyncio.gather(driving, *active, return_exceptions=True)
+        if isinstance(driver, ClosedLoop):
+            await driver.cancel()
+        stopped.cancel()
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        second = max(0, int(now() - start))
+        self.conn.send(
+            (
+                msg.SECOND,
+                self.recorder.snapshot(second).to_dict(),
+                msg.WorkerStats(0, 0.0).to_dict(),
+            )
+        )
+        self.conn.send(
+            (msg.DONE, {"interrupted_iterations": interrupted, "stop_reason": self.stop_reason})
+        )
+
+    async def _tick(
+        self, start: float, driver: OpenLoop | ClosedLoop, active: set[asyncio.Task[bool]]
+    ) -> None:
+        """Every second boundary: snapshot the second that just ended and send it."""
+        second = 0
+        while True:
+            wait = start + second + 1 - now()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
+            stats = msg.WorkerStats(len(active), round(lag * 1000, 3), msg.rss_mb())
+            self.conn.send((msg.SECOND, self.recorder.snapshot(second).to_dict(), stats.to_dict()))
+            second += 1
+
+
+async def _drain(active: set[asyncio.Task[bool]]) -> None:
+    while active:
+        await asyncio.wait(set(active))

@@ -1,0 +1,154 @@
+"""`result.json`: what a run measured and decided, in a stable shape pipelines can read
+(documented in docs/result.md). Built from the merged series; written as the run goes, so a
+run killed half-way leaves a readable file with `complete: false`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from contval.metrics import ErrorClass, Histogram, Series, Snapshot, summarize
+from contval.metrics.summary import LatencySummary
+
+SCHEMA = "contval/result/v1"
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def latency_dict(summary: LatencySummary) -> dict[str, Any]:
+    return {
+        "count": summary.count,
+        "p50": _ms(summary.p50),
+        "p90": _ms(summary.p90),
+        "p95": _ms(summary.p95),
+        "p99": _ms(summary.p99),
+        "max": _ms(summary.max),
+        "mean": _ms(summary.mean),
+    }
+
+
+def second_row(snapshot: Snapshot, active: int, lag_ms: float, rss_mb: float) -> dict[str, Any]:
+    """One row of the per-second series: counts, throughput and latency of that second."""
+    hist = Histogram()
+    requests = errors = iterations = dropped = 0
+    for slot in snapshot.slots:
+        requests += slot.requests
+        errors += sum(slot.errors)
+        iterations += slot.iterations
+        dropped += slot.dropped_iterations
+        hist.add_encoded(slot.latency)
+
+    def ms(pct: float) -> float | None:
+        value = hist.percentile(pct)
+        return None if value is None else round(value / 1000, 3)
+
+    return {
+        "t": snapshot.second,
+        "requests": requests,
+        "errors": errors,
+        "iterations": iterations,
+        "dropped_iterations": dropped,
+        "p50_ms": ms(50),
+        "p95_ms": ms(95),
+        "p99_ms": ms(99),
+        "active": active,
+        "lag_ms": lag_ms,
+        "worker_rss_mb": rss_mb,
+    }
+
+
+def totals_dict(series: Series, elapsed: float, interrupted: int) -> dict[str, Any]:
+    c = series.totals().counters()
+    seconds = max(elapsed, 1e-9)
+    checks = c.checks_passed + c.checks_failed
+    return {
+        "requests": c.requests,
+        "errors": c.error_count,
+        "error_rate": c.error_count / c.requests if c.requests else None,
+        "errors_by_class": {kind.name.lower(): c.errors[kind] for kind in ErrorClass},
+        "iterations": c.iterations,
+        "dropped_iterations": c.dropped_iterations,
+        "late_starts": c.late_starts,
+        "interrupted_iterations": interrupted,
+        "rps": round(c.requests / seconds, 3) if elapsed > 0 else None,
+        "checks": {
+            "passed": c.checks_passed,
+            "failed": c.checks_failed,
+            "rate": c.checks_passed / checks if checks else None,
+        },
+    }
+
+
+def flows_dict(series: Series, kinds: Mapping[str, str]) -> dict[str, Any]:
+    flows: dict[str, Any] = {}
+    for name, flow in summarize(series.totals()).items():
+        flows[name] = {
+            "kind": kinds.get(name, "user"),
+            "requests": flow.requests,
+            "errors": flow.errors,
+            "error_rate": flow.error_rate,
+            "rps": flow.rps,
+            "iterations": flow.iterations,
+            "dropped_iterations": flow.dropped_iterations,
+            "late_starts": flow.late_starts,
+            "latency": latency_dict(flow.latency),
+            "duration": latency_dict(flow.duration),
+            "steps": {
+                step_name: {
+                    "requests": step.requests,
+                    "errors": step.errors,
+                    "error_rate": step.error_rate,
+                    "rps": step.rps,
+                    "latency": latency_dict(step.latency),
+                    "duration": latency_dict(step.duration) if step.duration.count else None,
+                }
+                for step_name, step in flow.steps.items()
+            },
+        }
+    return flows
+
+
+@dataclass
+class ResultFile:
+    """The results document, rewritten atomically whenever it changes materially."""
+
+    path: Path
+    suite: str
+    suite_file: str
+    started_at: float
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = False
+    verdict: str = "running"
+    exit_code: int | None = None
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "suite": self.suite,
+            "suite_file": self.suite_file,
+            "started_at": iso(self.started_at),
+            "complete": self.complete,
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "scenarios": self.scenarios,
+        }
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w") as handle:
+            json.dump(self.document(), handle, indent=1, allow_nan=False)
+            handle.write("\n")
+        os.replace(tmp, self.path)

@@ -1,0 +1,289 @@
+"""`contval run` end to end against real local servers: accuracy, errors, aborts, kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.target import Target
+
+CLI = [sys.executable, "-m", "contval"]
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    server = Target().start()
+    yield server
+    server.stop()
+
+
+def write_suite(
+    directory: Path,
+    url: str,
+    flows: str,
+    workload: str,
+    thresholds: str = "",
+    extra_targets: str = "",
+) -> Path:
+    text = f"""version: 1
+name: engine-test
+targets:
+  app: {url}
+{extra_targets}
+flows:
+{flows}
+workloads:
+  load:
+{workload}
+scenarios:
+  main:
+    workload: load
+    thresholds: [{thresholds}]
+"""
+    path = directory / "suite.yaml"
+    path.write_text(text)
+    return path
+
+
+def one_step(
+    path: str,
+    name: str = "get",
+    check: str = "{status: 200}",
+    flow: str = "f",
+    target: str = "app",
+    timeout: str = "",
+) -> str:
+    extra = f"\n        timeout: {timeout}" if timeout else ""
+    return f"""  {flow}:
+    target: {target}
+    steps:
+      - name: {name}
+        request: GET {path}
+        check: {check}{extra}
+"""
+
+
+def constant_rate(rate: str, duration: str, mix: str = "{f: 1}", max_vus: int = 200) -> str:
+    return f"""    executor: constant-arrival-rate
+    rate: {rate}
+    duration: {duration}
+    max_vus: {max_vus}
+    mix: {mix}
+"""
+
+
+def run(
+    suite: Path, out: Path, *args: str, timeout: float = 120
+) -> tuple[int, dict[str, Any], str]:
+    proc = subprocess.run(
+        [*CLI, "run", str(suite), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    result = json.loads((out / "result.json").read_text())
+    return proc.returncode, result, proc.stdout + proc.stderr
+
+
+def test_latency_timed_accurately(tmp_path: Path, target: Target) -> None:
+    target.behaviour.delay = 0.050
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/slow"),
+        constant_rate("20/s", "3s"),
+        "'f/get: p50(latency) < 60ms'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    step = result["scenarios"][0]["flows"]["f"]["steps"]["get"]
+    assert step["requests"] == 60 and step["errors"] == 0
+    assert 50.0 <= step["latency"]["p50"] <= 53.0
+    threshold = result["scenarios"][0]["thresholds"][0]
+    assert threshold["verdict"] == "pass" and threshold["unit"] == "ms"
+
+
+def test_arrival_rate_accurate_at_1000_per_second(tmp_path: Path, target: Target) -> None:
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/ok"),
+        constant_rate("1000/s", "5s"),
+        "'dropped_iterations == 0'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "2")
+    scenario = result["scenarios"][0]
+    assert code == 0, output
+    assert scenario["totals"]["iterations"] == pytest.approx(5000, rel=0.01)
+    assert target.seen.paths["/ok"] == pytest.approx(5000, rel=0.01)
+    assert scenario["totals"]["rps"] == pytest.approx(1000, rel=0.05)
+    per_second = [row["iterations"] for row in scenario["series"][:5]]
+    assert all(950 <= n <= 1050 for n in per_second), per_second
+
+
+def test_stalled_server_shows_in_p99(tmp_path: Path, target: Target) -> None:
+    target.behaviour.stall_after, target.behaviour.stall_for = 400, 1.0
+    suite = write_suite(tmp_path, target.url, one_step("/stall"), constant_rate("200/s", "5s"))
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    latency = result["scenarios"][0]["flows"]["f"]["steps"]["get"]["latency"]
+    # a 1 s stall in a 5 s open-model run: 20 % of requests waited up to 1 s
+    assert 800 <= latency["p99"] <= 1100, latency
+    assert latency["p50"] < 50
+
+
+def test_every_error_class_counted_while_the_run_goes_on(tmp_path: Path, target: Target) -> None:
+    flows = "".join(
+        [
+            one_step("/ok", flow="ok"),
+            one_step("/error", flow="status"),
+            one_step("/bad-json", flow="check", check='{status: 200, json: {"$.ok": true}}'),
+            one_step("/garbage", flow="malformed"),
+            one_step("/reset", flow="reset"),
+            one_step("/hang", flow="timeout", timeout="200ms"),
+        ]
+    )
+    mix = "{ok: 1, status: 1, check: 1, malformed: 1, reset: 1, timeout: 1}"
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        flows,
+        constant_rate("60/s", "3s", mix),
+        "'ok: error_rate == 0%', 'status: error_rate > 99%'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    scenario = result["scenarios"][0]
+    assert code == 0, output
+    by_class = scenario["totals"]["errors_by_class"]
+    assert by_class["http_status"] == 30
+    assert by_class["check_failed"] == 30
+    assert by_class["malformed"] == 30
+    assert by_class["reset"] == 30
+    assert by_class["timeout"] == 30
+    assert scenario["flows"]["ok"]["errors"] == 0 and scenario["flows"]["ok"]["requests"] == 30
+    assert scenario["totals"]["iterations"] == 180
+
+
+def test_refused_connections_counted_when_a_target_goes_away(
+    tmp_path: Path, target: Target
+) -> None:
+    second = Target().start()
+    try:
+        flows = one_step("/ok", flow="a") + one_step("/ok", flow="b", target="other")
+        suite = write_suite(
+            tmp_path,
+            target.url,
+            flows,
+            constant_rate("40/s", "4s", "{a: 1, b: 1}"),
+            extra_targets=f"  other: {second.url}",
+        )
+        proc = subprocess.Popen(
+            [*CLI, "run", str(suite), "--out", str(tmp_path / "out"), "--workers", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while second.seen.requests < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second.shut_down()
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        second.stop()
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    scenario = result["scenarios"][0]
+    assert proc.returncode == 0, output
+    assert scenario["flows"]["b"]["errors"] > 20
+    assert scenario["totals"]["errors_by_class"]["refused"] > 20
+    assert scenario["flows"]["a"]["errors"] == 0
+    assert scenario["flows"]["a"]["requests"] == 80
+
+
+def test_abort_threshold_stops_the_run_early(tmp_path: Path, target: Target) -> None:
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/error"),
+        constant_rate("50/s", "60s"),
+        "'error_rate < 20% over 2s, abort'",
+    )
+    started = time.monotonic()
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 1, output
+    assert time.monotonic() - started < 20
+    scenario = result["scenarios"][0]
+    assert scenario["verdict"] == "fail"
+    assert scenario["stop_reason"].startswith("aborted: `error_rate < 20% over 2s, abort` failed")
+    assert scenario["duration_s"] < 10
+    assert result["verdict"] == "fail" and result["exit_code"] == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_run_leaves_an_incomplete_result(
+    tmp_path: Path, target: Target, sig: signal.Signals
+) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "60s"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    path = out / "result.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the file is rewritten every 5 s while running
+        if (
+            path.exists()
+            and json.loads(path.read_text())["scenarios"]
+            and json.loads(path.read_text())["scenarios"][0].get("series")
+        ):
+            break
+        time.sleep(0.1)
+    os.kill(proc.pid, sig)
+    code = proc.wait(timeout=30)
+    result = json.loads(path.read_text())
+    assert result["complete"] is False
+    scenario = result["scenarios"][0]
+    assert scenario["totals"]["requests"] >= 400
+    if sig == signal.SIGINT:
+        assert code == 3
+        assert result["exit_code"] == 3 and result["verdict"] == "error"
+        assert scenario["stop_reason"] == "interrupted by SIGINT"
+    else:
+        assert code == -signal.SIGKILL
+        assert result["verdict"] == "running"
+    assert target.seen.requests < 60 * 100  # the load stopped with the controller
+
+
+def test_unreachable_target_fails_fast_with_exit_3(tmp_path: Path) -> None:
+    suite = write_suite(
+        tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("10/s", "5s")
+    )
+    proc = subprocess.run(
+        [*CLI, "run", str(suite), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3
+    assert "target `app` (http://127.0.0.1:9) is unreachable" in proc.stdout
+    assert not (tmp_path / "out" / "result.json").exists()
+
+
+def test_memory_stays_flat(tmp_path: Path, target: Target) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("2000/s", "12s"))
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    rss = [row["worker_rss_mb"] for row in result["scenarios"][0]["series"] if row["worker_rss_mb"]]
+    assert len(rss) >= 10
+    assert max(rss[3:]) - rss[3] < 3.0, rss  # histograms, not samples: no growth with time
+    assert max(rss) < 100, rss

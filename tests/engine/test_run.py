@@ -287,3 +287,52 @@ def test_memory_stays_flat(tmp_path: Path, target: Target) -> None:
     assert len(rss) >= 10
     assert max(rss[3:]) - rss[3] < 3.0, rss  # histograms, not samples: no growth with time
     assert max(rss) < 100, rss
+
+
+def test_ramping_arrival_rate_follows_its_stages(tmp_path: Path, target: Target) -> None:
+    workload = """    executor: ramping-arrival-rate
+    stages: [{to: 200/s, over: 2s}, {to: 200/s, over: 2s}, {to: 0/s, over: 1s}]
+    mix: {f: 1}
+"""
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), workload)
+    code, result, output = run(suite, tmp_path / "out", "--workers", "2")
+    assert code == 0, output
+    scenario = result["scenarios"][0]
+    # 0→200/s over 2 s (200) + 200/s for 2 s (400) + 200→0/s over 1 s (100)
+    assert scenario["totals"]["iterations"] == 700
+    per_second = [row["iterations"] for row in scenario["series"][:5]]
+    assert per_second[0] == pytest.approx(50, abs=3) and per_second[1] == pytest.approx(150, abs=3)
+    assert per_second[2] == pytest.approx(200, abs=3) and per_second[3] == pytest.approx(200, abs=3)
+
+
+def test_closed_model_vus_loop_and_ramp(tmp_path: Path, target: Target) -> None:
+    target.behaviour.delay = 0.100
+    workload = """    executor: ramping-vus
+    start_vus: 0
+    stages: [{to: 10, over: 2s}, {to: 10, over: 2s}]
+    mix: {f: 1}
+"""
+    suite = write_suite(tmp_path, target.url, one_step("/slow"), workload)
+    code, result, output = run(suite, tmp_path / "out", "--workers", "2")
+    assert code == 0, output
+    scenario = result["scenarios"][0]
+    series = scenario["series"]
+    # each VU does ~10 iterations/s against a 100 ms route; 10 VUs at full strength
+    assert 80 <= series[2]["iterations"] <= 105 and 80 <= series[3]["iterations"] <= 105
+    assert series[0]["iterations"] < series[2]["iterations"]
+    assert max(row["active"] for row in series) <= 10
+    assert scenario["totals"]["errors"] == 0
+
+
+def test_constant_vus(tmp_path: Path, target: Target) -> None:
+    target.behaviour.delay = 0.050
+    workload = """    executor: constant-vus
+    vus: 5
+    duration: 2s
+    mix: {f: 1}
+"""
+    suite = write_suite(tmp_path, target.url, one_step("/slow"), workload)
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    iterations = result["scenarios"][0]["totals"]["iterations"]
+    assert 170 <= iterations <= 200  # 5 VUs × 20 iterations/s × 2 s, minus ramp-up jitter

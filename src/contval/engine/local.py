@@ -49,6 +49,8 @@ class RunOutcome:
 
 
 OnSecond = Callable[[Series, Snapshot, SecondStats], str | None]
+OnTick = Callable[[float], None]
+TICK = 0.05  # seconds: how late a timeline event may fire at most (plus the callback's time)
 """Called for each complete second; returning a reason stops the run (an abort threshold)."""
 
 
@@ -69,6 +71,8 @@ class LocalController:
         self.outcome = RunOutcome(Series())
         self._next_second = 0
         self._stop_sent = False
+        self._start_at = 0.0
+        self._on_tick: OnTick | None = None
 
     def start(self) -> None:
         """Spawn the workers and wait until each has compiled its program and is ready."""
@@ -95,8 +99,12 @@ class LocalController:
                 if message[0] == msg.READY:
                     waiting.discard(peer.index)
 
-    def run(self, on_second: OnSecond) -> RunOutcome:
+    def run(self, on_second: OnSecond, on_tick: OnTick | None = None) -> RunOutcome:
+        """Start the load and collect until every worker is done. `on_tick(offset)` is called
+        at least every TICK seconds with the time since the common start (chaos timelines)."""
         start_at = time.monotonic() + START_DELAY
+        self._start_at = start_at
+        self._on_tick = on_tick
         self.outcome.started_at = time.time() + START_DELAY
         for peer in self.peers:
             peer.conn.send((msg.START, start_at))
@@ -121,9 +129,11 @@ class LocalController:
     def _collect(self, on_second: OnSecond) -> None:
         while not all(p.done for p in self.peers):
             live = [p.conn for p in self.peers if not p.done]
-            for conn in wait(live, timeout=1.0):
+            for conn in wait(live, timeout=TICK):
                 peer = next(p for p in self.peers if p.conn is conn)
                 self._handle(peer, self._recv(peer))
+            if self._on_tick is not None:
+                self._on_tick(time.monotonic() - self._start_at)
             self._release(on_second)
         self._release(on_second, final=True)
 

@@ -14,3 +14,5 @@ class ExitCode(IntEnum):
     """The suite or the command-line arguments are invalid; nothing was run."""
     RUN_INCOMPLETE = 3
     """The run could not be completed: a target unreachable at start, or interrupted."""
+    FAULT_NOT_REVERTED = 4
+    """A fault could not be confirmed reverted: the output names it and how to clean it by hand."""

@@ -24,11 +24,16 @@ from contval.thresholds.evaluate import (
     evaluate_all,
 )
 from contval.thresholds.parser import parse_threshold
+from contval.thresholds.phases import NO_FAULTS, Faults
+from contval.thresholds.resilience import evaluate_recovery
+from contval.thresholds.steady import steady_state
 
 __all__ = [
+    "NO_FAULTS",
     "Aggregate",
     "Countable",
     "Dimension",
+    "Faults",
     "Kind",
     "Metric",
     "Op",
@@ -42,5 +47,7 @@ __all__ = [
     "check_abort",
     "evaluate",
     "evaluate_all",
+    "evaluate_recovery",
     "parse_threshold",
+    "steady_state",
 ]

@@ -4,63 +4,29 @@ Whole-run thresholds read the series' running totals. `over D` thresholds must h
 full D-second window of the per-second series (sliding one second at a time); the result
 reports the worst window. No data is never a pass: an aggregate with nothing to measure (no
 requests, an empty histogram, a run shorter than the window) yields `no_data`.
+
+A threshold qualified `before|during|after FAULT` is judged on that phase's seconds only, cut
+out as a series of its own (windows slide within the phase); one naming a fault that was not
+injected yields `no_data`. `recovery_time` is judged in `contval.thresholds.resilience`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.series import Counters, Series, Totals
 from contval.metrics.snapshot import Key
-from contval.thresholds.ast import Countable, Dimension, Kind, Op, Threshold
+from contval.thresholds.ast import Countable, Kind, Op, Threshold
+from contval.thresholds.phases import NO_FAULTS, Faults, PhaseCuts, phase_window
+from contval.thresholds.resilience import evaluate_recovery
+from contval.thresholds.result import DISPLAY, ThresholdResult, Verdict, make_result
+
+__all__ = ["DISPLAY", "ThresholdResult", "Verdict", "check_abort", "evaluate", "evaluate_all"]
 
 US_PER_S: Final = 1_000_000
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NO_DATA = "no_data"
-
-
-# How a dimension is shown: unit name and factor from base units.
-DISPLAY: Final = {
-    Dimension.TIME: ("ms", 1000.0),
-    Dimension.RATIO: ("%", 100.0),
-    Dimension.RATE: ("/s", 1.0),
-    Dimension.COUNT: ("count", 1.0),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdResult:
-    """A verdict with its evidence; `observed` and `limit` are in `unit` (ms, %, /s, count)."""
-
-    expression: str
-    verdict: Verdict
-    observed: float | None
-    limit: float
-    unit: str
-    window: tuple[int, int] | None = None
-    """The worst window [t0, t1) in seconds from run start, for `over` thresholds."""
-    abort: bool = False
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "expression": self.expression,
-            "verdict": str(self.verdict),
-            "observed": self.observed,
-            "limit": self.limit,
-            "unit": self.unit,
-            "window": list(self.window) if self.window else None,
-            "abort": self.abort,
-            "detail": self.detail,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +99,34 @@ def _time_of(kind: Kind, percentile: float | None, hist: Histogram) -> float | N
     return None if us is None else us / US_PER_S
 
 
-def evaluate(threshold: Threshold, results: Series) -> ThresholdResult:
-    """Judge one threshold against a run's series (whole run, or every `over` window)."""
-    if threshold.phase is not None:
-        return _result(threshold, None, detail="fault phases are not available in these results")
+def evaluate(threshold: Threshold, results: Series, faults: Faults = NO_FAULTS) -> ThresholdResult:
+    """Judge one threshold against a run's series (whole run, or every `over` window), within
+    its phase when it names one. `faults` maps each injected fault to its [start, end) second."""
+    return _evaluate(threshold, results, faults, PhaseCuts(results))
+
+
+def evaluate_all(
+    thresholds: Iterable[Threshold], results: Series, faults: Faults = NO_FAULTS
+) -> list[ThresholdResult]:
+    cuts = PhaseCuts(results)
+    return [_evaluate(t, results, faults, cuts) for t in thresholds]
+
+
+def _evaluate(
+    threshold: Threshold, results: Series, faults: Faults, cuts: PhaseCuts
+) -> ThresholdResult:
     if threshold.aggregate.kind is Kind.RECOVERY_TIME:
-        return _result(threshold, None, detail="recovery_time needs fault windows")
+        return evaluate_recovery(threshold, results, faults)
+    if threshold.phase is not None:
+        window = phase_window(threshold.phase, results, faults)
+        if isinstance(window, str):
+            return make_result(threshold, None, detail=window)
+        results = cuts(window)
     whole = results.totals()
     source = _source(threshold, whole)
     if threshold.window is None:
-        return _result(threshold, _observe(threshold, whole, source))
+        return make_result(threshold, _observe(threshold, whole, source))
     return _worst_window(threshold, results, source)
-
-
-def evaluate_all(thresholds: Iterable[Threshold], results: Series) -> list[ThresholdResult]:
-    return [evaluate(t, results) for t in thresholds]
 
 
 def _worst_window(threshold: Threshold, results: Series, source: _Source) -> ThresholdResult:
@@ -165,8 +144,8 @@ def _worst_window(threshold: Threshold, results: Series, source: _Source) -> Thr
             worst = (value, (totals.start, totals.end))
         failed = failed or fails
     if worst is None:
-        return _result(threshold, None, detail=f"no full {size}s window with data")
-    return _result(threshold, worst[0], window=worst[1])
+        return make_result(threshold, None, detail=f"no full {size}s window with data")
+    return make_result(threshold, worst[0], window=worst[1])
 
 
 def _worse(op: Op, value: float, current: float, fails: bool, failed: bool) -> bool:
@@ -178,15 +157,24 @@ def _worse(op: Op, value: float, current: float, fails: bool, failed: bool) -> b
 
 
 def check_abort(
-    threshold: Threshold, results: Series, now: int | None = None
+    threshold: Threshold, results: Series, now: int | None = None, faults: Faults = NO_FAULTS
 ) -> ThresholdResult | None:
     """During a run: the failing result if `threshold` fails at second `now`, else None.
 
     `now` is the number of complete seconds (default: the series' end). Windowed thresholds
-    look at the last full window [now - D, now); others at everything so far. No data never
-    aborts a run.
+    look at the last full window [now - D, now); others at everything so far, within the
+    threshold's phase when it names one (a fault not injected yet has no phase yet). No data
+    never aborts a run, and neither does `recovery_time`, which is only known once a fault is
+    over and the scope is back in its band (or the run ended).
     """
     end = results.end if now is None else now
+    if threshold.aggregate.kind is Kind.RECOVERY_TIME:
+        return None
+    if threshold.phase is not None:
+        phase = phase_window(threshold.phase, results, faults, end)
+        if isinstance(phase, str) or phase[1] <= phase[0]:
+            return None
+        results, end = PhaseCuts(results)(phase), phase[1]
     whole = results.totals()
     source = _source(threshold, whole)
     if threshold.window is None:
@@ -200,27 +188,4 @@ def check_abort(
     if value is None or threshold.op.holds(value, threshold.value):
         return None
     window = (totals.start, totals.end) if threshold.window else None
-    return _result(threshold, value, window=window)
-
-
-def _result(
-    threshold: Threshold,
-    observed: float | None,
-    window: tuple[int, int] | None = None,
-    detail: str = "",
-) -> ThresholdResult:
-    unit, factor = DISPLAY[threshold.aggregate.dimension]
-    if observed is None:
-        verdict = Verdict.NO_DATA
-    else:
-        verdict = Verdict.PASS if threshold.op.holds(observed, threshold.value) else Verdict.FAIL
-    return ThresholdResult(
-        expression=threshold.expression or threshold.to_text(),
-        verdict=verdict,
-        observed=None if observed is None else observed * factor,
-        limit=threshold.value * factor,
-        unit=unit,
-        window=window,
-        abort=threshold.abort,
-        detail=detail or ("no data" if observed is None else ""),
-    )
+    return make_result(threshold, value, window=window)

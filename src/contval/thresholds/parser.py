@@ -197,6 +197,10 @@ class _Parser:
             else:
                 if phase is not None:
                     raise self.error("only one of during, before or after", word)
+                if aggregate.kind is Kind.RECOVERY_TIME and word.text != "after":
+                    raise self.error(
+                        "recovery_time is measured from a fault's end; use `after FAULT`", word
+                    )
                 fault = self.expect(Tok.WORD, f"expected a fault name after `{word.text}`")
                 phase = Phase(PhaseKind(word.text), fault.text)
         return window, phase

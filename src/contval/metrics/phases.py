@@ -1,0 +1,257 @@
+"""Phases around a fault and the resilience aggregates of a chaos run.
+
+Owns what is measured around a fault: which seconds form its `before` / `during` / `after`
+phases, the pre-fault band a scope normally stays in, how many seconds the scope took to return
+to that band after the fault ended, and the per-phase numbers the results show (requests,
+errors, availability, percentiles). Whether a recovery time or an error rate is good enough is
+`contval.thresholds`' call. Pure: no clock, no I/O; seconds are counted from the run's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from contval.metrics.hdr import Histogram
+from contval.metrics.series import Counters, KeyFilter, Series, Totals
+from contval.metrics.snapshot import Key, Snapshot
+
+Window = tuple[int, int]
+"""[start, end) in whole seconds from the run's start."""
+
+PHASES: Final = ("before", "during", "after")
+RECOVERY_STREAK: Final = 5
+"""Consecutive in-band seconds (with requests) that count as recovered."""
+ERROR_FACTOR: Final = 2.0
+ERROR_SLACK: Final = 0.01
+P95_FACTOR: Final = 1.5
+P95_SLACK_US: Final = 20_000
+
+
+def phase_range(phase: str, fault: Window, start: int, end: int) -> Window:
+    """[t0, t1) of `phase` around `fault` inside the series' [start, end), never inverted.
+
+    before = [start, F.start), during = [F.start, F.end), after = [F.end, end): the three
+    phases tile the run exactly, so their counts always add up to the whole run's.
+    """
+    f0, f1 = fault
+    t0, t1 = {"before": (start, f0), "during": (f0, f1), "after": (f1, end)}[phase]
+    t0 = min(max(t0, start), end)
+    return t0, min(max(t1, t0), end)
+
+
+def phase_series(series: Series, t0: int, t1: int) -> Series:
+    """The seconds [t0, t1) as a series of their own, so whole-run and `over` evaluation apply
+    to one phase unchanged. Empty snapshots pin both edges: a phase whose first or last seconds
+    saw nothing still has its true length (rps and window counts depend on it)."""
+    if t1 <= t0:
+        return Series()
+    inner = [snap for snap in series.snapshots() if t0 <= snap.second < t1]
+    return Series([Snapshot(t0), *inner, Snapshot(t1 - 1)])
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """A key filter for a scope: everything (flow None), one flow, or one step of a flow."""
+
+    flow: str | None = None
+    step: str | None = None
+
+    def __call__(self, key: Key) -> bool:
+        flow, step = key
+        return (self.flow is None or flow == self.flow) and (self.step is None or step == self.step)
+
+
+def merged(totals: Totals) -> tuple[Counters, Histogram]:
+    """All slots of `totals` added up: counters and request latency."""
+    counters, latency = Counters(), Histogram()
+    for part in totals.slots.values():
+        counters = counters + part.counters
+        latency.add(part.latency)
+    return counters, latency
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """How bad a second may be and still count as normal, derived from the pre-fault baseline.
+
+    Relative limits alone would make a clean baseline (0 % errors, 2 ms p95) impossible to
+    return to, so each limit also has an absolute slack: error rate at most
+    max(2 × baseline, baseline + 1 point), p95 at most max(1.5 × baseline, baseline + 20 ms).
+    """
+
+    baseline_error_rate: float
+    baseline_p95_us: int | None
+    max_error_rate: float
+    max_p95_us: float | None
+
+    @classmethod
+    def of(cls, counters: Counters, latency: Histogram) -> Band | None:
+        """The band of a baseline; None when the baseline saw no requests (nothing to hold)."""
+        if counters.requests == 0:
+            return None
+        rate = counters.error_count / counters.requests
+        p95 = latency.percentile(95)
+        top = None if p95 is None else max(P95_FACTOR * p95, p95 + P95_SLACK_US)
+        return cls(rate, p95, max(ERROR_FACTOR * rate, rate + ERROR_SLACK), top)
+
+    def holds(self, counters: Counters, latency: Histogram) -> bool | None:
+        """Whether one second is inside the band; None for a second without requests."""
+        if counters.requests == 0:
+            return None
+        if counters.error_count / counters.requests > self.max_error_rate:
+            return False
+        p95 = latency.percentile(95)
+        return self.max_p95_us is None or p95 is None or p95 <= self.max_p95_us
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline_error_rate": self.baseline_error_rate,
+            "baseline_p95_ms": _ms(self.baseline_p95_us),
+            "max_error_rate": self.max_error_rate,
+            "max_p95_ms": _ms(self.max_p95_us),
+        }
+
+
+def baseline(
+    series: Series, fault: str, faults: Mapping[str, Window], keys: KeyFilter
+) -> Band | None:
+    """The band from `fault`'s before phase, leaving out seconds inside any other fault:
+    an earlier fault's slow seconds would otherwise widen the band of the next one."""
+    t0, t1 = phase_range("before", faults[fault], series.start, series.end)
+    others = [w for name, w in faults.items() if name != fault]
+    counters, latency = Counters(), Histogram()
+    for second in range(t0, t1):
+        if any(a <= second < b for a, b in others):
+            continue
+        c, h = merged(series.window(second, second + 1, keys))
+        counters = counters + c
+        latency.add(h)
+    return Band.of(counters, latency)
+
+
+class RecoveryStatus(StrEnum):
+    RECOVERED = "recovered"
+    NOT_RECOVERED = "not_recovered"
+    NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """How long a scope took to get back into its band after one fault ended.
+
+    `seconds` counts from the fault's end to the first second of the in-band streak; when the
+    scope never recovered it is the time from the fault's end to the end of the run (a lower
+    bound on the real recovery time), and None when there was nothing to measure.
+    """
+
+    fault: str
+    status: RecoveryStatus
+    seconds: int | None
+    window: Window | None
+    band: Band | None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "seconds": self.seconds,
+            "window": list(self.window) if self.window else None,
+            "band": self.band.to_dict() if self.band else None,
+            "detail": self.detail,
+        }
+
+
+def recovery(
+    series: Series, fault: str, faults: Mapping[str, Window], keys: KeyFilter | None = None
+) -> Recovery:
+    """Seconds from the end of `fault` until `keys`' per-second error rate and p95 stay in the
+    pre-fault band for RECOVERY_STREAK seconds with requests; seconds without requests are
+    skipped (they neither break nor extend a streak: a quiet second shows nothing)."""
+    scope = keys or Slots()
+    band = baseline(series, fault, faults, scope)
+    if band is None:
+        return Recovery(
+            fault, RecoveryStatus.NO_DATA, None, None, None, f"no requests before {fault}"
+        )
+    end_of_fault, end = faults[fault][1], series.end
+    if end <= end_of_fault:
+        detail = f"the run ended before {fault} did"
+        return Recovery(fault, RecoveryStatus.NO_DATA, None, None, band, detail)
+    first, streak = end_of_fault, 0
+    for second in range(max(end_of_fault, series.start), end):
+        inside = band.holds(*merged(series.window(second, second + 1, scope)))
+        if inside is None:
+            continue
+        if not inside:
+            streak = 0
+            continue
+        first = second if streak == 0 else first
+        streak += 1
+        if streak == RECOVERY_STREAK:
+            window = (end_of_fault, first)
+            return Recovery(fault, RecoveryStatus.RECOVERED, first - end_of_fault, window, band)
+    detail = f"not recovered within the run ({end - end_of_fault}s observed after {fault})"
+    if streak:
+        detail += f"; back in band from second {first}, {streak} of {RECOVERY_STREAK} seconds"
+    window = (end_of_fault, end)
+    return Recovery(fault, RecoveryStatus.NOT_RECOVERED, end - end_of_fault, window, band, detail)
+
+
+def _ms(us: float | None) -> float | None:
+    return None if us is None else round(us / 1000, 3)
+
+
+def stats(counters: Counters, latency: Histogram) -> dict[str, Any]:
+    """One scope's numbers for one phase; rates and percentiles are None without requests."""
+    requests, errors = counters.requests, counters.error_count
+    rate = errors / requests if requests else None
+    return {
+        "requests": requests,
+        "errors": errors,
+        "error_rate": rate,
+        "availability": None if rate is None else 1.0 - rate,
+        "p50_ms": _ms(latency.percentile(50)),
+        "p95_ms": _ms(latency.percentile(95)),
+        "p99_ms": _ms(latency.percentile(99)),
+    }
+
+
+def _phase(series: Series, window: Window, flows: list[str]) -> dict[str, Any]:
+    totals = series.window(*window)
+    return {
+        "window": list(window),
+        "total": stats(*merged(totals)),
+        "flows": {flow: stats(*merged(_only(totals, flow))) for flow in flows},
+    }
+
+
+def _only(totals: Totals, flow: str) -> Totals:
+    slots = {key: part for key, part in totals.slots.items() if key[0] == flow}
+    return Totals(totals.start, totals.end, slots)
+
+
+def phase_summary(
+    series: Series, faults: Mapping[str, Window], flows: Iterable[str]
+) -> dict[str, Any]:
+    """Per fault: its window, then per phase the whole scenario's and each flow's numbers, and
+    each flow's recovery. `flows` names the rows (declared flows), so a flow that sent nothing
+    in a phase shows zero requests rather than vanishing. Latencies in ms (3 decimals)."""
+    names = list(flows)
+    summary: dict[str, Any] = {}
+    for fault, window in faults.items():
+        entry: dict[str, Any] = {"window": list(window)}
+        for phase in PHASES:
+            entry[phase] = _phase(
+                series, phase_range(phase, window, series.start, series.end), names
+            )
+        entry["recovery"] = {
+            "total": recovery(series, fault, faults).to_dict(),
+            "flows": {
+                flow: recovery(series, fault, faults, Slots(flow)).to_dict() for flow in names
+            },
+        }
+        summary[fault] = entry
+    return summary

@@ -1,0 +1,54 @@
+"""`recovery_time`: how long a scope took to return to its pre-fault band after a fault.
+
+Measured per fault by `contval.metrics.phases.recovery`; judged here. With several faults the
+worst one decides. A scope that never recovered fails, whatever the limit: its observed value
+(the time from the fault's end to the end of the run) is only a lower bound.
+"""
+
+from __future__ import annotations
+
+from contval.metrics.phases import Recovery, RecoveryStatus, Slots, recovery
+from contval.metrics.series import Series
+from contval.thresholds.ast import Threshold
+from contval.thresholds.phases import Faults, not_injected
+from contval.thresholds.result import ThresholdResult, Verdict, make_result
+
+
+def evaluate_recovery(threshold: Threshold, series: Series, faults: Faults) -> ThresholdResult:
+    """Judge `recovery_time` for the fault named with `after F`, or for every injected fault."""
+    if threshold.phase is not None:
+        if threshold.phase.fault not in faults:
+            return make_result(threshold, None, detail=not_injected(threshold.phase.fault))
+        names = [threshold.phase.fault]
+    else:
+        names = sorted(faults)
+    if not names:
+        return make_result(threshold, None, detail="no fault was injected in this run")
+    scope = Slots(threshold.scope.flow, threshold.scope.step)
+    return _judge(threshold, [recovery(series, name, faults, scope) for name in names])
+
+
+def _judge(threshold: Threshold, measured: list[Recovery]) -> ThresholdResult:
+    """Not recovered beats no data beats a measured time: each hides less than the next."""
+    stuck = [m for m in measured if m.status is RecoveryStatus.NOT_RECOVERED]
+    if stuck:
+        worst = max(stuck, key=lambda m: m.seconds or 0)
+        detail = f"{worst.fault}: {worst.detail}{_band(worst)}"
+        return make_result(threshold, worst.seconds, worst.window, detail, Verdict.FAIL)
+    missing = [m for m in measured if m.status is RecoveryStatus.NO_DATA]
+    if missing:
+        detail = "; ".join(f"{m.fault}: {m.detail}" for m in missing)
+        return make_result(threshold, None, detail=f"no data ({detail})")
+    worst = max(measured, key=lambda m: m.seconds or 0)
+    detail = f"{worst.fault}: recovered {worst.seconds}s after it ended{_band(worst)}"
+    return make_result(threshold, worst.seconds, worst.window, detail)
+
+
+def _band(measured: Recovery) -> str:
+    band = measured.band
+    if band is None:
+        return ""
+    text = f" (band: error rate <= {band.max_error_rate * 100:.3g}%"
+    if band.max_p95_us is not None:
+        text += f", p95 <= {band.max_p95_us / 1000:.4g}ms"
+    return text + ")"

@@ -34,14 +34,14 @@ def _judge(threshold: Threshold, measured: list[Recovery]) -> ThresholdResult:
     if stuck:
         worst = max(stuck, key=lambda m: m.seconds or 0)
         detail = f"{worst.fault}: {worst.detail}{_band(worst)}"
-        return make_result(threshold, worst.seconds, worst.window, detail, Verdict.FAIL)
+        return make_result(threshold, _float(worst), worst.window, detail, Verdict.FAIL)
     missing = [m for m in measured if m.status is RecoveryStatus.NO_DATA]
     if missing:
         detail = "; ".join(f"{m.fault}: {m.detail}" for m in missing)
         return make_result(threshold, None, detail=f"no data ({detail})")
     worst = max(measured, key=lambda m: m.seconds or 0)
     detail = f"{worst.fault}: recovered {worst.seconds}s after it ended{_band(worst)}"
-    return make_result(threshold, worst.seconds, worst.window, detail)
+    return make_result(threshold, _float(worst), worst.window, detail)
 
 
 def _band(measured: Recovery) -> str:
@@ -52,3 +52,7 @@ def _band(measured: Recovery) -> str:
     if band.max_p95_us is not None:
         text += f", p95 <= {band.max_p95_us / 1000:.4g}ms"
     return text + ")"
+
+
+def _float(measured: Recovery) -> float | None:
+    return None if measured.seconds is None else float(measured.seconds)

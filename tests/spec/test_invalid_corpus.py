@@ -21,7 +21,7 @@ def test_corpus_is_large_enough() -> None:
 def test_invalid_suite_reports_expected_lines(case: Path) -> None:
     expected = case.with_suffix(".expected").read_text().splitlines()
     with pytest.raises(SuiteInvalid) as caught:
-        load_suite(case, threshold_parser=None)
+        load_suite(case)
     assert [str(e) for e in caught.value.errors] == [f"{case}:{line}" for line in expected]
 
 

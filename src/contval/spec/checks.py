@@ -8,11 +8,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from contval.spec.errors import Position, SuiteError, did_you_mean
+from contval.spec.chaoschecks import ParsedThreshold, check_chaos, check_threshold_phases
+from contval.spec.errors import SuiteError, did_you_mean
 from contval.spec.feeders import FeederFileError, read_header
 from contval.spec.flowchecks import check_flows
 from contval.spec.models import Suite
 from contval.spec.source import DocPath, SourceDocument
+from contval.spec.thresholdpos import threshold_position
 
 ThresholdParser = Callable[[str], object]
 """`parse_threshold(text) -> object`, raising a `ValueError` (ideally with a 1-based `column`)."""
@@ -41,6 +43,7 @@ def check_suite_references(
     columns, errors = _check_feeders(suite, doc)
     errors += check_flows(suite, doc, columns)
     errors += _check_workloads(suite, doc)
+    errors += check_chaos(suite, doc)
     errors += _check_scenarios(suite, doc, parse_threshold)
     return errors
 
@@ -92,18 +95,28 @@ def _check_scenarios(
             errors.append(doc.error(("scenarios", name, "workload"), message))
         if parse_threshold is None:
             continue
+        parsed: list[ParsedThreshold] = []
         for index, text in enumerate(scenario.thresholds):
-            error = check_threshold(
-                doc, ("scenarios", name, "thresholds", index), text, parse_threshold
-            )
+            path = ("scenarios", name, "thresholds", index)
+            threshold, error = parse_one(doc, path, text, parse_threshold)
             if error is not None:
                 errors.append(error)
+            else:
+                parsed.append(ParsedThreshold(path, text, threshold))
+        errors += check_threshold_phases(suite, doc, name, parsed)
     return errors
 
 
 def check_threshold(
     doc: SourceDocument, path: DocPath, text: str, parse: ThresholdParser
 ) -> SuiteError | None:
+    """Run the threshold parser on one expression; the located error, if it fails."""
+    return parse_one(doc, path, text, parse)[1]
+
+
+def parse_one(
+    doc: SourceDocument, path: DocPath, text: str, parse: ThresholdParser
+) -> tuple[object, SuiteError | None]:
     """Run the threshold parser on one expression; map its error column into the file.
 
     Contract with `contval.thresholds`: a syntax error is a `ValueError` whose `column` attribute,
@@ -111,42 +124,15 @@ def check_threshold(
     exception is a bug in the parser and propagates.
     """
     try:
-        parse(text)
+        return parse(text), None
     except ValueError as exc:
         column = getattr(exc, "column", None)
         offset = column - 1 if isinstance(column, int) and column >= 1 else None
         message = f"invalid threshold {text!r}: {_first_line(exc)}"
-        return SuiteError(str(doc.path), _threshold_position(doc, path, offset), message)
-    return None
+        return None, SuiteError(str(doc.path), threshold_position(doc, path, offset), message)
 
 
 def _first_line(exc: ValueError) -> str:
     """One line per error: prefer the parser's bare `message` over a drawn caret."""
     message = getattr(exc, "message", None)
     return message if isinstance(message, str) else str(exc).splitlines()[0]
-
-
-def _threshold_position(doc: SourceDocument, path: DocPath, offset: int | None) -> Position:
-    """Where character `offset` of a threshold's text is in the file.
-
-    `- browse: p95(latency) < 4s` reaches us as a one-entry mapping whose text we rebuilt as
-    `key: value`; offsets past the key then belong to the value node.
-    """
-    span = doc.span(path)
-    if offset is None:
-        return span.value
-    entry = _raw_at(doc.data, path)
-    if not isinstance(entry, dict) or len(entry) != 1:
-        return span.text_position(offset)
-    key = str(next(iter(entry)))
-    inner = doc.span((*path, key))
-    if offset < len(key):
-        start = inner.key or span.value
-        return Position(start.line, start.column + offset)
-    return inner.text_position(max(offset - len(key) - 2, 0))
-
-
-def _raw_at(data: Any, path: DocPath) -> Any:
-    for key in path:
-        data = data[key]
-    return data

@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
+from contval.spec.chaostargets import ChaosTarget
+from contval.spec.faults import Fault
 from contval.spec.steps import Step
-from contval.spec.types import BaseUrl, Frozen, Name, Scalar, VarName
+from contval.spec.types import BaseUrl, Frozen, Name, Scalar, Seconds, VarName
 from contval.spec.workloads import Workload
 
 
@@ -65,11 +67,31 @@ Threshold = Annotated[
 ]
 
 
+class ChaosEntry(Frozen):
+    """One fault injected while the scenario's load runs: from `at` for `duration` seconds.
+
+    `for` is the name in the file (a Python keyword, hence the alias). Windows are half-open,
+    [at, at + for), as the threshold phases are.
+    """
+
+    fault: Name = Field(description="the name of a fault under `faults`")
+    at: Seconds = Field(description="when to inject, from the scenario's start (after 0s)")
+    duration: Seconds = Field(alias="for", description="how long the fault lasts (at most 1h)")
+
+    @property
+    def end(self) -> float:
+        """When the fault is reverted, in seconds from the scenario's start."""
+        return self.at + self.duration
+
+
 class Scenario(Frozen):
-    """A workload run with the gates that decide its verdict."""
+    """A workload run with the gates that decide its verdict, and the faults injected under it."""
 
     description: str | None = None
     workload: Name = Field(description="the name of a workload under `workloads`")
+    chaos: tuple[ChaosEntry, ...] = Field(
+        (), description="faults to inject while the load runs (overlaps allowed)"
+    )
     thresholds: tuple[Threshold, ...] = Field(
         (), description="expressions that must all hold for the scenario to pass"
     )
@@ -89,6 +111,13 @@ class Suite(Frozen):
     )
     data: Mapping[Name, CsvFeeder] = Field(
         default_factory=dict, description="data feeders used in templates as `{{ data.NAME.col }}`"
+    )
+    chaos_targets: Mapping[Name, ChaosTarget] = Field(
+        default_factory=dict,
+        description="the only things faults may touch: proxy links, local processes, this host",
+    )
+    faults: Mapping[Name, Fault] = Field(
+        default_factory=dict, description="faults that scenarios inject under `chaos`"
     )
     flows: Mapping[Name, Flow] = Field(min_length=1)
     workloads: Mapping[Name, Workload] = Field(min_length=1)

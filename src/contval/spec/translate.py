@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
+from contval.spec.chaostargets import TARGET_KINDS
 from contval.spec.errors import SuiteError, did_you_mean, one_of
+from contval.spec.faults import FAULT_TYPES
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.steps import STEP_KINDS
 from contval.spec.types import PATTERN_HELP
@@ -56,9 +58,11 @@ def _one(detail: ErrorDetails, doc: SourceDocument, root: type[BaseModel]) -> Su
     if kind == "missing":
         return doc.error(doc_path, f"missing required field `{loc[-1]}`", at_key=True)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return _bad_executor(doc, doc_path, original)
+        return _bad_tag(doc, doc_path, original)
     if kind == "step_kind":
-        return doc.error(doc_path, _bad_step(original))
+        return doc.error(doc_path, _bad_kind(original, "a step", STEP_KINDS))
+    if kind == "target_kind":
+        return doc.error(doc_path, _bad_kind(original, "a chaos target", TARGET_KINDS))
     if is_key:
         return doc.error(doc_path, _bad_key(detail, str(doc_path[-1])), at_key=True)
     return doc.error(doc_path, _value_message(detail, label, original))
@@ -108,23 +112,27 @@ def _suggest(word: str, allowed: Sequence[str] | None) -> str:
     return close or f"; expected {one_of(allowed)}"
 
 
-def _bad_executor(doc: SourceDocument, doc_path: DocPath, original: Any) -> SuiteError:
-    if isinstance(original, dict) and "executor" in original:
-        tag = str(original["executor"])
-        message = f"unknown executor `{tag}`{_suggest(tag, EXECUTORS)}"
-        return doc.error((*doc_path, "executor"), message)
+def _bad_tag(doc: SourceDocument, doc_path: DocPath, original: Any) -> SuiteError:
+    """A tagged union's tag is missing or unknown: workloads tag on `executor`, faults on `type`."""
+    field, choices, noun = (
+        ("type", FAULT_TYPES, "fault type")
+        if doc_path[:1] == ("faults",)
+        else ("executor", EXECUTORS, "executor")
+    )
+    if isinstance(original, dict) and field in original:
+        tag = str(original[field])
+        return doc.error((*doc_path, field), f"unknown {noun} `{tag}`{_suggest(tag, choices)}")
     if not isinstance(original, dict):
         return doc.error(doc_path, f"{_label(doc_path)} must be a mapping, not {_kind(original)}")
-    return doc.error(
-        doc_path, f"missing required field `executor` ({one_of(EXECUTORS)})", at_key=True
-    )
+    return doc.error(doc_path, f"missing required field `{field}` ({one_of(choices)})", at_key=True)
 
 
-def _bad_step(original: Any) -> str:
-    message = "a step needs one of `request`, `think`, `include` or `poll`"
+def _bad_kind(original: Any, what: str, kinds: Sequence[str]) -> str:
+    """A union tagged by which key is present (steps, chaos targets) found none of its keys."""
+    message = f"{what} needs one of {one_of(kinds)}"
     if isinstance(original, dict):
         for key in original:
-            hint = did_you_mean(str(key), STEP_KINDS)
+            hint = did_you_mean(str(key), kinds)
             if hint:
                 return message + hint
         return message
@@ -225,14 +233,15 @@ def _descend(annotation: Any, element: int | str) -> Any:
 
 
 def _has_tag(member: Any, tag: int | str) -> bool:
-    """Whether a union member is the one pydantic chose for `tag` (a `Tag` or an executor)."""
+    """Whether a union member is the one pydantic chose for `tag` (a `Tag`, executor or type)."""
     if get_origin(member) is Annotated and any(
         isinstance(meta, Tag) and meta.tag == tag for meta in get_args(member)[1:]
     ):
         return True
     model = _unwrap(member)
     if isinstance(model, type) and issubclass(model, BaseModel):
-        executor = model.model_fields.get("executor")
-        if executor is not None and get_origin(executor.annotation) is Literal:
-            return tag in get_args(executor.annotation)
+        for field in ("executor", "type"):
+            info = model.model_fields.get(field)
+            if info is not None and get_origin(info.annotation) is Literal:
+                return tag in get_args(info.annotation)
     return False

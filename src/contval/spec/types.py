@@ -80,6 +80,33 @@ PerSecond = Annotated[
 """A rate in events per second, written with a unit: `50/s`, `600/m`."""
 
 
+def _at_most_all(value: float) -> float:
+    """A share above 100% is a typo (`fraction: 300%`), not a stronger fault."""
+    if value > 1.0:
+        raise ValueError(f"must be at most 100%, not {value * 100:g}%")
+    return value
+
+
+Percent = Annotated[
+    float,
+    _unit(units.parse_percent, "percentage"),
+    AfterValidator(_at_most_all),
+    WithJsonSchema(
+        {"type": "string", "description": units.PERCENT_HINT, "examples": ["5%", "30%"]}
+    ),
+]
+"""A share from 0 to 1, written as a percentage: `30%` → 0.3."""
+
+Bytes = Annotated[
+    int,
+    _unit(units.parse_size, "size"),
+    WithJsonSchema(
+        {"type": "string", "description": units.SIZE_HINT, "examples": ["64B", "256MiB"]}
+    ),
+]
+"""A size in bytes, written with a unit: `100kB`, `256MiB`, `1GiB`."""
+
+
 class ThinkTime(Frozen):
     """A pause drawn uniformly from [low, high] seconds; `text` is what the user wrote."""
 

@@ -85,3 +85,16 @@ Workload = Annotated[
     Field(discriminator="executor"),
 ]
 EXECUTORS = ("constant-arrival-rate", "constant-vus", "ramping-vus", "ramping-arrival-rate")
+
+
+def load_duration(
+    workload: ConstantArrivalRate | ConstantVus | RampingVus | RampingArrivalRate,
+) -> float:
+    """How long the load runs, in seconds: `duration`, or the sum of a ramp's stages.
+
+    Chaos windows are checked against it (load must run before and after every fault), so it
+    lives with the models rather than with the engine's schedules.
+    """
+    if isinstance(workload, ConstantArrivalRate | ConstantVus):
+        return workload.duration
+    return sum(stage.over for stage in workload.stages)

@@ -102,13 +102,17 @@ class ProcessSelector(Frozen):
     """How to find the process at fault time: a pidfile, a key in a JSON state file, or a
     command-line match. Found when the fault starts, so a restarted process is found again."""
 
-    pidfile: Path | None = Field(None, description="a file holding the PID (relative to the suite)")
-    state_file: Path | None = Field(
-        None, description="a JSON file whose `KEY.pid` is the PID (relative to the suite)"
+    pidfile: Path | None = Field(
+        default=None, description="a file holding the PID (relative to the suite)"
     )
-    key: Name | None = Field(None, description="the entry of `state_file` naming the process")
+    state_file: Path | None = Field(
+        default=None, description="a JSON file whose `KEY.pid` is the PID (relative to the suite)"
+    )
+    key: Name | None = Field(
+        default=None, description="the entry of `state_file` naming the process"
+    )
     match: str | None = Field(
-        None, min_length=1, description="a substring of exactly one process's command line"
+        default=None, min_length=1, description="a substring of exactly one process's command line"
     )
 
     @field_validator("pidfile", "state_file")

@@ -56,7 +56,7 @@ class ProxyFault(FaultBase):
     (or, for HTTP faults, requests) affected."""
 
     target_kinds: ClassVar[tuple[str, ...]] = PROXY
-    fraction: Share = Field(1.0, description="share of connections or requests affected")
+    fraction: Share = Field(default=1.0, description="share of connections or requests affected")
 
 
 class Latency(ProxyFault):
@@ -141,9 +141,9 @@ class Cpu(FaultBase):
 
     target_kinds: ClassVar[tuple[str, ...]] = ("host",)
     type: Literal["cpu"]
-    load: Share = Field(1.0, description="how busy each worker keeps its CPU")
+    load: Share = Field(default=1.0, description="how busy each worker keeps its CPU")
     workers: Annotated[Count, Field(gt=0)] | None = Field(
-        None, description="stress-ng workers; default: one per core"
+        default=None, description="stress-ng workers; default: one per core"
     )
 
 

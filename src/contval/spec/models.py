@@ -90,10 +90,10 @@ class Scenario(Frozen):
     description: str | None = None
     workload: Name = Field(description="the name of a workload under `workloads`")
     chaos: tuple[ChaosEntry, ...] = Field(
-        (), description="faults to inject while the load runs (overlaps allowed)"
+        default=(), description="faults to inject while the load runs (overlaps allowed)"
     )
     thresholds: tuple[Threshold, ...] = Field(
-        (), description="expressions that must all hold for the scenario to pass"
+        default=(), description="expressions that must all hold for the scenario to pass"
     )
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from contval.engine.plan import plan_data, render_plan, sparkline
+from contval.engine.plan import fault_bar, plan_data, render_plan, sparkline
 from contval.engine.schedules import schedule_for
 from contval.spec import Scenario, Suite, load_suite, load_suite_text
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "contoso-shoes" / "suite.yaml"
+SCENARIOS = ["normal", "payments-slow", "payments-down", "worker-crash", "cpu-pressure"]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_worker_split(suite: Suite) -> None:
 def test_data_is_json_and_matches_the_schedules(suite: Suite) -> None:
     data = plan_data(suite)
     assert json.loads(json.dumps(data)) == data
-    assert [s["name"] for s in data["scenarios"]] == ["normal", "peak"]
+    assert [s["name"] for s in data["scenarios"]] == [*SCENARIOS, "peak"]
     assert data["unused_workloads"] == []
     normal = data["scenarios"][0]
     assert normal["profile"] == [{"t": 0.0, "rate": 50.0}, {"t": 60.0, "rate": 50.0}]
@@ -138,7 +139,7 @@ def test_too_many_workers_for_max_vus() -> None:
 
 
 def test_bad_arguments(suite: Suite) -> None:
-    with pytest.raises(ValueError, match="unknown scenario nope; the suite has: normal, peak"):
+    with pytest.raises(ValueError, match="unknown scenario nope; the suite has: normal, pay"):
         plan_data(suite, ["nope"])
     with pytest.raises(ValueError, match="workers must be at least 1"):
         render_plan(suite, workers=0)
@@ -149,3 +150,60 @@ def test_sparkline_levels(suite: Suite) -> None:
     line = sparkline(ramp, 10)
     assert len(line) == 10
     assert line[0] < line[2] < line[3] and line[4:9] == "█████"
+
+
+def test_chaos_table_and_timeline(suite: Suite) -> None:
+    text = render_plan(suite, ["payments-slow"])
+    block = text.split("  chaos\n")[1].split("  thresholds\n")[0].splitlines()
+    assert [line.split() for line in block[:2]] == [
+        ["fault", "type", "target", "at", "for"],
+        ["payments-slow", "latency", "payments-link", "10s", "15s"],
+    ]
+    assert block[2].split() == ["0s", "40s"]
+    assert block[3] == "    payments-slow  " + "." * 10 + "#" * 15 + "." * 15  # 1 mark = 1s
+    assert len(block) == 4
+    assert "  chaos\n" not in render_plan(suite, ["normal"])
+
+
+def test_chaos_data(suite: Suite) -> None:
+    data = plan_data(suite, ["worker-crash", "normal"])
+    crash, normal = data["scenarios"]
+    assert crash["duration"] == 40.0
+    assert crash["chaos"] == [
+        {
+            "fault": "worker-crash",
+            "type": "kill",
+            "target": "order-worker",
+            "at": 10.0,
+            "for": 15.0,
+            "end": 25.0,
+            "bar": "." * 10 + "#" * 15 + "." * 15,
+        }
+    ]
+    assert normal["chaos"] == []
+
+
+def test_overlapping_faults_in_start_order(suite: Suite) -> None:
+    both = suite.scenarios["payments-slow"].model_copy(
+        update={
+            "chaos": (
+                *suite.scenarios["cpu-pressure"].chaos,
+                suite.scenarios["worker-crash"].chaos[0].model_copy(update={"at": 5.0}),
+            )
+        }
+    )
+    suite = suite.model_copy(update={"scenarios": {"both": both}})
+    text = render_plan(suite)
+    bars = [line.split() for line in text.splitlines() if line.endswith(".")]
+    assert bars == [
+        ["worker-crash", "." * 5 + "#" * 15 + "." * 20],
+        ["cpu-pressure", "." * 10 + "#" * 15 + "." * 15],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "bar"),
+    [(1.0, 2.0, ".#.."), (0.5, 0.6, "#..."), (2.5, 3.5, "..##"), (3.0, 3.9, "...#")],
+)
+def test_fault_bar_marks_every_touched_cell(start: float, end: float, bar: str) -> None:
+    assert fault_bar(start, end, 4.0, width=4) == bar

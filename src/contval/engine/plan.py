@@ -1,8 +1,9 @@
 """`contval plan`: what a run will do, computed from the suite alone (no clock, no network).
 
 `plan_data` is the plan as JSON-able data (`contval plan --json`); `render_plan` is the same
-plan as readable text. Both read only the pure schedules, so what is printed is exactly what the
-engine will run: the same arrival counts, the same mix, the same split across workers.
+plan as readable text. Both read only the pure schedules and the pure fault timeline, so what is
+printed is exactly what a run will do: the same arrival counts, the same mix, the same split
+across workers, the same faults at the same offsets.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from contval.chaos.timeline import Timeline, timeline
 from contval.engine.schedules import (
     ClosedSchedule,
     Mix,
@@ -81,8 +83,32 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
             for flow in mix.flows
         ],
         "workers": _worker_split(schedule, workers),
+        "chaos": _chaos_data(timeline(scenario, suite)),
         "thresholds": list(scenario.thresholds),
     }
+
+
+def _chaos_data(line: Timeline) -> list[dict[str, Any]]:
+    """One entry per fault, by start; `bar` marks the fault over the load's duration."""
+    return [
+        {
+            "fault": w.fault,
+            "type": w.type,
+            "target": w.target,
+            "at": w.start,
+            "for": w.duration,
+            "end": w.end,
+            "bar": fault_bar(w.start, w.end, line.duration),
+        }
+        for w in line.windows
+    ]
+
+
+def fault_bar(start: float, end: float, duration: float, width: int = SPARK_WIDTH) -> str:
+    """`.` where the load runs without the fault, `#` where any part of a cell has it: a fault
+    shorter than a cell still shows as one mark."""
+    step = duration / width
+    return "".join("#" if start < (i + 1) * step and end > i * step else "." for i in range(width))
 
 
 def _worker_split(schedule: Schedule, workers: int) -> list[dict[str, Any]]:
@@ -142,6 +168,7 @@ def _render_scenario(s: dict[str, Any], workers: int) -> list[str]:
     lines += _render_profile(s, is_open)
     lines += _render_mix(s, is_open)
     lines += _render_workers(s, workers, is_open)
+    lines += _render_chaos(s)
     lines.append("  thresholds")
     lines += [f"    {t}" for t in s["thresholds"]] or ["    (none)"]
     return lines
@@ -182,14 +209,35 @@ def _render_workers(s: dict[str, Any], workers: int, is_open: bool) -> list[str]
     return [title, *_table(headers, rows)]
 
 
-def _table(headers: list[str], rows: list[list[str]], indent: int = 4) -> list[str]:
-    """Columns padded to width: the first left-aligned (names), the rest right (numbers)."""
+def _render_chaos(s: dict[str, Any]) -> list[str]:
+    """The fault table, then one bar per fault over the load (each mark = duration / width)."""
+    if not s["chaos"]:
+        return []
+    rows = [
+        [c["fault"], c["type"], c["target"], _duration(c["at"]), _duration(c["for"])]
+        for c in s["chaos"]
+    ]
+    name_width = max(len(c["fault"]) for c in s["chaos"])
+    end = _duration(s["duration"])
+    axis = "0s".ljust(SPARK_WIDTH - len(end)) + end
+    return [
+        "  chaos",
+        *_table(["fault", "type", "target", "at", "for"], rows, left=3),
+        f"    {'':{name_width}}  {axis}",
+        *(f"    {c['fault']:{name_width}}  {c['bar']}" for c in s["chaos"]),
+    ]
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: int = 4, left: int = 1) -> list[str]:
+    """Columns padded to width: the first `left` left-aligned (names), the rest right (numbers)."""
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
 
     def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
-        return (" " * indent + "  ".join([first, *rest])).rstrip()
+        padded = [
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return (" " * indent + "  ".join(padded)).rstrip()
 
     return [line(headers), *(line(row) for row in rows)]
 

@@ -29,8 +29,19 @@ def test_example_validates_as_written() -> None:
     proc = subprocess.run([*CLI, "validate", str(EXAMPLE)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     suite = load_suite(EXAMPLE)
-    assert list(suite.scenarios) == ["normal"]
+    assert list(suite.scenarios) == [
+        "normal",
+        "payments-slow",
+        "payments-down",
+        "worker-crash",
+        "cpu-pressure",
+    ]
     assert len(suite.scenarios["normal"].thresholds) == 9
+    assert suite.scenarios["normal"].chaos == ()
+    for name in ("payments-slow", "payments-down", "worker-crash", "cpu-pressure"):
+        (entry,) = suite.scenarios[name].chaos
+        assert (entry.fault, entry.at, entry.duration) == (name, 10.0, 15.0)
+        assert suite.scenarios[name].workload == "chaos-steady"
 
 
 def test_example_plan() -> None:

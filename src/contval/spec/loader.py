@@ -76,13 +76,19 @@ def summarize(suite: Suite) -> list[str]:
     )
     workloads = ", ".join(f"{name} ({w.executor})" for name, w in suite.workloads.items())
     scenarios = ", ".join(
-        f"{name} ({s.workload}, {len(s.thresholds)} thresholds)"
+        f"{name} ({s.workload}, {len(s.thresholds)} thresholds"
+        + (f", {len(s.chaos)} fault{'s' if len(s.chaos) > 1 else ''})" if s.chaos else ")")
         for name, s in suite.scenarios.items()
     )
-    return [
+    lines = [
         f"suite `{suite.name}` is valid",
         f"  targets:   {', '.join(f'{n} {u}' for n, u in suite.targets.items())}",
         f"  flows:     {flows}",
         f"  workloads: {workloads}",
         f"  scenarios: {scenarios}",
     ]
+    if suite.chaos_targets or suite.faults:
+        chaos = ", ".join(f"{n} ({t.kind})" for n, t in suite.chaos_targets.items())
+        faults = ", ".join(f"{n} ({f.type} on {f.target})" for n, f in suite.faults.items())
+        lines += [f"  chaos:     {chaos}", f"  faults:    {faults or '(none)'}"]
+    return lines

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contval.spec import SuiteInvalid, load_suite_text
+from contval.spec import SuiteInvalid, load_suite_text, suite_json_schema
 from contval.spec.chaostargets import HostTarget, ProcessTarget, ProxyTarget, is_loopback
 from contval.spec.faults import FAULT_TYPES, Fault
 from contval.spec.models import Suite
@@ -200,3 +200,11 @@ def test_fault_window_strictly_inside_a_ramp() -> None:
     assert load_duration(suite.workloads["ramp"]) == 31.0
     with pytest.raises(SuiteInvalid, match="ends at 31s, but workload `ramp` runs for 31s"):
         load_suite_text(with_ramp + RAMP.replace("FOR", "21s"))
+
+
+def test_schema_describes_chaos() -> None:
+    schema = suite_json_schema()
+    assert {"chaos_targets", "faults"} <= set(schema["properties"])
+    entry = schema["$defs"]["ChaosEntry"]
+    assert entry["required"] == ["fault", "at", "for"]
+    assert schema["$defs"]["Latency"]["properties"]["fraction"]["examples"] == ["5%", "30%"]

@@ -66,10 +66,11 @@ def _check_faults(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
             message = f"chaos target `{fault.target}` is not declared under `chaos_targets`{hint}"
             errors.append(doc.error(path, message))
         elif target.kind not in fault.target_kinds:
-            kinds = one_of(fault.target_kinds)
+            fitting = [n for n, t in suite.chaos_targets.items() if t.kind in fault.target_kinds]
+            hint = f"; use {one_of(fitting)}" if fitting else "; declare one under `chaos_targets`"
             message = (
-                f"a `{fault.type}` fault needs a {kinds} target, "
-                f"but `{fault.target}` is a `{target.kind}` target"
+                f"a `{fault.type}` fault needs a {one_of(fault.target_kinds)} target, "
+                f"but `{fault.target}` is a `{target.kind}` target{hint}"
             )
             errors.append(doc.error(path, message))
     return errors

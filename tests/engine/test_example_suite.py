@@ -95,4 +95,4 @@ def test_example_runs_against_the_shop(shop: System, tmp_path: Path) -> None:
     fulfilled = flows["order-fulfilment"]["steps"]["fulfilled"]
     assert fulfilled["duration"]["count"] == 27 and fulfilled["duration"]["p95"] < 10_000
     assert {t["verdict"] for t in scenario["thresholds"]} == {"pass"}
-    assert [t["expression"] for t in scenario["thresholds"]][0] == "error_rate < 1%"
+    assert scenario["thresholds"][0]["expression"] == "error_rate < 1%"

@@ -15,7 +15,7 @@ from contval.flows.feeders import Feeder, FeederExhausted
 from contval.flows.ops import CompiledFlow, PollOp, RequestOp, ThinkOp
 from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
 from contval.flows.templates import Scope
-from contval.http import Client
+from contval.http import Client, HttpError
 from contval.metrics import Recorder, Slot
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner
 class BoundFlow:
     """A compiled flow attached to this runner's pools, slots and feeder cursors."""
 
-    __slots__ = ("feeders", "size", "slot", "steps")
+    __slots__ = ("feeders", "shared_scope", "size", "slot", "steps")
 
     def __init__(
         self, slot: Slot, feeders: tuple[Feeder, ...], size: int, steps: tuple[StepRunner, ...]
@@ -36,6 +36,9 @@ class BoundFlow:
         self.feeders = feeders
         self.size = size
         self.steps = steps
+        self.shared_scope = Scope(0, ()) if size == 0 and not feeders else None
+        """A flow with no variables and no data has nothing per iteration to keep: one scope,
+        never written (only extraction writes to a scope, and extraction needs a variable)."""
 
 
 class FlowRunner:
@@ -88,16 +91,30 @@ class FlowRunner:
         and the iteration is recorded as dropped.
         """
         bound = self._flows[flow]
-        try:
-            rows = tuple(feeder.row() for feeder in bound.feeders)
-        except FeederExhausted:
-            bound.slot.dropped()
-            return False
-        scope = Scope(bound.size, rows)
+        scope = bound.shared_scope
+        if scope is None:
+            try:
+                rows = tuple([feeder.row() for feeder in bound.feeders])
+            except FeederExhausted:
+                bound.slot.dropped()
+                return False
+            scope = Scope(bound.size, rows)
         at = due
         ok = True
         for step in bound.steps:
-            ok, at = await step.run(scope, at)
+            direct = step.direct
+            if direct is not None:
+                # RequestStepRunner.run inlined for static, status-only requests.
+                try:
+                    response = await direct.pool.request(direct.template, None, direct.timeout)
+                except HttpError as exc:
+                    at = direct.failed(exc, at)
+                    ok = False
+                    break
+                ok = direct.settle(response, at)
+                at = response.completed_at
+            else:
+                ok, at = await step.run(scope, at)
             if not ok:
                 break
         bound.slot.iteration(at - due)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
 from contval.flows.checks import INVALID, CompiledCheck, Reply
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
@@ -93,9 +94,26 @@ def _latency(kind: ErrorClass, latency: float) -> float | None:
 
 
 class RequestStepRunner:
-    """Send once; a status outside the check is HTTP_STATUS, a failed condition CHECK_FAILED."""
+    """Send once; a status outside the check is HTTP_STATUS, a failed condition CHECK_FAILED.
 
-    __slots__ = ("bound", "check", "simple", "slot", "timeout")
+    A static, status-only step without extraction is driven by the flow runner itself (`direct`
+    is then the step): it awaits `pool.request(template, None, timeout)` and hands the outcome to
+    `settle` or `failed`, one coroutine less per request. `run` does the same for everyone else.
+    """
+
+    __slots__ = (
+        "bound",
+        "check",
+        "direct",
+        "pool",
+        "simple",
+        "slot",
+        "statuses",
+        "template",
+        "timeout",
+    )
+
+    direct: RequestStepRunner | None
 
     def __init__(self, op: RequestOp, bound: BoundCall, slot: Slot) -> None:
         self.bound = bound
@@ -104,31 +122,51 @@ class RequestStepRunner:
         self.timeout = op.timeout
         self.simple = not op.check.conditions and not op.call.extractors
         """Only the status matters: no `Reply`, no JSON, one comparison."""
+        self.statuses = op.check.status
+        """The declared statuses (a counted check), or None: anything below 400, not counted."""
+        self.direct = self if self.simple and bound.static else None
+        self.pool = bound.pool
+        self.template = bound.template
+
+    def settle(self, response: Response, due: float) -> bool:
+        """Judge a `simple` step's response by its status and record it: one histogram record."""
+        status = response.status
+        statuses = self.statuses
+        slot = self.slot
+        if statuses is None:
+            ok = status < 400
+        else:
+            ok = status in statuses
+            slot.check(ok)
+        if ok:
+            slot.request(response.completed_at - due)
+        else:
+            slot.error(_HTTP_STATUS, response.completed_at - due)
+        return ok
+
+    def failed(self, exc: HttpError, due: float) -> float:
+        """Record a network failure; returns when it happened (the step's end)."""
+        self.slot.error(exc.kind, _latency(exc.kind, exc.completed_at - due))
+        return exc.completed_at
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         bound = self.bound
         slot = self.slot
+        if bound.static:
+            wire = None
+        else:
+            try:
+                wire = bound.wire(scope)
+            except ValueError:
+                slot.error(_CHECK_FAILED)  # a template that cannot render: counted, nothing sent
+                return False, now()
         try:
-            wire = bound.wire(scope)
-        except ValueError:
-            slot.error(_CHECK_FAILED)  # a template that cannot render: counted, nothing sent
-            return False, now()
-        try:
-            response = await bound.pool.request(bound.template, wire, self.timeout)
+            response = await self.pool.request(self.template, wire, self.timeout)
         except HttpError as exc:
-            slot.error(exc.kind, _latency(exc.kind, exc.completed_at - due))
-            return False, exc.completed_at
-        end = response.completed_at
+            return False, self.failed(exc, due)
         if self.simple:
-            check = self.check
-            ok = check.status_ok(response.status)
-            if check.counts_status:
-                slot.check(ok)
-            if ok:
-                slot.request(end - due)
-                return True, end
-            slot.error(_HTTP_STATUS, end - due)
-            return False, end
+            return self.settle(response, due), response.completed_at
+        end = response.completed_at
         reply = bound.judge(self.check, response, slot)
         if reply is None:
             status_ok = self.check.status_ok(response.status)
@@ -145,6 +183,8 @@ class ThinkStepRunner:
     """Pause; the next step is due when the pause was planned to end, not when sleep returned."""
 
     __slots__ = ("high", "low", "rng", "sleep")
+
+    direct: ClassVar[None] = None
 
     def __init__(self, op: ThinkOp, rng: random.Random, sleep: Sleep) -> None:
         self.low = op.low
@@ -175,6 +215,8 @@ class PollStepRunner:
     """
 
     __slots__ = ("bound", "every", "request_timeout", "sleep", "slot", "timeout", "until")
+
+    direct: ClassVar[None] = None
 
     def __init__(self, op: PollOp, bound: BoundCall, slot: Slot, sleep: Sleep) -> None:
         self.bound = bound

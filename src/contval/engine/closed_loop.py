@@ -39,18 +39,22 @@ class ClosedLoop:
         self.active = 0
         self.stopped = False
 
-    def _next_flow(self) -> str:
-        k = self.worker + self.iterations * self.workers
-        self.iterations += 1
-        return self.pick(k)
-
     async def _user(self, number: int) -> None:
-        while not self.stopped and number not in self.retire:
-            if now() - self.start >= self.duration:
+        end = self.start + self.duration
+        retire = self.retire
+        run = self.run_iteration
+        pick = self.pick
+        worker = self.worker
+        workers = self.workers
+        while not self.stopped and number not in retire:
+            due = now()  # one clock read: the end check and the iteration's due time
+            if due >= end:
                 return
+            k = worker + self.iterations * workers  # this worker's share of the global sequence
+            self.iterations += 1
             self.active += 1
             try:
-                await self.run_iteration(self._next_flow(), now())
+                await run(pick(k), due)
             finally:
                 self.active -= 1
 

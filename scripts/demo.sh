@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# make demo: start the reference shop, run the `normal` scenario of the example suite against it
-# (about a minute, with live progress), print the summary, write results, stop the shop.
+# make demo: start the fault proxy and the reference shop (its calls to Payments go through the
+# proxy), run the example suite (the `normal` scenario, then the chaos scenarios) with live
+# progress, print the summaries, write results, and stop everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-run/demo}"
 PY=.venv/bin/python
 SUITE=examples/contoso-shoes/suite.yaml
+SCENARIOS="${SCENARIOS:-normal payments-slow payments-down worker-crash cpu-pressure}"
+cleanup() {
+    $PY -m contoso_shoes down --dir "$DIR" || true
+    .venv/bin/contval proxy "$SUITE" --stop || true
+}
 $PY -m contoso_shoes down --dir "$DIR" >/dev/null 2>&1 || true
-$PY -m contoso_shoes up --dir "$DIR" --port "${SHOP_PORT:-8000}" --payments-port "${PAYMENTS_PORT:-9100}" --detach
-trap '$PY -m contoso_shoes down --dir "$DIR"' EXIT
+.venv/bin/contval proxy "$SUITE" --stop >/dev/null 2>&1 || true
+trap cleanup EXIT
 .venv/bin/contval validate "$SUITE"
-.venv/bin/contval run "$SUITE" --scenario normal --out "$DIR/results" \
-    --target "shop=http://127.0.0.1:${SHOP_PORT:-8000}"
+.venv/bin/contval proxy "$SUITE" --detach
+$PY -m contoso_shoes up --dir "$DIR" --port 8000 --payments-port 9100 \
+    --payments-url http://127.0.0.1:9101 --detach
+args=()
+for s in $SCENARIOS; do args+=(--scenario "$s"); done
+.venv/bin/contval run "$SUITE" "${args[@]}" --out "$DIR/results"

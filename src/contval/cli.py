@@ -160,6 +160,47 @@ def run(
     raise typer.Exit(int(code))
 
 
+@app.command()
+def proxy(
+    suite: Annotated[Path, typer.Argument(help="The suite whose proxy links to serve.")],
+    control: Annotated[
+        str | None, typer.Option(help="Control API address (default 127.0.0.1:8474).")
+    ] = None,
+    detach: Annotated[bool, typer.Option(help="Run in the background and return.")] = False,
+    stop: Annotated[bool, typer.Option(help="Stop a detached proxy for this control.")] = False,
+) -> None:
+    """Run the fault proxy for the links (proxy chaos targets) a suite declares."""
+    from contval.pipeline import proxyctl
+
+    if stop:
+        typer.echo(proxyctl.stop_proxy(control))
+        return
+    loaded = _load_or_exit(suite)
+    if not proxyctl.link_args(loaded):
+        _usage_error(f"{suite} declares no proxy chaos targets")
+    if not detach:
+        from contval.chaos.proxy.cli import main as proxy_main
+
+        control = control or proxyctl.proxy_control()
+        argv = ["--control", control, "--state", str(proxyctl.state_file(control))]
+        raise typer.Exit(proxy_main(argv + proxyctl.link_args(loaded)))
+    code, output = proxyctl.start_proxy(loaded, control, detach=True)
+    typer.echo(output, err=code != 0)
+    raise typer.Exit(code)
+
+
+@app.command()
+def recover(
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Also revert faults of runs that are still alive.")
+    ] = False,
+) -> None:
+    """Revert every fault a crashed run left applied (exit 4 if one cannot be confirmed)."""
+    from contval.chaos.recover import main as recover_main
+
+    raise typer.Exit(recover_main(["--all"] if all_runs else []))
+
+
 def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:
     if not targets:
         return suite

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class LocalController:
         self._stop_sent = False
         self._start_at = 0.0
         self._on_tick: OnTick | None = None
+        self.lock = threading.Lock()  # held while the series changes (readers in other threads)
 
     def start(self) -> None:
         """Spawn the workers and wait until each has compiled its program and is ready."""
@@ -98,6 +100,11 @@ class LocalController:
                     raise WorkerFailed(message[1] if message else f"worker {peer.index} died")
                 if message[0] == msg.READY:
                     waiting.discard(peer.index)
+
+    @property
+    def start_time(self) -> float:
+        """The common start of the load (monotonic clock), once `run` has begun."""
+        return self._start_at
 
     def run(self, on_second: OnSecond, on_tick: OnTick | None = None) -> RunOutcome:
         """Start the load and collect until every worker is done. `on_tick(offset)` is called
@@ -177,9 +184,10 @@ class LocalController:
                 stats.lag_ms = max(stats.lag_ms, worker_stats.lag_ms)
                 stats.rss_mb = max(stats.rss_mb, worker_stats.rss_mb)
             merged = merge(s for s, _ in parts) or [Snapshot(second)]
-            self.outcome.series.add(merged[0])
-            self.outcome.stats.append(stats)
-            reason = on_second(self.outcome.series, merged[0], stats)
+            with self.lock:
+                self.outcome.series.add(merged[0])
+                self.outcome.stats.append(stats)
+                reason = on_second(self.outcome.series, merged[0], stats)
             if reason and not self._stop_sent:
                 self.stop(reason)
 

@@ -1,0 +1,35 @@
+"""What a run was asked to do, and the interrupt state its signal handlers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from contval.spec import Suite
+
+if TYPE_CHECKING:
+    from contval.engine.local import LocalController
+    from contval.pipeline.chaos import ChaosThread
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    suite_path: Path
+    suite: Suite
+    scenarios: tuple[str, ...]
+    out_dir: Path
+    workers: int
+    overrides: tuple[tuple[str, str], ...] = ()
+    target_overrides: tuple[tuple[str, str], ...] = ()
+    seed: int | None = None
+    grace: float = 30.0
+
+
+@dataclass
+class Interrupt:
+    """Set by SIGINT/SIGTERM: stop the load and revert faults, keep what was measured."""
+
+    reason: str | None = None
+    controller: LocalController | None = None
+    chaos: ChaosThread | None = None

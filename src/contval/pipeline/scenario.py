@@ -1,0 +1,303 @@
+"""One scenario: workers under load, the chaos timeline beside them, then the verdict."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+
+from contval.chaos.session import FaultRecord, FaultSession
+from contval.chaos.timeline import Timeline, timeline
+from contval.engine import messages as msg
+from contval.engine.local import LocalController, RunOutcome, SecondStats, WorkerFailed
+from contval.engine.schedules import OpenSchedule, Schedule, schedule_for
+from contval.exitcodes import ExitCode
+from contval.metrics import Histogram, Series, Snapshot
+from contval.metrics.phases import phase_summary
+from contval.pipeline.chaos import ChaosThread
+from contval.pipeline.options import Interrupt, RunOptions
+from contval.report import console as con
+from contval.report.result import ResultFile, flows_dict, iso, second_row, totals_dict
+from contval.thresholds import Threshold, Verdict, check_abort, evaluate_all, parse_threshold
+
+RESULT_EVERY = 5  # seconds between rewrites of result.json while a scenario runs
+
+
+@dataclass
+class ScenarioRun:
+    """The state of one scenario while it runs, shared by the callbacks."""
+
+    options: RunOptions
+    name: str
+    entry: dict[str, Any]
+    thresholds: list[Threshold]
+    timeline: Timeline
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    chaos: ChaosThread | None = None
+    invalid: str | None = None
+
+
+def run_scenario(
+    options: RunOptions, name: str, result: ResultFile, state: Interrupt, console: Console
+) -> ExitCode:
+    suite = options.suite
+    scenario = suite.scenarios[name]
+    workload = suite.workloads[scenario.workload]
+    schedule = schedule_for(workload)
+    run = ScenarioRun(
+        options,
+        name,
+        {
+            "name": name,
+            "workload": scenario.workload,
+            "executor": workload.executor,
+            "verdict": "running",
+            "complete": False,
+            "stop_reason": None,
+        },
+        [parse_threshold(text) for text in scenario.thresholds],
+        timeline(scenario, suite),
+    )
+    result.scenarios.append(run.entry)
+    workers = workers_for(schedule, options.workers)
+    console.print(
+        f"[bold]scenario {name}[/bold]: {workload.executor}, {schedule.duration:g}s, "
+        f"{workers} worker(s)"
+        + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
+        highlight=False,
+    )
+    controller = LocalController(_jobs(options, name, workers))
+    state.controller = controller
+    try:
+        controller.start()
+    except WorkerFailed as exc:
+        controller.close()
+        console.print(f"[red]error:[/red] could not start the workers: {exc}", highlight=False)
+        run.entry.update(verdict="error", stop_reason="workers failed to start")
+        return ExitCode.RUN_INCOMPLETE
+    if not run.timeline.windows:
+        outcome = _load(run, controller, schedule.duration, result, console, state)
+        return _finish(run, outcome, result, console, [])
+    with FaultSession(f"{name}-{uuid.uuid4().hex[:8]}") as session:
+        run.chaos = ChaosThread(
+            suite,
+            run.timeline,
+            session,
+            run.thresholds,
+            lambda: (controller.outcome.series, controller.lock),
+            lambda reason: _invalid(run, controller, reason),
+        )
+        state.chaos = run.chaos
+        run.chaos.start()
+        try:
+            outcome = _load(run, controller, schedule.duration, result, console, state)
+        finally:
+            run.chaos.stop()
+            run.chaos.join(timeout=120)
+            state.chaos = None
+    records = session.records
+    for line in run.chaos.state.log:
+        console.print(f"  chaos: {line}", highlight=False)
+    return _finish(run, outcome, result, console, records)
+
+
+def _invalid(run: ScenarioRun, controller: LocalController, reason: str) -> None:
+    run.invalid = run.invalid or reason
+    controller.stop(reason)
+
+
+def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
+    return [
+        msg.WorkerJob(
+            str(options.suite_path),
+            name,
+            options.overrides,
+            w,
+            workers,
+            options.target_overrides,
+            options.seed,
+            options.grace,
+        )
+        for w in range(workers)
+    ]
+
+
+def _load(
+    run: ScenarioRun,
+    controller: LocalController,
+    duration: float,
+    result: ResultFile,
+    console: Console,
+    state: Interrupt,
+) -> RunOutcome:
+    """Drive the load; every complete second updates progress, results and abort checks."""
+    progress = con.Progress(console, run.name, duration)
+    aborts = [t for t in run.thresholds if t.abort]
+
+    def on_second(series: Series, snapshot: Snapshot, stats: SecondStats) -> str | None:
+        row = second_row(snapshot, stats.active, stats.lag_ms, stats.rss_mb)
+        run.rows.append(row)
+        progress.update(row, _running_p95(series))
+        if stats.second % RESULT_EVERY == RESULT_EVERY - 1:
+            _fill(run, series, controller.outcome, final=False)
+            result.write()
+        reason = _abort_reason(aborts, series, _fault_windows(run, series))
+        if reason and run.chaos is not None:
+            run.chaos.stop()  # an abort stops the load and reverts every fault at once
+        return reason
+
+    def on_tick(offset: float) -> None:
+        if run.chaos is not None:
+            run.chaos.begin(controller.start_time)
+
+    try:
+        outcome = controller.run(on_second, on_tick)
+    finally:
+        controller.close()
+        state.controller = None
+        progress.finish()
+    if state.reason and not outcome.stop_reason:
+        outcome.stop_reason = state.reason
+    return outcome
+
+
+def _finish(
+    run: ScenarioRun,
+    outcome: RunOutcome,
+    result: ResultFile,
+    console: Console,
+    records: Sequence[FaultRecord],
+) -> ExitCode:
+    code = _fill(run, outcome.series, outcome, final=True, records=records)
+    result.write()
+    con.print_scenario(console, run.entry)
+    unreverted = [r for r in records if r.reverted_ok is False]
+    for record in unreverted:
+        console.print(
+            f"[red]fault {record.name} ({record.type} on {record.target}) could not be "
+            f"confirmed reverted:[/red] {record.detail}. Check the target, then run "
+            "`contval recover`.",
+            highlight=False,
+        )
+    return ExitCode.FAULT_NOT_REVERTED if unreverted else code
+
+
+def _running_p95(series: Series) -> float | None:
+    hist = Histogram()
+    for slot in series.totals().slots.values():
+        hist.add(slot.latency)
+    value = hist.percentile(95)
+    return None if value is None else value / 1000
+
+
+def _fault_windows(run: ScenarioRun, series: Series) -> dict[str, tuple[int, int]]:
+    """Faults as injected (whole seconds); one still active ends at the series' end."""
+    if run.chaos is None:
+        return {}
+    windows = {}
+    for name, (start, end) in dict(run.chaos.state.windows).items():
+        first = math.floor(start)
+        last = math.ceil(end) if end is not None else max(series.end, first + 1)
+        windows[name] = (first, max(last, first + 1))
+    return windows
+
+
+def _abort_reason(
+    aborts: Sequence[Threshold], series: Series, faults: dict[str, tuple[int, int]]
+) -> str | None:
+    for threshold in aborts:
+        failed = check_abort(threshold, series, faults=faults)
+        if failed is not None:
+            observed = f"{failed.observed:.4g} {failed.unit}"
+            return f"aborted: `{failed.expression}` failed (observed {observed})"
+    return None
+
+
+def _fill(
+    run: ScenarioRun,
+    series: Series,
+    outcome: RunOutcome,
+    final: bool,
+    records: Sequence[FaultRecord] = (),
+) -> ExitCode:
+    suite = run.options.suite
+    kinds = {name: flow.kind for name, flow in suite.flows.items()}
+    # seconds past the schedule only drain iterations in flight: not part of the load's duration
+    elapsed = min(len(run.rows), math.ceil(run.timeline.duration))
+    faults = _fault_windows(run, series)
+    evaluated = [r.to_dict() for r in evaluate_all(run.thresholds, series, faults=faults)]
+    run.entry.update(
+        started_at=iso(outcome.started_at) if outcome.started_at else None,
+        duration_s=elapsed,
+        thresholds=evaluated,
+        totals=totals_dict(series, elapsed, outcome.interrupted_iterations),
+        flows=flows_dict(series, kinds),
+        series=list(run.rows),
+    )
+    if run.timeline.windows:
+        run.entry["faults"] = _faults_dict(run, records)
+        if final:
+            run.entry["phases"] = phase_summary(series, faults, sorted(kinds))
+    if not final:
+        return ExitCode.OK
+    return _verdict(run, outcome, evaluated)
+
+
+def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[str, Any]]:
+    by_name = {r.name: r for r in records}
+    actual = run.chaos.state.windows if run.chaos is not None else {}
+    rows = []
+    for window in run.timeline.windows:
+        record = by_name.get(window.fault)
+        start, end = actual.get(window.fault, (None, None))
+        rows.append(
+            {
+                "name": window.fault,
+                "type": window.type,
+                "target": window.target,
+                "at_s": window.start,
+                "for_s": window.end - window.start,
+                "injected_at_s": None if start is None else round(start, 3),
+                "reverted_at_s": None if end is None else round(end, 3),
+                "skipped": record.skipped if record else False,
+                "verified": record.verified if record else None,
+                "verify_detail": record.verify_detail if record else "",
+                "reverted": record.reverted_ok if record else None,
+                "detail": record.detail if record else "not injected",
+                "error": record.error if record else None,
+            }
+        )
+    return rows
+
+
+def _verdict(run: ScenarioRun, outcome: RunOutcome, evaluated: list[dict[str, Any]]) -> ExitCode:
+    reason = outcome.stop_reason or ""
+    aborted = reason.startswith("aborted")
+    invalid = run.invalid is not None
+    interrupted = bool(reason) and not aborted and not invalid
+    verdicts = {r["verdict"] for r in evaluated}
+    if outcome.failures or interrupted:
+        verdict, code = "error", ExitCode.RUN_INCOMPLETE
+    elif invalid:
+        verdict, code = "invalid", ExitCode.THRESHOLD_FAILED
+    elif aborted or Verdict.FAIL in verdicts or Verdict.NO_DATA in verdicts:
+        verdict, code = "fail", ExitCode.THRESHOLD_FAILED
+    else:
+        verdict, code = "pass", ExitCode.OK
+    run.entry.update(
+        verdict=verdict,
+        complete=verdict in ("pass", "fail") and not aborted,
+        stop_reason=run.invalid or outcome.stop_reason,
+        failures=outcome.failures,
+    )
+    return code
+
+
+def workers_for(schedule: Schedule, wanted: int) -> int:
+    """Every worker needs at least one virtual user of its own."""
+    cap = schedule.max_vus if isinstance(schedule, OpenSchedule) else schedule.max_vus()
+    return max(1, min(wanted, cap))

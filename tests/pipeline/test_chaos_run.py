@@ -1,0 +1,276 @@
+"""`contval run` with chaos against the real shop behind the real fault proxy: faults injected
+and reverted on the timeline, judged per phase, and never left behind — not on success, not
+on Ctrl-C, not when contval itself is SIGKILLed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.contoso_shoes.conftest import System, pid_alive, start_system, stop_system, wait_for
+
+CLI = [sys.executable, "-m", "contval"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stage:
+    """The shop, with its calls to Payments going through a fault proxy."""
+
+    system: System
+    control: str
+    listen: int
+    upstream: int
+    env: dict[str, str]
+    dir: Path
+
+    def toxics(self) -> list[dict[str, Any]]:
+        from contval.chaos.faults.proxy_client import ProxyClient
+
+        links: dict[str, Any] = ProxyClient(self.control).links()
+        return list(links["payments-link"]["toxics"])
+
+    def suite(self, faults: str, scenario: str, duration: str = "8s") -> Path:
+        text = f"""version: 1
+name: chaos-test
+targets:
+  shop: {self.system.url}
+chaos_targets:
+  payments-link: {{proxy: {{listen: 127.0.0.1:{self.listen}, upstream: 127.0.0.1:{self.upstream}}}}}
+  order-worker: {{process: {{state_file: {self.system.dir}/state.json, key: worker}}}}
+  host: {{host: local}}
+faults:
+{faults}
+flows:
+  browse:
+    target: shop
+    steps:
+      - name: list
+        request: GET /api/products?limit=5
+        check: {{status: 200}}
+  checkout:
+    target: shop
+    steps:
+      - name: cart
+        request: POST /api/carts
+        check: {{status: 201}}
+        extract: {{cart_id: {{json: "$.id"}}}}
+      - name: add
+        request: POST /api/carts/{{{{ cart_id }}}}/items
+        json: {{product_id: 3, quantity: 1}}
+        check: {{status: 201}}
+      - name: order
+        request: POST /api/orders
+        json: {{cart_id: "{{{{ cart_id }}}}", email: "chaos@contoso.test"}}
+        check: {{status: 202}}
+workloads:
+  load:
+    executor: constant-arrival-rate
+    rate: 20/s
+    duration: {duration}
+    max_vus: 100
+    mix: {{browse: 1, checkout: 1}}
+scenarios:
+{scenario}
+"""
+        path = self.dir / "suite.yaml"
+        path.write_text(text)
+        return path
+
+    def run(self, suite: Path, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*CLI, "run", str(suite), "--out", str(self.dir / "out"), "--workers", "1", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+        )
+
+    def result(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.dir / "out" / "result.json").read_text())
+        return data
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Iterator[Stage]:
+    control, listen, upstream = free_port(), free_port(), free_port()
+    state = tmp_path / "state"
+    env = {
+        **os.environ,
+        "CONTVAL_STATE_DIR": str(state),
+        "CONTVAL_PROXY_CONTROL": f"127.0.0.1:{control}",
+    }
+    proxy = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contval.chaos.proxy",
+            "--control",
+            f"127.0.0.1:{control}",
+            "--link",
+            f"payments-link=127.0.0.1:{listen}=127.0.0.1:{upstream}",
+            "--state",
+            str(tmp_path / "proxy.json"),
+            "--detach",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proxy.returncode == 0, proxy.stderr
+    proxy_pid = json.loads((tmp_path / "proxy.json").read_text())["pid"]
+    system = start_system(
+        tmp_path / "shop",
+        "--payments-port",
+        str(upstream),
+        "--payments-url",
+        f"http://127.0.0.1:{listen}",
+    )
+    try:
+        yield Stage(system, f"127.0.0.1:{control}", listen, upstream, env, tmp_path)
+    finally:
+        stop_system(system)
+        os.kill(proxy_pid, signal.SIGTERM)
+
+
+def wait_until_injected(stage: Stage, proc: subprocess.Popen[str], check: Any) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert time.monotonic() < deadline, "the fault was never injected"
+        time.sleep(0.05)
+
+
+def test_latency_fault_is_judged_per_phase_and_reverted(stage: Stage) -> None:
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 300ms}",
+        """  slow-payments:
+    workload: load
+    chaos: [{fault: slow, at: 3s, for: 3s}]
+    thresholds:
+      - error_rate < 1% before slow
+      - checkout/order: p50(latency) > 250ms during slow
+      - checkout/order: p50(latency) < 100ms before slow
+      - browse: p95(latency) < 100ms during slow
+      - checkout: recovery_time < 5s""",
+        duration="13s",  # recovery needs 5 in-band seconds after the fault
+    )
+    proc = stage.run(suite)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    result = stage.result()
+    scenario = result["scenarios"][0]
+    assert {t["verdict"] for t in scenario["thresholds"]} == {"pass"}, scenario["thresholds"]
+    (fault,) = scenario["faults"]
+    assert fault["name"] == "slow" and fault["verified"] is True and fault["reverted"] is True
+    assert 2.9 <= fault["injected_at_s"] <= 3.5 and 5.9 <= fault["reverted_at_s"] <= 6.6
+    phases = scenario["phases"]["slow"]
+    assert phases["during"]["flows"]["checkout"]["requests"] > 0
+    assert stage.toxics() == []
+    assert "slow: injected at" in output and "slow: reverted at" in output
+
+
+def test_steady_state_not_holding_means_no_injection(stage: Stage) -> None:
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 300ms}",
+        """  gated:
+    workload: load
+    chaos: [{fault: slow, at: 3s, for: 3s}]
+    thresholds:
+      - browse: p50(latency) > 1s before slow""",  # cannot hold: the fault must not go in
+    )
+    proc = stage.run(suite)
+    output, _ = proc.communicate(timeout=120)
+    scenario = stage.result()["scenarios"][0]
+    assert proc.returncode == 1, output
+    assert scenario["verdict"] == "invalid"
+    assert scenario["stop_reason"].startswith("invalid: the steady state did not hold before slow")
+    assert scenario["faults"][0]["injected_at_s"] is None
+    assert scenario["duration_s"] < 6  # the load stopped: no point measuring an invalid run
+
+
+def test_sigint_mid_fault_rolls_back_and_marks_interrupted(stage: Stage) -> None:
+    worker = stage.system.pid("worker")
+    suite = stage.suite(
+        "  freeze: {type: pause, target: order-worker}",
+        """  frozen:
+    workload: load
+    chaos: [{fault: freeze, at: 2s, for: 20s}]""",
+        duration="30s",
+    )
+    proc = stage.run(suite)
+    wait_until_injected(stage, proc, lambda: _state(worker) == "T")
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3, output
+    assert _state(worker) != "T"
+    result = stage.result()
+    assert result["complete"] is False
+    scenario = result["scenarios"][0]
+    assert scenario["stop_reason"] == "interrupted by SIGINT"
+    assert scenario["faults"][0]["reverted"] is True
+    assert not list((Path(stage.env["CONTVAL_STATE_DIR"]) / "ledger").glob("*.json"))
+
+
+@pytest.mark.parametrize("fault", ["latency", "pause", "cpu"])
+def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault: str) -> None:
+    worker = stage.system.pid("worker")
+    declared = {
+        "latency": "  f: {type: latency, target: payments-link, delay: 300ms}",
+        "pause": "  f: {type: pause, target: order-worker}",
+        "cpu": "  f: {type: cpu, target: host, load: 50%, workers: 1}",
+    }[fault]
+    injected = {
+        "latency": lambda: bool(stage.toxics()),
+        "pause": lambda: _state(worker) == "T",
+        "cpu": lambda: bool(_stress_pids()),
+    }[fault]
+    suite = stage.suite(
+        declared,
+        """  killed:
+    workload: load
+    chaos: [{fault: f, at: 2s, for: 20s}]""",
+        duration="30s",
+    )
+    proc = stage.run(suite)
+    wait_until_injected(stage, proc, injected)
+    proc.kill()
+    proc.wait(timeout=10)
+    killed_at = time.monotonic()
+    wait_for(lambda: not injected(), 5.0, f"the {fault} fault to be reverted by the guard")
+    assert time.monotonic() - killed_at <= 5.0
+    assert pid_alive(worker)
+    status, order = stage.system.checkout(product_id=4)
+    assert status == 202 and order["payment"] == "authorized"  # the link forwards cleanly
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+def _stress_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith("stress-ng"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids

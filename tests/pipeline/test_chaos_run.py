@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,7 +236,7 @@ def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault:
         "pause": "  f: {type: pause, target: order-worker}",
         "cpu": "  f: {type: cpu, target: host, load: 50%, workers: 1}",
     }[fault]
-    injected = {
+    injected: Callable[[], bool] = {
         "latency": lambda: bool(stage.toxics()),
         "pause": lambda: _state(worker) == "T",
         "cpu": lambda: bool(_stress_pids()),

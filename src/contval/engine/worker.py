@@ -134,21 +134,21 @@ class Worker:
                 job.worker,
                 job.workers,
                 start,
-                launch,
+                runner.run,
             )
         ticker = asyncio.create_task(self._tick(start, driver, active))
         driving = asyncio.create_task(driver.run())
         stopped = asyncio.create_task(self._stopped.wait())
         await asyncio.wait({driving, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if not self._stopped.is_set():  # schedule over: let iterations in flight finish
-            drained = asyncio.create_task(_drain(active))
+            drained = asyncio.create_task(_drain(active, driver))
             await asyncio.wait(
                 {drained, stopped}, timeout=job.grace, return_when=asyncio.FIRST_COMPLETED
             )
             drained.cancel()
         driver.stopped = True
         driving.cancel()
-        interrupted = len(active)
+        interrupted = _in_flight(active, driver)
         for task in list(active):
             task.cancel()
         await asyncio.gather(driving, *active, return_exceptions=True)
@@ -180,11 +180,21 @@ class Worker:
             if wait > 0:
                 await asyncio.sleep(wait)
             lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
-            stats = msg.WorkerStats(len(active), round(lag * 1000, 3), msg.rss_mb())
+            stats = msg.WorkerStats(_in_flight(active, driver), round(lag * 1000, 3), msg.rss_mb())
             self.conn.send((msg.SECOND, self.recorder.snapshot(second).to_dict(), stats.to_dict()))
             second += 1
 
 
-async def _drain(active: set[asyncio.Task[bool]]) -> None:
+def _in_flight(active: set[asyncio.Task[bool]], driver: OpenLoop | ClosedLoop) -> int:
+    """Iterations in flight: tasks (open model) or users inside an iteration (closed)."""
+    return len(active) + (driver.active if isinstance(driver, ClosedLoop) else 0)
+
+
+async def _drain(active: set[asyncio.Task[bool]], driver: OpenLoop | ClosedLoop) -> None:
+    """Until every iteration in flight has finished (closed model: every user has stopped)."""
     while active:
         await asyncio.wait(set(active))
+    if isinstance(driver, ClosedLoop):
+        users = {u for u in driver.users if not u.done()}
+        if users:
+            await asyncio.wait(users)

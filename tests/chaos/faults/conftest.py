@@ -1,0 +1,3 @@
+from tests.chaos.faults.helpers import fake_proxy, state_dir, stress_ng_installed, ticker
+
+__all__ = ["fake_proxy", "state_dir", "stress_ng_installed", "ticker"]

@@ -1,0 +1,108 @@
+"""The guard: SIGKILL of the controller mid-fault reverts everything within 5 s; "done" does not."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from contval.chaos import proc
+from contval.chaos.guard import start_guard
+from contval.chaos.ledger import Ledger
+from tests.chaos.faults.helpers import (
+    Ticker,
+    state_dir,
+    stress_ng_installed,
+    ticker,
+    wait_for,
+)
+
+__all__ = ["state_dir", "stress_ng_installed", "ticker"]
+
+CONTROLLER = Path(__file__).parent / "faults" / "controller.py"
+
+
+def run_controller(
+    run_id: str, mode: str, pid: int
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    controller = subprocess.Popen(
+        [sys.executable, str(CONTROLLER), run_id, mode, str(pid)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert controller.stdout is not None
+    line = controller.stdout.readline()
+    assert line, f"controller exited with {controller.wait()}"
+    return controller, json.loads(line)
+
+
+def test_sigkill_of_the_controller_reverts_within_5s(
+    ticker: Ticker, state_dir: Path, stress_ng_installed: None
+) -> None:
+    controller, report = run_controller("run-k", "hang", ticker.pid)
+    assert report["verified"] == [True, True]
+    pause_undo, stress_undo = report["undo"]
+    assert pause_undo == {"kind": "sigcont", "pid": ticker.pid, "starttime": ticker.ref.starttime}
+    stress = proc.ProcessRef(stress_undo["pid"], stress_undo["starttime"])
+    assert proc.state_of(ticker.ref) == "T"
+    assert len(proc.group_members(stress.pid)) == 2
+    ledger = Ledger()
+    assert len(ledger.entries("run-k")) == 2
+
+    controller.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    controller.wait(timeout=5)
+    wait_for(lambda: proc.state_of(ticker.ref) not in ("T", None), 5, "SIGCONT from the guard")
+    wait_for(lambda: not proc.group_members(stress.pid), 5, "stress-ng to be gone")
+    wait_for(lambda: not ledger.entries("run-k"), 5, "the ledger to be empty")
+    assert time.monotonic() - killed_at < 5
+    assert ticker.advancing()
+    log = (state_dir / "guard" / "run-k.log").read_text()
+    assert "controller of run run-k died: reverting its faults" in log
+    assert f"reverted freeze: SIGCONT sent to PID {ticker.pid}: it runs again" in log
+
+
+def test_done_means_the_guard_exits_and_touches_nothing(ticker: Ticker) -> None:
+    ledger = Ledger()
+    os.kill(ticker.pid, signal.SIGSTOP)
+    try:
+        entry = ledger.write(
+            "run-d",
+            "freeze",
+            "pause",
+            "t",
+            {"kind": "sigcont", "pid": ticker.pid, "starttime": ticker.ref.starttime},
+        )
+        guard = start_guard("run-d", ledger)
+        assert proc.is_alive(proc.ref_of(guard.pid))
+        assert os.getsid(guard.pid) == guard.pid  # its own session: Ctrl-C does not reach it
+        guard.done()
+        assert guard.process.returncode == 0
+        time.sleep(0.2)
+        assert proc.state_of(ticker.ref) == "T"
+        assert ledger.entries("run-d") == [entry]
+    finally:
+        os.kill(ticker.pid, signal.SIGCONT)
+
+
+def test_eof_without_done_reverts_only_its_own_run(ticker: Ticker) -> None:
+    ledger = Ledger()
+    os.kill(ticker.pid, signal.SIGSTOP)
+    try:
+        undo = {"kind": "sigcont", "pid": ticker.pid, "starttime": ticker.ref.starttime}
+        other = ledger.write("run-other", "freeze", "pause", "t", undo)
+        ledger.write("run-e", "freeze", "pause", "t", undo)
+        guard = start_guard("run-e", ledger)
+        os.close(guard._fd)  # type: ignore[arg-type]  # the controller "dies"
+        guard._fd = None
+        assert guard.process.wait(timeout=10) == 0
+        assert proc.state_of(ticker.ref) != "T"
+        assert ledger.entries() == [other]
+    finally:
+        os.kill(ticker.pid, signal.SIGCONT)

@@ -15,23 +15,25 @@ from contval.chaos import proc
 from contval.chaos.guard import start_guard
 from contval.chaos.ledger import Ledger
 from tests.chaos.faults.helpers import (
+    RealProxy,
     Ticker,
+    real_proxy,
     state_dir,
     stress_ng_installed,
     ticker,
     wait_for,
 )
 
-__all__ = ["state_dir", "stress_ng_installed", "ticker"]
+__all__ = ["real_proxy", "state_dir", "stress_ng_installed", "ticker"]
 
 CONTROLLER = Path(__file__).parent / "faults" / "controller.py"
 
 
 def run_controller(
-    run_id: str, mode: str, pid: int
+    run_id: str, mode: str, arg: int | str
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     controller = subprocess.Popen(
-        [sys.executable, str(CONTROLLER), run_id, mode, str(pid)],
+        [sys.executable, str(CONTROLLER), run_id, mode, str(arg)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
@@ -66,6 +68,20 @@ def test_sigkill_of_the_controller_reverts_within_5s(
     log = (state_dir / "guard" / "run-k.log").read_text()
     assert "controller of run run-k died: reverting its faults" in log
     assert f"reverted freeze: SIGCONT sent to PID {ticker.pid}: it runs again" in log
+
+
+def test_sigkill_mid_proxy_fault_leaves_a_clean_link(real_proxy: RealProxy) -> None:
+    controller, report = run_controller("run-p", "proxy", real_proxy.control)
+    assert report["verified"] == [True]
+    [undo] = report["undo"]
+    assert undo["kind"] == "proxy-toxic"
+    assert real_proxy.round_trip() >= 0.3
+    controller.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    controller.wait(timeout=5)
+    wait_for(lambda: not Ledger().entries("run-p"), 5, "the guard to delete the toxic")
+    assert time.monotonic() - killed_at < 5
+    assert real_proxy.round_trip() < 0.2
 
 
 def test_done_means_the_guard_exits_and_touches_nothing(ticker: Ticker) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -193,3 +194,74 @@ def fake_proxy() -> Iterator[FakeProxyControl]:
     fake = FakeProxyControl()
     yield fake
     fake.close()
+
+
+class EchoServer:
+    """A loopback TCP server that echoes every chunk back: the upstream behind a proxy link."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(4096):
+                conn.sendall(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class RealProxy:
+    """`python -m contval.chaos.proxy` with one link `l` in front of an echo server."""
+
+    def __init__(self, directory: Path) -> None:
+        self.echo = EchoServer()
+        state = directory / "proxy.json"
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "contval.chaos.proxy", "--control", "127.0.0.1:0"),
+                *("--link", f"l=127.0.0.1:0=127.0.0.1:{self.echo.port}", "--state", str(state)),
+            ]
+        )
+        wait_for(state.exists, 20, "the proxy's state file")
+        info = json.loads(state.read_text())
+        self.control: str = info["control"]
+        host, port = info["links"]["l"]["listen"].rsplit(":", 1)
+        self.listen = (host, int(port))
+
+    def round_trip(self, payload: bytes = b"ping") -> float:
+        """Seconds for one connect + echo exchange through the link."""
+        start = time.monotonic()
+        with socket.create_connection(self.listen, timeout=5) as conn:
+            conn.sendall(payload)
+            received = b""
+            while len(received) < len(payload):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    raise ConnectionResetError("closed by the proxy")
+                received += chunk
+        assert received == payload
+        return time.monotonic() - start
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.echo.close()
+
+
+@pytest.fixture
+def real_proxy(tmp_path: Path) -> Iterator[RealProxy]:
+    proxy = RealProxy(tmp_path)
+    yield proxy
+    proxy.close()

@@ -8,8 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from contval.chaos import proc
 from contval.chaos.guard import start_guard
@@ -29,6 +32,20 @@ __all__ = ["real_proxy", "state_dir", "stress_ng_installed", "ticker"]
 CONTROLLER = Path(__file__).parent / "faults" / "controller.py"
 
 
+_controllers: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _kill_leftover_controllers() -> Iterator[None]:
+    """A test that fails before its SIGKILL must not leave a controller (and its guard) behind."""
+    yield
+    while _controllers:
+        controller = _controllers.pop()
+        if controller.poll() is None:
+            controller.kill()
+            controller.wait(timeout=10)
+
+
 def run_controller(
     run_id: str, mode: str, arg: int | str
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -38,6 +55,7 @@ def run_controller(
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
+    _controllers.append(controller)
     assert controller.stdout is not None
     line = controller.stdout.readline()
     assert line, f"controller exited with {controller.wait()}"

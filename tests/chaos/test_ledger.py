@@ -26,9 +26,9 @@ from tests.chaos.faults.helpers import (
     stress_ng_installed,
     ticker,
 )
-from tests.chaos.test_guard import run_controller
+from tests.chaos.test_guard import _kill_leftover_controllers, run_controller
 
-__all__ = ["state_dir", "stress_ng_installed", "ticker"]
+__all__ = ["_kill_leftover_controllers", "state_dir", "stress_ng_installed", "ticker"]
 
 
 def left_behind(ledger: Ledger, fault: str, undo: Mapping[str, Any]) -> LedgerEntry:

@@ -69,6 +69,8 @@ class Connection:
         self.down_shape: list[Toxic] = []
         self.http: list[Toxic] = []
         self.black = False
+        self.up_direct: asyncio.Transport | None = None
+        self.down_direct = False
         self.tap: httptap.RequestTap | None = httptap.RequestTap(self._decide_request)
         set_nodelay(client)
         self.up.pause(CONNECTING)
@@ -90,6 +92,7 @@ class Connection:
         set_nodelay(transport)
         self.upstream = self.down.src = transport
         self.up.connected(transport)
+        self._set_direct()
         self.up.resume(CONNECTING)
 
     def _refresh(self) -> None:
@@ -118,6 +121,13 @@ class Connection:
             if toxic.downstream:
                 down.append(toxic)
         self.up_shape, self.down_shape, self.http, self.black = up, down, http, black
+        self._set_direct()
+
+    def _set_direct(self) -> None:
+        """Cache whether a direction may skip the pipe (no shaping, no blackhole)."""
+        clean = not self.black
+        self.up_direct = self.upstream if clean and not self.up_shape else None
+        self.down_direct = clean and not self.down_shape
 
     def _decide_request(self) -> httptap.Decision:
         """Per-request toxicity for http-error / http-delay (first one that lands wins)."""
@@ -146,15 +156,19 @@ class Connection:
                 return
             elif tap.action == httptap.DELAY:
                 start = tap.value
-        if self.black:
-            return
-        self._send(self.up, self.up_shape, data, start)
+        direct = self.up_direct
+        if direct is not None and not start and not self.up.queue:
+            direct.write(data)  # the clean path: nothing to shape, nothing held
+        elif not self.black:
+            self._send(self.up, self.up_shape, data, start)
 
     def from_upstream(self, data: bytes) -> None:
         """A chunk of response bytes: forward it, shaped if a toxic says so."""
         if self.version != self.link.version:
             self._refresh()
-        if not self.black:
+        if self.down_direct and not self.down.queue:
+            self.client.write(data)
+        elif not self.black:
             self._send(self.down, self.down_shape, data, 0.0)
 
     def _send(self, pipe: Pipe, toxics: list[Toxic], data: bytes, start: float) -> None:
@@ -247,15 +261,15 @@ class ClientSide(asyncio.Protocol):
 class UpstreamSide(asyncio.Protocol):
     """The side facing the real server."""
 
-    __slots__ = ("conn",)
-
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # Bound before the transport exists, so the loop calls the relay without a hop.
+        self.data_received = conn.from_upstream  # type: ignore[method-assign]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.conn.upstream_made(transport)  # type: ignore[arg-type]
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> None:  # replaced per instance in __init__
         self.conn.from_upstream(data)
 
     def eof_received(self) -> bool:

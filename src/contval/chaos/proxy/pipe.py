@@ -35,13 +35,13 @@ class Pipe:
         "_loop",
         "_on_end",
         "_paused",
-        "_queue",
         "_queued",
         "_timer",
         "close_when_drained",
         "dest",
         "eof",
         "last_due",
+        "queue",
         "src",
     )
 
@@ -50,7 +50,7 @@ class Pipe:
         self._on_end = on_end
         self.src: asyncio.Transport | None = None
         self.dest: asyncio.Transport | None = None
-        self._queue: deque[tuple[float, bytes]] = deque()
+        self.queue: deque[tuple[float, bytes]] = deque()
         self._queued = 0
         self._timer: asyncio.TimerHandle | None = None
         self.last_due = 0.0
@@ -62,7 +62,7 @@ class Pipe:
     @property
     def holding(self) -> bool:
         """Whether bytes are waiting: new bytes must queue behind them to keep the order."""
-        return bool(self._queue)
+        return bool(self.queue)
 
     @property
     def ended(self) -> bool:
@@ -71,7 +71,7 @@ class Pipe:
 
     def write_now(self, data: bytes) -> None:
         """Forward now, or queue behind held bytes so the order is kept."""
-        if self._queue or self.dest is None:
+        if self.queue or self.dest is None:
             self.push(clock(), data)
         else:
             self.dest.write(data)
@@ -80,7 +80,7 @@ class Pipe:
         """Hold `data` until `due` (never before anything already queued)."""
         due = max(due, self.last_due)
         self.last_due = due
-        self._queue.append((due, data))
+        self.queue.append((due, data))
         self._queued += len(data)
         if self._queued > HIGH_WATER:
             self.pause(QUEUE_FULL)
@@ -90,7 +90,7 @@ class Pipe:
     def connected(self, dest: asyncio.Transport) -> None:
         """The destination exists now: bytes that came before it go out first."""
         self.dest = dest
-        if self._queue and self._timer is None:
+        if self.queue and self._timer is None:
             self._flush()
 
     def _flush(self, force: bool = False) -> None:
@@ -98,7 +98,7 @@ class Pipe:
         if self.dest is None:
             return  # not connected yet: `connected` flushes
         now = clock()
-        queue = self._queue
+        queue = self.queue
         dest = self.dest
         while queue and (force or queue[0][0] <= now):
             _, data = queue.popleft()
@@ -127,19 +127,19 @@ class Pipe:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._queue.clear()
+        self.queue.clear()
         self._queued = 0
 
     def source_eof(self) -> None:
         """The source half-closed: pass the EOF on once the held bytes are out."""
         self.eof = True
-        if not self._queue:
+        if not self.queue:
             self._end()
 
     def finish(self) -> None:
         """The source is gone: deliver what is held, then close the destination."""
         self.close_when_drained = True
-        if not self._queue:
+        if not self.queue:
             self._end()
 
     def _end(self) -> None:

@@ -46,7 +46,8 @@ class JsonClient:
                 return await self._exchange(method, path, payload)
         except TimeoutError as exc:
             raise TransportError(f"timed out after {self.timeout:g}s") from exc
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        except (OSError, asyncio.IncompleteReadError, ValueError, RuntimeError) as exc:
+            # RuntimeError: uvloop refuses writes on a transport the peer already closed
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 
     async def _exchange(self, method: str, path: str, payload: Any) -> JsonResponse:
@@ -55,7 +56,7 @@ class JsonClient:
             f"{method} {self.prefix}{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
-        reader, writer = self._idle.pop() if self._idle else await self._connect()
+        reader, writer = self._take_idle() or await self._connect()
         try:
             writer.write(head + body)
             status, length, keep_alive = await _read_head(reader)
@@ -68,6 +69,15 @@ class JsonClient:
         else:
             writer.close()
         return JsonResponse(status, json.loads(data) if data else None)
+
+    def _take_idle(self) -> _Conn | None:
+        """An idle keep-alive connection the peer has not closed meanwhile, if any."""
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not writer.is_closing() and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return None
 
     async def _connect(self) -> _Conn:
         return await asyncio.open_connection(self.host, self.port)

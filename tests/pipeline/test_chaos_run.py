@@ -228,18 +228,30 @@ def test_sigint_mid_fault_rolls_back_and_marks_interrupted(stage: Stage) -> None
     assert not list((Path(stage.env["CONTVAL_STATE_DIR"]) / "ledger").glob("*.json"))
 
 
-@pytest.mark.parametrize("fault", ["latency", "pause", "cpu"])
+@pytest.mark.parametrize(
+    "fault", ["latency", "reset", "http-error", "blackhole", "pause", "kill", "cpu", "memory"]
+)
 def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault: str) -> None:
     worker = stage.system.pid("worker")
     declared = {
         "latency": "  f: {type: latency, target: payments-link, delay: 300ms}",
+        "reset": "  f: {type: reset, target: payments-link}",
+        "http-error": "  f: {type: http-error, target: payments-link, status: 503}",
+        "blackhole": "  f: {type: blackhole, target: payments-link}",
         "pause": "  f: {type: pause, target: order-worker}",
+        "kill": "  f: {type: kill, target: order-worker}",
         "cpu": "  f: {type: cpu, target: host, load: 50%, workers: 1}",
+        "memory": "  f: {type: memory, target: host, size: 64MiB}",
     }[fault]
     injected: Callable[[], bool] = {
         "latency": lambda: bool(stage.toxics()),
+        "reset": lambda: bool(stage.toxics()),
+        "http-error": lambda: bool(stage.toxics()),
+        "blackhole": lambda: bool(stage.toxics()),
         "pause": lambda: _state(worker) == "T",
+        "kill": lambda: not pid_alive(worker),
         "cpu": lambda: bool(_stress_pids()),
+        "memory": lambda: bool(_stress_pids()),
     }[fault]
     suite = stage.suite(
         declared,
@@ -253,9 +265,12 @@ def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault:
     proc.kill()
     proc.wait(timeout=10)
     killed_at = time.monotonic()
-    wait_for(lambda: not injected(), 5.0, f"the {fault} fault to be reverted by the guard")
-    assert time.monotonic() - killed_at <= 5.0
-    assert pid_alive(worker)
+    if fault == "kill":  # nothing to undo: the system's supervisor restarts its worker
+        wait_for(lambda: stage.system.state["worker"]["pid"], 5.0, "the worker to run again")
+    else:
+        wait_for(lambda: not injected(), 5.0, f"the {fault} fault to be reverted by the guard")
+        assert time.monotonic() - killed_at <= 5.0
+        assert pid_alive(worker)
     status, order = stage.system.checkout(product_id=4)
     assert status == 202 and order["payment"] == "authorized"  # the link forwards cleanly
 
@@ -274,3 +289,55 @@ def _stress_pids() -> list[int]:
             except OSError:
                 continue
     return pids
+
+
+def test_abort_mid_fault_stops_the_load_and_reverts_at_once(stage: Stage) -> None:
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 400ms}",
+        """  braked:
+    workload: load
+    chaos: [{fault: slow, at: 2s, for: 20s}]
+    thresholds:
+      - checkout/order: p95(latency) < 200ms over 1s, abort""",
+        duration="30s",
+    )
+    proc = stage.run(suite)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output
+    scenario = stage.result()["scenarios"][0]
+    assert scenario["stop_reason"].startswith("aborted: `checkout/order: p95(latency) < 200ms")
+    (fault,) = scenario["faults"]
+    assert fault["reverted"] is True and fault["reverted_at_s"] < 8
+    assert stage.toxics() == []
+
+
+def test_recover_command_reverts_what_a_crash_left(stage: Stage, tmp_path: Path) -> None:
+    from contval.chaos.faults.pause import PauseFault
+    from contval.chaos.ledger import Ledger
+    from contval.chaos.proc import ProcessTarget
+
+    worker = stage.system.pid("worker")
+    ledger = Ledger(Path(stage.env["CONTVAL_STATE_DIR"]) / "ledger")
+    driver = PauseFault(target=ProcessTarget(pidfile=stage.system.dir / "worker.pid"))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    ledger.write("crashed-run", "freeze", "pause", "order-worker", driver.undo())
+    driver.inject()
+    _rewrite_controller(ledger, dead.pid)
+    assert _state(worker) == "T"
+    proc = subprocess.run(
+        [*CLI, "recover"], capture_output=True, text=True, env=stage.env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "reverted freeze (pause on order-worker, run crashed-run)" in proc.stdout
+    assert _state(worker) != "T"
+    again = subprocess.run([*CLI, "recover"], capture_output=True, text=True, env=stage.env)
+    assert again.returncode == 0 and "nothing to recover" in again.stdout
+
+
+def _rewrite_controller(ledger: Any, pid: int) -> None:
+    """Make the entry look like it was left by a controller that has since died."""
+    for path in ledger.dir.glob("*.json"):
+        data = json.loads(path.read_text())
+        data["controller_pid"] = pid
+        path.write_text(json.dumps(data))

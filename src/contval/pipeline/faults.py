@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from contval.chaos import proc
-from contval.chaos.faults import PROXY_TYPES, FaultDriver, FaultTypes
+from contval.chaos.faults import (
+    PROXY_TYPES,
+    FaultDriver,
+    FaultSkipped,
+    FaultTypes,
+    Verification,
+)
 from contval.chaos.faults.proxy_client import DEFAULT_CONTROL
 from contval.chaos.faults.toxic import ProxyLink
 from contval.spec import Suite
@@ -42,9 +49,41 @@ def make_driver(suite: Suite, fault_name: str, duration: float) -> FaultDriver:
         driver = cls(target=target, **params)
         return driver
     if fault.type in ("cpu", "memory"):
-        if params.get("workers") is None:
+        if fault.type == "cpu" and params.get("workers") is None:
             params["workers"] = 0  # stress-ng: one per core
         driver = cls(duration=duration, **params)
         return driver
+    if fault.type == "netem" and getattr(suite.chaos_targets[fault.target], "proxy", None):
+        return Skipped(
+            "netem on a proxy link would need a per-port tc filter, which contval does not "
+            "apply (it would slow every loopback connection, the load's included); use the "
+            "proxy's latency toxic, or a netem fault on a `host` target",
+        )
     driver = cls(**params)
     return driver
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A netem fault that cannot run as declared here: it applies nothing and says why."""
+
+    type_name: ClassVar[str] = "netem"
+    reason: str
+
+    def undo(self) -> dict[str, Any]:
+        return {"kind": "noop", "reason": self.reason}
+
+    def inject(self) -> None:
+        raise FaultSkipped(self.reason)
+
+    def renew(self) -> None:
+        """Nothing applied, nothing to renew."""
+
+    def verify(self) -> Verification:
+        return Verification(False, self.reason)
+
+    def revert(self) -> None:
+        """Nothing applied, nothing to revert."""
+
+    def verify_reverted(self) -> Verification:
+        return Verification(True, "nothing was applied")

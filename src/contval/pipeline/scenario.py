@@ -277,10 +277,11 @@ def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[
 def _verdict(run: ScenarioRun, outcome: RunOutcome, evaluated: list[dict[str, Any]]) -> ExitCode:
     reason = outcome.stop_reason or ""
     aborted = reason.startswith("aborted")
-    invalid = run.invalid is not None
+    chaos_failed = (run.invalid or "").startswith("chaos failed")
+    invalid = run.invalid is not None and not chaos_failed
     interrupted = bool(reason) and not aborted and not invalid
     verdicts = {r["verdict"] for r in evaluated}
-    if outcome.failures or interrupted:
+    if outcome.failures or interrupted or chaos_failed:
         verdict, code = "error", ExitCode.RUN_INCOMPLETE
     elif invalid:
         verdict, code = "invalid", ExitCode.THRESHOLD_FAILED

@@ -229,13 +229,31 @@ def test_sigint_mid_fault_rolls_back_and_marks_interrupted(stage: Stage) -> None
 
 
 @pytest.mark.parametrize(
-    "fault", ["latency", "reset", "http-error", "blackhole", "pause", "kill", "cpu", "memory"]
+    "fault",
+    [
+        "latency",
+        "bandwidth",
+        "reset",
+        "refuse",
+        "blackhole",
+        "slicer",
+        "http-error",
+        "http-delay",
+        "pause",
+        "kill",
+        "cpu",
+        "memory",
+    ],
 )
 def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault: str) -> None:
     worker = stage.system.pid("worker")
     declared = {
         "latency": "  f: {type: latency, target: payments-link, delay: 300ms}",
         "reset": "  f: {type: reset, target: payments-link}",
+        "bandwidth": "  f: {type: bandwidth, target: payments-link, rate: 1kB}",
+        "refuse": "  f: {type: refuse, target: payments-link}",
+        "slicer": "  f: {type: slicer, target: payments-link, size: 8B, delay: 20ms}",
+        "http-delay": "  f: {type: http-delay, target: payments-link, delay: 300ms}",
         "http-error": "  f: {type: http-error, target: payments-link, status: 503}",
         "blackhole": "  f: {type: blackhole, target: payments-link}",
         "pause": "  f: {type: pause, target: order-worker}",
@@ -246,6 +264,10 @@ def test_sigkill_of_contval_mid_fault_leaves_nothing_behind(stage: Stage, fault:
     injected: Callable[[], bool] = {
         "latency": lambda: bool(stage.toxics()),
         "reset": lambda: bool(stage.toxics()),
+        "bandwidth": lambda: bool(stage.toxics()),
+        "refuse": lambda: bool(stage.toxics()),
+        "slicer": lambda: bool(stage.toxics()),
+        "http-delay": lambda: bool(stage.toxics()),
         "http-error": lambda: bool(stage.toxics()),
         "blackhole": lambda: bool(stage.toxics()),
         "pause": lambda: _state(worker) == "T",

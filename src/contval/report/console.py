@@ -116,7 +116,7 @@ def thresholds_table(results: list[dict[str, Any]]) -> Table | None:
     for r in results:
         symbol, style = SYMBOL.get(r["verdict"], ("?", "yellow"))
         observed = "no data" if r["observed"] is None else _with_unit(r["observed"], r["unit"])
-        if r.get("window"):
+        if r.get("window") and r["window"][1] > r["window"][0]:
             observed += f" (worst window {r['window'][0]}–{r['window'][1]}s)"
         table.add_row(
             Text(symbol, style=style), r["expression"], observed, _with_unit(r["limit"], r["unit"])

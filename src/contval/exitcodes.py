@@ -16,3 +16,20 @@ class ExitCode(IntEnum):
     """The run could not be completed: a target unreachable at start, or interrupted."""
     FAULT_NOT_REVERTED = 4
     """A fault could not be confirmed reverted: the output names it and how to clean it by hand."""
+    REGRESSION = 5
+    """Worse than the baseline beyond its noise (or no baseline, with --require-baseline)."""
+
+
+SEVERITY = (
+    ExitCode.FAULT_NOT_REVERTED,  # something may be left broken on the system: first
+    ExitCode.INVALID_INPUT,
+    ExitCode.RUN_INCOMPLETE,
+    ExitCode.THRESHOLD_FAILED,
+    ExitCode.REGRESSION,
+    ExitCode.OK,
+)
+
+
+def worst(*codes: ExitCode) -> ExitCode:
+    """The code a run with several outcomes exits with: the most urgent one."""
+    return min(codes, key=SEVERITY.index, default=ExitCode.OK)

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from contval.exitcodes import ExitCode
+from contval.exitcodes import ExitCode, worst
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.pipeline.preflight import targets_used, unreachable
 from contval.pipeline.scenario import run_scenario
@@ -63,7 +63,7 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
             if state.reason:
                 break
             scenario_code = run_scenario(options, name, result, state, console)
-            code = max(code, scenario_code)
+            code = worst(code, scenario_code)
     result.complete = state.reason is None and code != ExitCode.RUN_INCOMPLETE
     if state.reason and code != ExitCode.FAULT_NOT_REVERTED:
         code = ExitCode.RUN_INCOMPLETE

@@ -1,0 +1,7 @@
+"""Baselines: the history of every scenario run, and what the current run is compared with.
+
+Owns the history store (SQLite by default: runs, their 10-second windows per flow and step,
+pinned and rolling baselines per suite, scenario and environment), the fingerprint that
+keeps unlike runs apart, cutting a run into windows, and the statistical comparison of a run
+with its baseline. Never renders anything: reports read what this package returns.
+"""

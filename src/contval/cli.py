@@ -129,10 +129,25 @@ def run(
         list[str] | None, typer.Option("--target", help="Override a target's URL: NAME=URL.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="History database (default: $CONTVAL_STORE or .contval/history.db)."),
+    ] = None,
+    env: Annotated[str, typer.Option(help="Environment label; baselines are per env.")] = "local",
+    label: Annotated[
+        str | None, typer.Option(help="Version label for this run (default: the git commit).")
+    ] = None,
+    require_baseline: Annotated[
+        bool, typer.Option(help="Fail (exit 5) when a scenario has no baseline yet.")
+    ] = False,
+    history: Annotated[
+        bool, typer.Option(help="Compare with the baseline and record the run in the history.")
+    ] = True,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
 
+    from contval.pipeline.gate import GateOptions
     from contval.pipeline.run import RunOptions, default_workers, run_suite
 
     loaded = _load_or_exit(suite)
@@ -154,6 +169,7 @@ def run(
         overrides=tuple(overrides),
         target_overrides=tuple(targets),
         seed=seed,
+        gate=GateOptions(store, env, label, require_baseline, history),
     )
     width = None if sys.stdout.isatty() else 120  # logs: wide enough for the tables
     code = run_suite(options, Console(width=width))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contval.pipeline.gate import GateOptions
 from contval.spec import Suite
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class RunOptions:
     target_overrides: tuple[tuple[str, str], ...] = ()
     seed: int | None = None
     grace: float = 30.0
+    gate: GateOptions = field(default_factory=GateOptions)
 
 
 @dataclass

@@ -68,7 +68,7 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
     if state.reason and code != ExitCode.FAULT_NOT_REVERTED:
         code = ExitCode.RUN_INCOMPLETE
     result.exit_code = int(code)
-    verdicts = {ExitCode.OK: "pass", ExitCode.THRESHOLD_FAILED: "fail"}
+    verdicts = {ExitCode.OK: "pass", ExitCode.THRESHOLD_FAILED: "fail", ExitCode.REGRESSION: "fail"}
     result.verdict = verdicts.get(code, "error")
     result.write()
     console.print(f"results: {result.path}", highlight=False)

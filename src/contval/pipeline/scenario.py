@@ -10,15 +10,17 @@ from typing import Any
 
 from rich.console import Console
 
+from contval.baseline.sqlite import StoreError
 from contval.chaos.session import FaultRecord, FaultSession
 from contval.chaos.timeline import Timeline, timeline
 from contval.engine import messages as msg
 from contval.engine.local import LocalController, RunOutcome, SecondStats, WorkerFailed
 from contval.engine.schedules import OpenSchedule, Schedule, schedule_for
-from contval.exitcodes import ExitCode
+from contval.exitcodes import ExitCode, worst
 from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
+from contval.pipeline.gate import run_gate
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.report import console as con
 from contval.report.result import ResultFile, flows_dict, iso, second_row, totals_dict
@@ -173,6 +175,7 @@ def _finish(
     records: Sequence[FaultRecord],
 ) -> ExitCode:
     code = _fill(run, outcome.series, outcome, final=True, records=records)
+    code = worst(code, _baseline_gate(run, outcome, console))
     result.write()
     con.print_scenario(console, run.entry)
     unreverted = [r for r in records if r.reverted_ok is False]
@@ -184,6 +187,35 @@ def _finish(
             highlight=False,
         )
     return ExitCode.FAULT_NOT_REVERTED if unreverted else code
+
+
+def _baseline_gate(run: ScenarioRun, outcome: RunOutcome, console: Console) -> ExitCode:
+    """Compare a finished scenario with its baseline and store it; the gate's exit code."""
+    gate = run.options.gate
+    if not gate.enabled or run.entry["verdict"] not in ("pass", "fail"):
+        return ExitCode.OK  # an interrupted, invalid or aborted run is neither judged nor kept
+    try:
+        verdict = run_gate(
+            gate,
+            run.options.suite,
+            run.name,
+            outcome.series,
+            _fault_windows(run, outcome.series),
+            run.thresholds,
+            run.entry["verdict"],
+            outcome.started_at,
+            run.entry["duration_s"],
+        )
+    except StoreError as exc:
+        console.print(f"[red]error:[/red] history store: {exc}", highlight=False)
+        run.entry["baseline"] = {"verdict": "error", "detail": str(exc)}
+        return ExitCode.RUN_INCOMPLETE
+    run.entry["baseline"] = verdict.to_dict()
+    if verdict.outcome == "regression":
+        return ExitCode.REGRESSION
+    if verdict.outcome == "no_baseline" and gate.require_baseline:
+        return ExitCode.REGRESSION
+    return ExitCode.OK
 
 
 def _running_p95(series: Series) -> float | None:

@@ -136,7 +136,77 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     table = thresholds_table(scenario["thresholds"])
     if table is not None:
         console.print(table)
+    if scenario.get("baseline"):
+        print_baseline(console, scenario["baseline"])
     verdict = scenario["verdict"]
     style = "green" if verdict == "pass" else "red"
     reason = f" ({scenario['stop_reason']})" if scenario.get("stop_reason") else ""
     console.print(Text(f"scenario {scenario['name']}: {verdict.upper()}{reason}", style=style))
+
+
+BASELINE_STYLE = {
+    "pass": "green",
+    "improvement": "green",
+    "regression": "red",
+    "inconclusive": "yellow",
+    "no_baseline": "yellow",
+}
+
+
+def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
+    """The gate's verdict, and every comparison that was not a plain pass."""
+    verdict = baseline["verdict"]
+    label = {"no_baseline": "NO BASELINE YET"}.get(verdict, verdict.upper())
+    style = BASELINE_STYLE.get(verdict, "red")
+    console.print(
+        Text(f"baseline ({baseline.get('mode', '?')}): {label}", style=style),
+        f"— {baseline.get('detail', '')}",
+        highlight=False,
+    )
+    rows = [c for c in baseline.get("comparisons", []) if c["verdict"] not in ("pass",)]
+    if not rows or verdict == "no_baseline":
+        return
+    table = Table(title="baseline comparisons (not a plain pass)", title_justify="left")
+    for column in ("", "scope", "metric", "current", "baseline", "shift [interval]", "tolerance"):
+        table.add_column(column)
+    for c in rows:
+        scope = c["flow"] + (f"/{c['step']}" if c["step"] else "")
+        if c["phase"]:
+            scope += f" ({c['phase']['phase']} {c['phase']['fault']})"
+        table.add_row(
+            Text(
+                "✗" if c["verdict"] == "regression" else "~",
+                style=BASELINE_STYLE.get(c["verdict"], "yellow"),
+            ),
+            scope,
+            c["metric"],
+            _value(c["metric"], c["current"]),
+            _value(c["metric"], c["baseline"]),
+            _shift(c),
+            _shift_value(c["metric"], c["tolerance"]),
+        )
+    console.print(table)
+
+
+def _value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if metric == "error_rate":
+        return f"{value * 100:.2f}%"
+    if metric == "rps":
+        return f"{value:.1f}/s"
+    return f"{_fmt_ms(value)} ms"
+
+
+def _shift_value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:+.2f} pp" if metric == "error_rate" else f"{value * 100:+.1f}%"
+
+
+def _shift(c: dict[str, Any]) -> str:
+    metric = c["metric"]
+    return (
+        f"{_shift_value(metric, c['shift'])} "
+        f"[{_shift_value(metric, c['low'])}, {_shift_value(metric, c['high'])}]"
+    )

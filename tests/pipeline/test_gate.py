@@ -1,0 +1,133 @@
+"""The baseline gate on synthetic runs: no baseline is never green, an unchanged build passes,
+a 30 % slower flow is a regression on that flow only, and every verdict names its baseline."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from contval.metrics import Recorder, Series
+from contval.pipeline.gate import GateOptions, run_gate
+from contval.spec import load_suite_text
+
+SUITE = """version: 1
+name: gate-test
+targets: {app: "http://127.0.0.1:9"}
+flows:
+  fast:
+    target: app
+    steps: [{name: get, request: GET /fast, check: {status: 200}}]
+  slow:
+    target: app
+    steps: [{name: get, request: GET /slow, check: {status: 200}}]
+workloads:
+  load: {executor: constant-arrival-rate, rate: 20/s, duration: 60s, mix: {fast: 1, slow: 1}}
+scenarios:
+  main: {workload: load}
+"""
+
+
+def synthetic_run(seed: int, slow_factor: float = 1.0, seconds: int = 60) -> Series:
+    """Two flows, 50 requests/s each; latencies lognormal with a per-run effect."""
+    rng = random.Random(seed)
+    run_effect = rng.lognormvariate(0, 0.02)
+    recorder = Recorder()
+    fast, slow = recorder.slot("fast", "get"), recorder.slot("slow", "get")
+    series = Series()
+    for second in range(seconds):
+        for _ in range(50):
+            fast.request(0.010 * run_effect * rng.lognormvariate(0, 0.1))
+            slow.request(0.050 * slow_factor * run_effect * rng.lognormvariate(0, 0.1))
+        series.add(recorder.snapshot(second))
+    return series
+
+
+def gate(tmp_path: Path, series: Series, verdict: str = "pass") -> dict:  # type: ignore[type-arg]
+    suite = load_suite_text(SUITE)
+    options = GateOptions(store=str(tmp_path / "history.db"), env="test", label="v1")
+    result = run_gate(options, suite, "main", series, {}, [], verdict, 0.0, 60.0)
+    return result.to_dict()
+
+
+def test_no_baseline_is_never_a_pass(tmp_path: Path) -> None:
+    first = gate(tmp_path, synthetic_run(1))
+    assert first["verdict"] == "no_baseline"
+    assert first["baseline_runs"] == [] and first["run_id"]
+    assert "no baseline yet: 0 comparable passing run(s), 3 needed" in first["detail"]
+
+
+def test_unchanged_build_passes_and_a_slower_flow_is_flagged(tmp_path: Path) -> None:
+    ids = [gate(tmp_path, synthetic_run(seed))["run_id"] for seed in range(8)]
+    same = gate(tmp_path, synthetic_run(100))
+    assert same["verdict"] in ("pass", "improvement"), [
+        (c["flow"], c["metric"], c["verdict"], c["detail"]) for c in same["comparisons"]
+    ]
+    assert set(same["baseline_runs"]) == set(ids) and same["mode"] == "rolling"
+    slower = gate(tmp_path, synthetic_run(101, slow_factor=1.3))
+    assert slower["verdict"] == "regression"
+    flagged = {
+        (c["flow"], c["metric"]) for c in slower["comparisons"] if c["verdict"] == "regression"
+    }
+    assert ("slow", "p50") in flagged and ("slow", "p95") in flagged
+    assert not any(flow == "fast" for flow, _ in flagged)
+
+
+def test_failed_runs_never_enter_the_rolling_baseline(tmp_path: Path) -> None:
+    for seed in range(3):
+        gate(tmp_path, synthetic_run(seed), verdict="fail")
+    assert gate(tmp_path, synthetic_run(9))["verdict"] == "no_baseline"
+
+
+def test_run_records_history_and_require_baseline_fails_without_one(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.engine.target import Target
+    from tests.engine.test_run import constant_rate, one_step, write_suite
+
+    target = Target().start()
+    try:
+        suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("20/s", "2s"))
+        store = tmp_path / "h.db"
+        base = [
+            sys.executable,
+            "-m",
+            "contval",
+            "run",
+            str(suite),
+            "--workers",
+            "1",
+            "--store",
+            str(store),
+            "--env",
+            "ci",
+            "--label",
+            "build-1",
+        ]
+        first = subprocess.run(
+            [*base, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=120
+        )
+        strict = subprocess.run(
+            [*base, "--out", str(tmp_path / "b"), "--require-baseline"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        target.stop()
+    assert first.returncode == 0, first.stdout
+    assert "baseline (rolling): NO BASELINE YET" in first.stdout
+    result = json.loads((tmp_path / "a" / "result.json").read_text())
+    baseline = result["scenarios"][0]["baseline"]
+    assert baseline["verdict"] == "no_baseline" and baseline["run_id"].startswith("r-")
+    assert strict.returncode == 5, strict.stdout
+    strict_result = json.loads((tmp_path / "b" / "result.json").read_text())
+    assert strict_result["exit_code"] == 5 and strict_result["verdict"] == "fail"
+
+    from contval.baseline.store import HistoryStore
+
+    history = HistoryStore(store)
+    runs = history.runs(env="ci")
+    history.close()
+    assert len(runs) == 2 and {r.label for r in runs} == {"build-1"}

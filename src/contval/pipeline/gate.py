@@ -133,7 +133,8 @@ def _scopes(suite: Suite, scenario: str, thresholds: Sequence[Threshold]) -> lis
     from contval.pipeline.preflight import flows_used
 
     mix = suite.workloads[suite.scenarios[scenario].workload].mix
-    scopes = [(flow, "") for flow in mix if flow in flows_used(suite, scenario)]
+    scopes = [("*", "")]  # the whole scenario, all flows together
+    scopes += [(flow, "") for flow in mix if flow in flows_used(suite, scenario)]
     for t in thresholds:
         flow, step = t.scope.flow, t.scope.step
         if flow and step and (flow, step) not in scopes:
@@ -177,10 +178,13 @@ def _compare_all(
 def _values_by_metric(
     windows: Sequence[WindowRecord], flow: str, step: str, phase: tuple[str, str] | None
 ) -> dict[str, list[float]]:
-    """Per 10-second window of one scope: its p50/p95/p99 (ms), error rate and throughput."""
+    """Per 10-second window of one scope (flow "*": every flow): p50/p95/p99 (ms), error rate
+    and throughput."""
     merged: dict[tuple[int, int], tuple[int, int, Histogram]] = {}
     for w in windows:
-        if w.flow != flow or (step and w.step != step) or (not step and w.step == ""):
+        if flow != "*" and w.flow != flow:
+            continue
+        if (step and w.step != step) or (not step and w.step == ""):
             continue
         if phase is not None and w.phases.get(phase[0]) != phase[1]:
             continue

@@ -6,7 +6,7 @@ import difflib
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -215,6 +215,193 @@ def recover(
     from contval.chaos.recover import main as recover_main
 
     raise typer.Exit(recover_main(["--all"] if all_runs else []))
+
+
+baseline_app = typer.Typer(help="Baselines per scenario and environment.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="History database (default: $CONTVAL_STORE or .contval/history.db)."
+    ),
+]
+EnvOption = Annotated[str, typer.Option(help="Environment label.")]
+
+
+def _store(path: str | None) -> Any:
+    from contval.baseline.store import HistoryStore
+
+    return HistoryStore(path)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+@baseline_app.command("list")
+def baseline_list(
+    store: StoreOption = None, env: Annotated[str | None, typer.Option()] = None
+) -> None:
+    """Every scenario with runs in the history, and its current baseline."""
+    from contval.pipeline.history import baselines
+    from contval.report.history import baselines_table
+
+    _console().print(baselines_table(baselines(_store(store), env=env)))
+
+
+@baseline_app.command("show")
+def baseline_show(
+    scenario: str,
+    store: StoreOption = None,
+    env: EnvOption = "local",
+    suite: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """The runs a scenario is compared with (pinned, or the rolling last N passing runs)."""
+    from contval.pipeline.history import find_scenario
+    from contval.report.history import runs_table
+
+    history = _store(store)
+    newest = find_scenario(history, scenario, suite, env)
+    if newest is None:
+        _usage_error(f"no runs of scenario `{scenario}` in env `{env}` in {history.path}")
+    chosen = history.baseline(newest.suite, scenario, env, newest.fingerprint)
+    title = (
+        f"baseline of {newest.suite}/{scenario} in {env} ({chosen.mode}, {len(chosen.runs)} runs)"
+    )
+    _console().print(runs_table(title, chosen.runs))
+
+
+@baseline_app.command("promote")
+def baseline_promote(runs: list[str], store: StoreOption = None) -> None:
+    """Pin these runs as their scenario's baseline (instead of the rolling one)."""
+    from contval.pipeline.history import promote
+
+    try:
+        first = promote(_store(store), runs)
+    except (ValueError, KeyError) as exc:
+        _usage_error(str(exc))
+    typer.echo(
+        f"pinned {len(runs)} run(s) as the baseline of {first.suite}/{first.scenario} "
+        f"in {first.env}"
+    )
+
+
+@baseline_app.command("export")
+def baseline_export(
+    scenario: str,
+    store: StoreOption = None,
+    env: EnvOption = "local",
+    suite: Annotated[str | None, typer.Option()] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Write a scenario's baseline (runs and windows) as JSON, to keep it in git."""
+    from contval.pipeline.history import find_scenario
+
+    history = _store(store)
+    newest = find_scenario(history, scenario, suite, env)
+    if newest is None:
+        _usage_error(f"no runs of scenario `{scenario}` in env `{env}` in {history.path}")
+    doc = history.export_baseline(newest.suite, scenario, env, newest.fingerprint)
+    text = json.dumps(doc, indent=1)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n")
+        typer.echo(f"wrote {len(doc['runs'])} baseline run(s) to {output}")
+
+
+@baseline_app.command("import")
+def baseline_import(file: Path, store: StoreOption = None) -> None:
+    """Load an exported baseline and pin it."""
+    from contval.baseline.sqlite import StoreError
+
+    try:
+        ids = _store(store).import_baseline(json.loads(file.read_text()))
+    except (OSError, ValueError, KeyError, StoreError) as exc:
+        _usage_error(f"cannot import {file}: {exc}")
+    typer.echo(f"imported and pinned {len(ids)} run(s)")
+
+
+@app.command("compare")
+def compare_command(run_a: str, run_b: str, store: StoreOption = None) -> None:
+    """Differences between two runs of a scenario (B against A), with intervals and verdicts."""
+    from contval.pipeline.history import compare_runs
+    from contval.report.history import comparisons_table
+
+    try:
+        rows = compare_runs(_store(store), run_a, run_b)
+    except (ValueError, KeyError) as exc:
+        _usage_error(str(exc))
+    _console().print(comparisons_table(f"{run_b} against {run_a}", rows))
+
+
+@app.command("history")
+def history_command(
+    scenario: str,
+    store: StoreOption = None,
+    env: EnvOption = "local",
+    suite: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
+    """The trend of a scenario's key metrics across its runs."""
+    from contval.pipeline.history import trend
+    from contval.report.history import trend_table
+
+    rows = trend(_store(store), scenario, suite, env, limit)
+    if not rows:
+        _usage_error(f"no runs of scenario `{scenario}` in env `{env}`")
+    _console().print(trend_table(f"{scenario} in {env}, oldest first", rows))
+
+
+@app.command()
+def calibrate(
+    suite: Annotated[Path, typer.Argument(help="The suite file.")],
+    scenario: Annotated[str, typer.Option("--scenario", "-s")],
+    runs: Annotated[int, typer.Option(min=2, help="How many runs of the unchanged build.")] = 5,
+    workers: Annotated[int | None, typer.Option(min=1)] = None,
+    target: Annotated[list[str] | None, typer.Option("--target")] = None,
+) -> None:
+    """Run an unchanged build N times, measure its noise floor, and suggest tolerances."""
+    import subprocess
+    import tempfile
+
+    from contval.pipeline.history import noise
+    from contval.report.history import noise_table
+
+    loaded = _load_or_exit(suite)
+    _pick(scenario, list(loaded.scenarios), "scenario")
+    with tempfile.TemporaryDirectory(prefix="contval-calibrate-") as tmp:
+        db = str(Path(tmp) / "history.db")
+        extra = [a for t in target or [] for a in ("--target", t)]
+        extra += ["--workers", str(workers)] if workers else []
+        for i in range(runs):
+            typer.echo(f"calibration run {i + 1} of {runs}")
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "contval",
+                    "run",
+                    str(suite),
+                    "-s",
+                    scenario,
+                    "--store",
+                    db,
+                    "--env",
+                    "calibrate",
+                    "--out",
+                    str(Path(tmp) / f"out{i}"),
+                    *extra,
+                ],
+                check=False,
+            )
+            if proc.returncode not in (0, 1, 5):
+                raise typer.Exit(proc.returncode)
+        history = _store(db)
+        ids = [r.id for r in history.runs(scenario=scenario, env="calibrate") if r.id]
+        _console().print(noise_table(noise(history, ids)))
 
 
 def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:

@@ -89,7 +89,7 @@ def run_gate(
         baseline = store.baseline(suite.name, scenario, options.env, print_)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
         scopes = _scopes(suite, scenario, thresholds)
-        comparisons = _compare_all(windows, base_windows, scopes, list(faults))
+        comparisons = compare_all(windows, base_windows, scopes, list(faults))
         outcome = summarize(s.comparison for s in comparisons)
         passed = verdict == "pass" and outcome != "regression"  # inconclusive does not fail
         meta = RunMeta(
@@ -113,7 +113,7 @@ def run_gate(
         print_,
         baseline.run_ids,
         run_id,
-        [_row(c) for c in comparisons],
+        [comparison_row(c) for c in comparisons],
         detail,
     )
 
@@ -150,11 +150,12 @@ class ScopedComparison:
     phase: tuple[str, str] | None
 
 
-def _compare_all(
+def compare_all(
     current: Sequence[WindowRecord],
     baseline: Mapping[str, Sequence[WindowRecord]],
     scopes: Sequence[tuple[str, str]],
     faults: Sequence[str],
+    min_runs: int = 3,
 ) -> list[ScopedComparison]:
     phases: list[tuple[str, str] | None] = [None]
     if faults:
@@ -162,27 +163,28 @@ def _compare_all(
     comparisons: list[ScopedComparison] = []
     for flow, step in scopes:
         for phase in phases:
-            mine = _values_by_metric(current, flow, step, phase)
-            theirs = {run: _values_by_metric(w, flow, step, phase) for run, w in baseline.items()}
+            mine = values_by_metric(current, flow, step, phase)
+            theirs = {run: values_by_metric(w, flow, step, phase) for run, w in baseline.items()}
             for metric in METRICS:
                 c = compare(
                     metric,
                     mine[metric],
                     [v[metric] for v in theirs.values()],
                     baseline_runs=tuple(theirs),
+                    min_runs=min_runs,
                 )
                 comparisons.append(ScopedComparison(c, flow, step, phase))
     return comparisons
 
 
-def _values_by_metric(
+def values_by_metric(
     windows: Sequence[WindowRecord], flow: str, step: str, phase: tuple[str, str] | None
 ) -> dict[str, list[float]]:
     """Per 10-second window of one scope (flow "*": every flow): p50/p95/p99 (ms), error rate
     and throughput."""
     merged: dict[tuple[int, int], tuple[int, int, Histogram]] = {}
     for w in windows:
-        if flow != "*" and w.flow != flow:
+        if flow not in ("*", w.flow):
             continue
         if (step and w.step != step) or (not step and w.step == ""):
             continue
@@ -205,7 +207,7 @@ def _values_by_metric(
     return values
 
 
-def _row(scoped: ScopedComparison) -> dict[str, Any]:
+def comparison_row(scoped: ScopedComparison) -> dict[str, Any]:
     c = scoped.comparison
     return {
         "flow": scoped.flow,

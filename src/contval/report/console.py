@@ -150,6 +150,8 @@ BASELINE_STYLE = {
     "regression": "red",
     "inconclusive": "yellow",
     "no_baseline": "yellow",
+    "same": "green",
+    "different": "yellow",
 }
 
 

@@ -1,0 +1,69 @@
+"""`contval baseline|compare|history` on a real history database filled with synthetic runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from contval.cli import app
+from tests.pipeline.test_gate import gate, synthetic_run
+
+runner = CliRunner()
+
+
+def fill(tmp_path: Path, runs: int = 4) -> list[str]:
+    return [gate(tmp_path, synthetic_run(seed))["run_id"] for seed in range(runs)]
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def test_baseline_list_show_promote(tmp_path: Path) -> None:
+    ids = fill(tmp_path)
+    store = str(tmp_path / "history.db")
+    code, out = cli("baseline", "list", "--store", store)
+    assert code == 0 and "gate-test" in out and "rolling" in out and "yes" in out
+    code, out = cli("baseline", "show", "main", "--store", store, "--env", "test")
+    assert code == 0 and "(rolling, 4 runs)" in out and all(i in out for i in ids)
+    code, out = cli("baseline", "promote", ids[0], ids[1], "--store", store)
+    assert code == 0 and "pinned 2 run(s) as the baseline of gate-test/main in test" in out
+    code, out = cli("baseline", "show", "main", "--store", store, "--env", "test")
+    assert "(pinned, 2 runs)" in out and ids[2] not in out
+    code, out = cli("baseline", "show", "nope", "--store", store)
+    assert code == 2 and "no runs of scenario `nope`" in out
+
+
+def test_export_import_round_trip(tmp_path: Path) -> None:
+    fill(tmp_path)
+    store = str(tmp_path / "history.db")
+    exported = tmp_path / "baseline.json"
+    code, out = cli(
+        "baseline", "export", "main", "--store", store, "--env", "test", "-o", str(exported)
+    )
+    assert code == 0 and "wrote 4 baseline run(s)" in out
+    assert len(json.loads(exported.read_text())["runs"]) == 4
+    other = str(tmp_path / "fresh.db")
+    code, out = cli("baseline", "import", str(exported), "--store", other)
+    assert code == 0 and "imported and pinned 4 run(s)" in out
+    code, out = cli("baseline", "show", "main", "--store", other, "--env", "test")
+    assert "(pinned, 4 runs)" in out
+
+
+def test_compare_and_history(tmp_path: Path) -> None:
+    ids = fill(tmp_path, 2)
+    slower = gate(tmp_path, synthetic_run(50, slow_factor=1.5))["run_id"]
+    store = str(tmp_path / "history.db")
+    code, out = cli("compare", ids[0], slower, "--store", store)
+    assert code == 0 and f"{slower} against {ids[0]}" in out
+    slow_p95 = next(line for line in out.splitlines() if "│ slow" in line and "p95" in line)
+    assert "different" in slow_p95 and "+5" in slow_p95  # about +50 %
+    fast_p95 = next(line for line in out.splitlines() if "│ fast" in line and "p95" in line)
+    assert "+5" not in fast_p95
+    code, out = cli("history", "main", "--store", store, "--env", "test")
+    assert code == 0 and all(i in out for i in [*ids, slower])
+    code, out = cli("compare", ids[0], "r-missing", "--store", store)
+    assert code == 2

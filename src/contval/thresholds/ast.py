@@ -3,6 +3,10 @@
 Values are normalised once at parse time (seconds, fractions, per second, plain counts) so
 evaluation never looks at unit text again. `Threshold.to_text()` prints the canonical form,
 which parses back to an equal threshold.
+
+Two forms judge a run against its baseline (issue 5) rather than a fixed number: a right-hand
+side `baseline [+|- VALUE]` (`Threshold.baseline`), and the aggregate `regression(METRIC)`
+(`Kind.REGRESSION`), the estimated shift of a metric against the baseline.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Kind(StrEnum):
     COUNT = "count"
     DROPPED_ITERATIONS = "dropped_iterations"
     RECOVERY_TIME = "recovery_time"
+    REGRESSION = "regression"
 
 
 class Metric(StrEnum):
@@ -50,6 +55,8 @@ class Dimension(StrEnum):
     RATIO = "ratio"
     RATE = "rate"
     COUNT = "count"
+    SHIFT = "shift"
+    """A change against the baseline: relative for latency and rps, points for error_rate."""
 
 
 class Op(StrEnum):
@@ -108,9 +115,13 @@ class Aggregate:
     metric: Metric | None = None
     percentile: float | None = None
     countable: Countable | None = None
+    subject: str | None = None
+    """For `regression(...)`: the compared metric, p50|p95|p99|error_rate|rps."""
 
     @property
     def dimension(self) -> Dimension:
+        if self.kind is Kind.REGRESSION:
+            return Dimension.SHIFT
         if self.metric is not None or self.kind is Kind.RECOVERY_TIME:
             return Dimension.TIME
         if self.kind in (Kind.ERROR_RATE, Kind.CHECKS):
@@ -126,7 +137,22 @@ class Aggregate:
             return f"{self.kind}({self.metric})"
         if self.countable is not None:
             return f"count({self.countable})"
+        if self.subject is not None:
+            return f"{self.kind}({self.subject})"
         return str(self.kind)
+
+    @property
+    def baseline_metric(self) -> str | None:
+        """The name the baseline comparison uses for this aggregate, or None when it has none:
+        only what `contval.baseline.compare` measures per 10-second window can be compared."""
+        if self.kind is Kind.REGRESSION:
+            return self.subject
+        if self.kind in (Kind.ERROR_RATE, Kind.RPS):
+            return str(self.kind)
+        if self.kind is Kind.PERCENTILE and self.metric is Metric.LATENCY:
+            name = f"p{_number(self.percentile or 0.0)}"
+            return name if name in ("p50", "p95", "p99") else None
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +162,34 @@ class Phase:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineRef:
+    """The right-hand side `baseline [+|- VALUE]`. `offset` is signed; `relative` offsets are
+    fractions of the baseline (`+ 10%` = 0.10), others are in the aggregate's base units
+    (seconds, per second, or for error_rate a fraction: `+ 0.5%` = 0.005 absolute)."""
+
+    offset: float = 0.0
+    relative: bool = False
+
+    def limit(self, baseline: float) -> float:
+        """The threshold's limit for a baseline figure in base units."""
+        if self.relative:
+            return baseline * (1.0 + self.offset)
+        return baseline + self.offset
+
+    def to_text(self, dimension: Dimension) -> str:
+        if self.offset == 0 and not self.relative:
+            return "baseline"
+        sign = "-" if self.offset < 0 else "+"
+        size = abs(self.offset)
+        text = format_value(Dimension.SHIFT if self.relative else dimension, size)
+        return f"baseline {sign} {text}"
+
+
+@dataclass(frozen=True, slots=True)
 class Threshold:
     """One parsed threshold. `value` is in base units of `aggregate.dimension`:
-    seconds, a fraction (0.01 for 1%), per second, or a count. `window` is whole seconds."""
+    seconds, a fraction (0.01 for 1%), per second, or a count. `window` is whole seconds.
+    With `baseline` set the limit comes from the baseline instead and `value` is 0.0."""
 
     scope: Scope
     aggregate: Aggregate
@@ -148,10 +199,20 @@ class Threshold:
     phase: Phase | None = None
     abort: bool = False
     expression: str = field(default="", compare=False)
+    baseline: BaselineRef | None = None
+
+    @property
+    def needs_baseline(self) -> bool:
+        """True when the verdict depends on baseline figures, not only on the run."""
+        return self.baseline is not None or self.aggregate.kind is Kind.REGRESSION
 
     def to_text(self) -> str:
         text = f"{self.scope.to_text()}{self.aggregate.to_text()} {self.op} "
-        text += format_value(self.aggregate.dimension, self.value)
+        dimension = self.aggregate.dimension
+        if self.baseline is not None:
+            text += self.baseline.to_text(dimension)
+        else:
+            text += format_value(dimension, self.value)
         if self.window is not None:
             text += f" over {format_duration(self.window)}"
         if self.phase is not None:
@@ -187,7 +248,7 @@ def format_value(dimension: Dimension, value: float) -> str:
     if dimension is Dimension.TIME:
         ms = _scaled(value, 1000.0, lambda n: n * 1e-3) if value < 1 else None
         return f"{ms}ms" if ms is not None else f"{_number(value)}s"
-    if dimension is Dimension.RATIO:
+    if dimension in (Dimension.RATIO, Dimension.SHIFT):
         pct = _scaled(value, 100.0, lambda n: n / 100.0)
         return f"{pct if pct is not None else _number(value * 100)}%"
     if dimension is Dimension.RATE:

@@ -2,6 +2,8 @@
 
 A quantity is one token (`200ms`, `1%`, `50/s`, `1m30s`) so the parser can judge its unit
 against the aggregate as a whole; words may contain dashes and dots (`p99.9`, `payments-slow`).
+A sign (`+`, `-`) is a token of its own, for `baseline + 10%`; inside a word a dash stays part of
+the word, so fault names keep their dashes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Tok(StrEnum):
     LPAREN = "("
     RPAREN = ")"
     COMMA = ","
+    SIGN = "sign"
     END = "end"
 
 
@@ -39,6 +42,7 @@ _PATTERNS: tuple[tuple[Tok | None, re.Pattern[str]], ...] = (
     (Tok.LPAREN, re.compile(r"\(")),
     (Tok.RPAREN, re.compile(r"\)")),
     (Tok.COMMA, re.compile(r",")),
+    (Tok.SIGN, re.compile(r"[+-]")),
 )
 
 

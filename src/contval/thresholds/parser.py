@@ -2,15 +2,19 @@
 
 Grammar (BNF; whitespace is free between tokens, never inside a value)::
 
-    threshold  ::= [ scope ":" ] aggregate op value qualifier* [ "," "abort" ]
+    threshold  ::= [ scope ":" ] aggregate op right qualifier* [ "," "abort" ]
     scope      ::= flow [ "/" step ]            ; names may hold spaces and dashes, not ":"
     aggregate  ::= percentile "(" metric ")"
                  | ( "avg" | "min" | "max" ) "(" metric ")"
                  | "count" "(" ( "requests" | "errors" | "iterations" ) ")"
+                 | "regression" "(" compared ")"
                  | "error_rate" | "checks" | "rps" | "dropped_iterations" | "recovery_time"
     percentile ::= "p" NUMBER                   ; 0 < NUMBER <= 100, e.g. p95, p99.9
     metric     ::= "latency" | "duration"
+    compared   ::= "p50" | "p95" | "p99" | "error_rate" | "rps"
     op         ::= "<" | "<=" | ">" | ">=" | "==" | "!="
+    right      ::= value | baseline
+    baseline   ::= "baseline" [ ( "+" | "-" ) value ]
     value      ::= NUMBER [ unit ]              ; no space between number and unit
     unit       ::= "us" | "ms" | "s" | "m" | "h" | "%" | "/s" | "/m" | "/h"
     qualifier  ::= "over" DURATION              ; whole seconds; every full window must pass
@@ -20,6 +24,15 @@ Units follow the aggregate: times (latency, duration, recovery_time) take durati
 (`200ms`, `1m30s`); error_rate and checks take percentages; rps takes a rate (`50/s`, or a
 plain number meaning per second); counts take whole numbers. Anything else is an error that
 quotes the expression and points at the offending token.
+
+Against the baseline (issue 5): only p50/p95/p99(latency), error_rate and rps may take
+`baseline [+|- VALUE]` on the right, the metrics the baseline comparison measures. A percent
+offset is relative (`baseline + 10%` = 1.1 x baseline), except for error_rate, where it is
+absolute percentage points (`baseline + 0.5%` = the baseline's rate + 0.005), which is what
+people mean by it; other offsets take the aggregate's unit (`baseline + 20ms`).
+`regression(compared)` is compared with a percentage (points for error_rate). Neither takes
+`over` (the baseline's windows are its own 10-second ones) nor `, abort` (they are judged once
+the run is over); `baseline` is a right-hand side only.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from typing import Final
 from contval.spec.units import UnitError, parse_duration, parse_percent, parse_rate
 from contval.thresholds.ast import (
     Aggregate,
+    BaselineRef,
     Countable,
     Dimension,
     Kind,
@@ -47,7 +61,15 @@ from contval.thresholds.lexer import Tok, Token, tokenize
 AGGREGATE_HINT: Final = "expected an aggregate such as p95(latency), error_rate or rps"
 _PLAIN: Final = ("error_rate", "checks", "rps", "dropped_iterations", "recovery_time")
 _FUNCTIONS: Final = ("avg", "min", "max", "count")
-_KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99")
+_KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99", "regression")
+COMPARED: Final = ("p50", "p95", "p99", "error_rate", "rps")
+BASELINE_ONLY: Final = (
+    "only p50/p95/p99(latency), error_rate and rps can be compared with the baseline"
+)
+_NO_OVER: Final = (
+    "a threshold against the baseline takes no `over`: it is compared over the baseline's"
+    " own 10-second windows"
+)
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
 _SCOPE_FORBIDDEN = re.compile(r"[()<>=!,]")
 _UNITS: Final = ("us", "µs", "ms", "s", "m", "h")
@@ -114,15 +136,54 @@ class _Parser:
         aggregate = self.aggregate()
         _check_scope(self, scope, aggregate, agg_token)
         op = self.op()
-        value = self.value(aggregate)
-        window, phase = self.qualifiers(aggregate)
-        abort = self.abort()
+        value, baseline = self.right(aggregate, agg_token)
+        compared = baseline is not None or aggregate.kind is Kind.REGRESSION
+        window, phase = self.qualifiers(aggregate, compared)
+        abort = self.abort(compared)
         if self.tok.kind is not Tok.END:
             raise self.error(
                 f"unexpected {self.tok.text!r}; expected `over`, `during`, `before`, `after`,"
                 " `, abort` or the end"
             )
-        return Threshold(scope, aggregate, op, value, window, phase, abort, expression=self.text)
+        return Threshold(
+            scope, aggregate, op, value, window, phase, abort, self.text, baseline=baseline
+        )
+
+    def right(self, aggregate: Aggregate, agg_token: Token) -> tuple[float, BaselineRef | None]:
+        """A value, or `baseline [+|- VALUE]` (then the value is 0.0 and unused)."""
+        if self.tok.kind is Tok.WORD and self.tok.text.startswith("baseline"):
+            return 0.0, self.baseline(aggregate, agg_token)
+        return self.value(aggregate), None
+
+    def baseline(self, aggregate: Aggregate, agg_token: Token) -> BaselineRef:
+        word = self.advance()
+        if word.text != "baseline":
+            raise self.error("write spaces around the sign, as in `baseline - 10%`", word)
+        if aggregate.kind is Kind.REGRESSION:
+            raise self.error(
+                "regression(...) is already measured against the baseline; compare it with a"
+                " percentage, as in regression(p99) < 15%",
+                word,
+            )
+        if aggregate.baseline_metric is None:
+            raise self.error(f"{BASELINE_ONLY}, not {aggregate.to_text()}", agg_token)
+        if self.tok.kind is not Tok.SIGN:
+            return BaselineRef()
+        sign = self.advance()
+        token = self.tok
+        if token.kind is not Tok.NUMBER:
+            raise self.error(f"expected a value after '{sign.text}': {_offset_hint(aggregate)}")
+        self.advance()
+        self.unit_apart()
+        try:
+            offset, relative = _offset(aggregate, token.text)
+        except ValueError as exc:  # UnitError is a ValueError
+            raise self.error(str(exc), token) from None
+        return BaselineRef(-offset if sign.text == "-" else offset, relative)
+
+    def unit_apart(self) -> None:
+        if self.tok.kind is Tok.WORD and self.tok.text in (*_UNITS, "per"):
+            raise self.error("write the unit right after the number, as in 200ms", self.tok)
 
     def aggregate(self) -> Aggregate:
         token = self.tok
@@ -140,6 +201,13 @@ class _Parser:
             return Aggregate(Kind(name), metric=self.metric(name))
         if name == "count":
             return Aggregate(Kind.COUNT, countable=self.countable())
+        if name == "regression":
+            what = "p50, p95, p99, error_rate or rps: what the baseline comparison measures"
+            return Aggregate(Kind.REGRESSION, subject=self._argument(name, COMPARED, what))
+        if name == "baseline":
+            raise self.error(
+                "the baseline goes on the right, as in `p95(latency) < baseline + 10%`", token
+            )
         if name in _PLAIN:
             if self.tok.kind is Tok.LPAREN:
                 raise self.error(f"{name} takes no argument")
@@ -176,8 +244,7 @@ class _Parser:
         if token.kind is not Tok.NUMBER:
             raise self.error(f"expected a value: {_VALUE_HINTS[aggregate.dimension]}")
         self.advance()
-        if self.tok.kind is Tok.WORD and self.tok.text in (*_UNITS, "per"):
-            raise self.error("write the unit right after the number, as in 200ms", self.tok)
+        self.unit_apart()
         try:
             return _convert(aggregate, token.text)
         except UnitError as exc:
@@ -185,11 +252,13 @@ class _Parser:
         except ValueError as exc:
             raise self.error(str(exc), token) from None
 
-    def qualifiers(self, aggregate: Aggregate) -> tuple[int | None, Phase | None]:
+    def qualifiers(self, aggregate: Aggregate, compared: bool) -> tuple[int | None, Phase | None]:
         window: int | None = None
         phase: Phase | None = None
         while self.tok.kind is Tok.WORD and self.tok.text in ("over", "during", "before", "after"):
             word = self.advance()
+            if word.text == "over" and compared:
+                raise self.error(_NO_OVER, word)
             if word.text == "over":
                 if window is not None:
                     raise self.error("`over` given twice", word)
@@ -217,11 +286,17 @@ class _Parser:
             raise self.error("a window is a whole number of seconds, such as 10s or 1m", token)
         return int(seconds)
 
-    def abort(self) -> bool:
+    def abort(self, compared: bool) -> bool:
         if self.tok.kind is not Tok.COMMA:
             return False
         self.advance()
-        self.expect_word("abort", "expected `abort` after ','")
+        word = self.expect_word("abort", "expected `abort` after ','")
+        if compared:
+            raise self.error(
+                "a threshold against the baseline is judged once the run is over; it cannot"
+                " abort the run",
+                word,
+            )
         return True
 
     def expect_word(self, word: str, message: str) -> Token:
@@ -236,7 +311,31 @@ _VALUE_HINTS: Final = {
     Dimension.RATIO: "a percentage such as 1% or 99.5%",
     Dimension.RATE: "a rate such as 50/s",
     Dimension.COUNT: "a whole number such as 0 or 100",
+    Dimension.SHIFT: "a percentage such as 15%",
 }
+
+
+def _offset_hint(aggregate: Aggregate) -> str:
+    if aggregate.dimension is Dimension.RATIO:
+        return "percentage points such as 0.5%"
+    unit = "20ms" if aggregate.dimension is Dimension.TIME else "5/s"
+    return f"a percentage such as 10%, or a value such as {unit}"
+
+
+def _offset(aggregate: Aggregate, text: str) -> tuple[float, bool]:
+    """An offset from the baseline in base units, and whether it is relative to it.
+
+    A percent is relative for latency and rps; for error_rate, itself a percentage, it is
+    absolute points, since "baseline + 0.5%" is said of a 1% rate meaning 1.5%, not 1.005%.
+    """
+    if not text.endswith("%"):
+        return _convert(aggregate, text), False
+    fraction = parse_percent(text)
+    if aggregate.dimension is Dimension.RATIO:
+        if fraction > 1:
+            raise ValueError(f"{aggregate.to_text()} cannot exceed 100%")
+        return fraction, False
+    return fraction, True
 
 
 def _convert(aggregate: Aggregate, text: str) -> float:
@@ -257,6 +356,10 @@ def _convert(aggregate: Aggregate, text: str) -> float:
         return fraction
     if dimension is Dimension.RATE:
         return float(text) if is_plain else parse_rate(text)
+    if dimension is Dimension.SHIFT:
+        if not text.endswith("%"):
+            raise ValueError(f"{name} is a percentage, not {text!r}; use e.g. 15%")
+        return parse_percent(text)
     if not is_plain or "." in text:
         raise ValueError(f"{name} is a count: use a whole number, not {text!r}")
     return float(text)

@@ -5,6 +5,7 @@ Owns what a threshold means and whether results meet it; never reads files or cl
 
 from contval.thresholds.ast import (
     Aggregate,
+    BaselineRef,
     Countable,
     Dimension,
     Kind,
@@ -14,6 +15,13 @@ from contval.thresholds.ast import (
     PhaseKind,
     Scope,
     Threshold,
+)
+from contval.thresholds.baseline import (
+    BaselineFigure,
+    BaselineFigures,
+    BaselineKey,
+    baseline_key,
+    needs_baseline,
 )
 from contval.thresholds.errors import ThresholdSyntaxError
 from contval.thresholds.evaluate import (
@@ -31,6 +39,10 @@ from contval.thresholds.steady import steady_state
 __all__ = [
     "NO_FAULTS",
     "Aggregate",
+    "BaselineFigure",
+    "BaselineFigures",
+    "BaselineKey",
+    "BaselineRef",
     "Countable",
     "Dimension",
     "Faults",
@@ -44,10 +56,12 @@ __all__ = [
     "ThresholdResult",
     "ThresholdSyntaxError",
     "Verdict",
+    "baseline_key",
     "check_abort",
     "evaluate",
     "evaluate_all",
     "evaluate_recovery",
+    "needs_baseline",
     "parse_threshold",
     "steady_state",
 ]

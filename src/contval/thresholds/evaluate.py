@@ -8,6 +8,10 @@ requests, an empty histogram, a run shorter than the window) yields `no_data`.
 A threshold qualified `before|during|after FAULT` is judged on that phase's seconds only, cut
 out as a series of its own (windows slide within the phase); one naming a fault that was not
 injected yields `no_data`. `recovery_time` is judged in `contval.thresholds.resilience`.
+
+Thresholds naming the baseline (`baseline ± offset`, `regression(...)`) read `baseline`
+figures the pipeline computed; they are judged in `contval.thresholds.baseline`, and without
+a baseline they are `no_data`, never a pass.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from contval.metrics.hdr import Histogram
 from contval.metrics.series import Counters, Series, Totals
 from contval.metrics.snapshot import Key
 from contval.thresholds.ast import Countable, Kind, Op, Threshold
+from contval.thresholds.baseline import BaselineFigures, judge_against_baseline, judge_regression
 from contval.thresholds.phases import NO_FAULTS, Faults, PhaseCuts, phase_window
 from contval.thresholds.resilience import evaluate_recovery
 from contval.thresholds.result import DISPLAY, ThresholdResult, Verdict, make_result
@@ -99,24 +104,39 @@ def _time_of(kind: Kind, percentile: float | None, hist: Histogram) -> float | N
     return None if us is None else us / US_PER_S
 
 
-def evaluate(threshold: Threshold, results: Series, faults: Faults = NO_FAULTS) -> ThresholdResult:
+def evaluate(
+    threshold: Threshold,
+    results: Series,
+    faults: Faults = NO_FAULTS,
+    baseline: BaselineFigures | None = None,
+) -> ThresholdResult:
     """Judge one threshold against a run's series (whole run, or every `over` window), within
-    its phase when it names one. `faults` maps each injected fault to its [start, end) second."""
-    return _evaluate(threshold, results, faults, PhaseCuts(results))
+    its phase when it names one. `faults` maps each injected fault to its [start, end) second;
+    `baseline` holds the figures thresholds naming the baseline are judged with."""
+    return _evaluate(threshold, results, faults, PhaseCuts(results), baseline)
 
 
 def evaluate_all(
-    thresholds: Iterable[Threshold], results: Series, faults: Faults = NO_FAULTS
+    thresholds: Iterable[Threshold],
+    results: Series,
+    faults: Faults = NO_FAULTS,
+    baseline: BaselineFigures | None = None,
 ) -> list[ThresholdResult]:
     cuts = PhaseCuts(results)
-    return [_evaluate(t, results, faults, cuts) for t in thresholds]
+    return [_evaluate(t, results, faults, cuts, baseline) for t in thresholds]
 
 
 def _evaluate(
-    threshold: Threshold, results: Series, faults: Faults, cuts: PhaseCuts
+    threshold: Threshold,
+    results: Series,
+    faults: Faults,
+    cuts: PhaseCuts,
+    baseline: BaselineFigures | None,
 ) -> ThresholdResult:
     if threshold.aggregate.kind is Kind.RECOVERY_TIME:
         return evaluate_recovery(threshold, results, faults)
+    if threshold.aggregate.kind is Kind.REGRESSION:
+        return judge_regression(threshold, baseline, faults)
     if threshold.phase is not None:
         window = phase_window(threshold.phase, results, faults)
         if isinstance(window, str):
@@ -124,6 +144,8 @@ def _evaluate(
         results = cuts(window)
     whole = results.totals()
     source = _source(threshold, whole)
+    if threshold.baseline is not None:
+        return judge_against_baseline(threshold, _observe(threshold, whole, source), baseline)
     if threshold.window is None:
         return make_result(threshold, _observe(threshold, whole, source))
     return _worst_window(threshold, results, source)
@@ -165,10 +187,11 @@ def check_abort(
     look at the last full window [now - D, now); others at everything so far, within the
     threshold's phase when it names one (a fault not injected yet has no phase yet). No data
     never aborts a run, and neither does `recovery_time`, which is only known once a fault is
-    over and the scope is back in its band (or the run ended).
+    over and the scope is back in its band (or the run ended), nor a threshold naming the
+    baseline, which is compared once the run is over.
     """
     end = results.end if now is None else now
-    if threshold.aggregate.kind is Kind.RECOVERY_TIME:
+    if threshold.aggregate.kind is Kind.RECOVERY_TIME or threshold.needs_baseline:
         return None
     source = _source(threshold, results.totals())
     totals = _abort_totals(threshold, results, end, faults, source)

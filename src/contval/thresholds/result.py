@@ -25,23 +25,29 @@ DISPLAY: Final = {
     Dimension.RATIO: ("%", 100.0),
     Dimension.RATE: ("/s", 1.0),
     Dimension.COUNT: ("count", 1.0),
+    Dimension.SHIFT: ("%", 100.0),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class ThresholdResult:
-    """A verdict with its evidence; `observed` and `limit` are in `unit` (ms, %, /s, count)."""
+    """A verdict with its evidence; `observed` and `limit` are in `unit` (ms, %, /s, count;
+    pp, percentage points, for `regression(error_rate)`). `limit` is None only for a threshold
+    against a baseline that does not exist yet: there is no number to show."""
 
     expression: str
     verdict: Verdict
     observed: float | None
-    limit: float
+    limit: float | None
     unit: str
     window: tuple[int, int] | None = None
     """The worst window [t0, t1) in seconds from run start, for `over` thresholds; for
     `recovery_time`, from the fault's end to recovery (or to the end of the run)."""
     abort: bool = False
     detail: str = ""
+    baseline_runs: tuple[str, ...] = ()
+    """The baseline runs a threshold naming the baseline was judged against (issue 5: every
+    verdict records its baseline); empty for every other threshold."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +59,7 @@ class ThresholdResult:
             "window": list(self.window) if self.window else None,
             "abort": self.abort,
             "detail": self.detail,
+            "baseline_runs": list(self.baseline_runs),
         }
 
 
@@ -62,25 +69,36 @@ def make_result(
     window: tuple[int, int] | None = None,
     detail: str = "",
     verdict: Verdict | None = None,
+    *,
+    limit: float | None = None,
+    baseline_runs: tuple[str, ...] = (),
+    unit: str | None = None,
 ) -> ThresholdResult:
     """`observed` is in base units. The verdict follows from it unless given: a scope that never
-    recovered fails whatever its lower-bound observation says."""
-    unit, factor = DISPLAY[threshold.aggregate.dimension]
+    recovered fails whatever its lower-bound observation says.
+
+    Thresholds naming the baseline pass their `limit` (base units, from the baseline figure);
+    without one it is the threshold's own value, and None when they have no baseline yet.
+    """
+    default_unit, factor = DISPLAY[threshold.aggregate.dimension]
+    if limit is None and threshold.baseline is None:
+        limit = threshold.value
     if verdict is None:
-        verdict = _verdict(threshold, observed)
+        verdict = _verdict(threshold, observed, limit)
     return ThresholdResult(
         expression=threshold.expression or threshold.to_text(),
         verdict=verdict,
         observed=None if observed is None else observed * factor,
-        limit=threshold.value * factor,
-        unit=unit,
+        limit=None if limit is None else limit * factor,
+        unit=unit or default_unit,
         window=window,
         abort=threshold.abort,
         detail=detail or ("no data" if observed is None else ""),
+        baseline_runs=baseline_runs,
     )
 
 
-def _verdict(threshold: Threshold, observed: float | None) -> Verdict:
-    if observed is None:
+def _verdict(threshold: Threshold, observed: float | None, limit: float | None) -> Verdict:
+    if observed is None or limit is None:
         return Verdict.NO_DATA
-    return Verdict.PASS if threshold.op.holds(observed, threshold.value) else Verdict.FAIL
+    return Verdict.PASS if threshold.op.holds(observed, limit) else Verdict.FAIL

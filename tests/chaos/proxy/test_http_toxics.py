@@ -86,3 +86,41 @@ async def test_non_http_traffic_is_relayed_untouched() -> None:
         writer.write(payload)
         assert await reader.readexactly(len(payload)) == payload
         writer.close()
+
+
+async def test_http_toxic_added_mid_request_spares_it_and_hits_the_next() -> None:
+    # Clean links are not parsed: an HTTP toxic added while a request is half sent must neither
+    # garble that request nor miss the next one on the same keep-alive connection.
+    stats = HttpStats()
+    async with upstream(lambda: Http(stats)) as up, running_proxy(up) as proxy:
+        client = await HttpClient.connect(listen_of(proxy))
+        assert await client.get("/warm") == (200, b"/warm")
+        client.writer.write(b"POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+        await client.writer.drain()
+        await asyncio.sleep(0.05)
+        await add_toxic(proxy, "http-error", params={"status": 503})
+        client.writer.write(b"56789")
+        head = await client.reader.readuntil(b"\r\n\r\n")
+        body = await client.reader.readexactly(len(b"/half"))
+        next_status, _ = await client.get("/next")
+        client.close()
+    assert head.startswith(b"HTTP/1.1 200") and body == b"/half"
+    assert next_status == 503
+    assert stats.requests == ["/warm", "/half"]
+
+
+async def test_http_toxic_removed_stops_parsing_at_the_next_request() -> None:
+    stats = HttpStats()
+    async with upstream(lambda: Http(stats)) as up, running_proxy(up) as proxy:
+        client = await HttpClient.connect(listen_of(proxy))
+        await add_toxic(proxy, "http-delay", params={"delay": 0.01})
+        assert await client.get("/slow") == (200, b"/slow")
+        (conn,) = proxy.links["l"].connections
+        assert conn.tap is not None
+        await control(proxy, "DELETE", "/toxics")
+        assert await client.get("/a") == (200, b"/a")
+        assert conn.tap is None  # the clean path again: relayed without parsing
+        await add_toxic(proxy, "http-error", params={"status": 500})
+        assert (await client.get("/b"))[0] == 500
+        client.close()
+    assert stats.requests == ["/slow", "/a"]

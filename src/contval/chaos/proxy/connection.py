@@ -1,6 +1,7 @@
 """One relayed TCP connection: two protocols, two pipes, and the toxics that apply to it.
 
-Protocol callbacks (not streams) keep the clean path to one parse and one write per chunk.
+Protocol callbacks (not streams) keep the clean path to one write per chunk (plus a version
+check and a flag): requests are parsed only while the link carries an HTTP-aware toxic.
 Which connection-level toxics apply is decided once per connection and toxic (the toxicity
 fraction) and cached until the link's toxic set changes (`Link.version`).
 """
@@ -71,7 +72,10 @@ class Connection:
         self.black = False
         self.up_direct: asyncio.Transport | None = None
         self.down_direct = False
-        self.tap: httptap.RequestTap | None = httptap.RequestTap(self._decide_request)
+        # Parsed only while an HTTP toxic is on the link; started at a request boundary.
+        self.tap: httptap.RequestTap | None = None
+        self.boundary = True  # the next client chunk begins a request (nothing sent, or answered)
+        self.opaque = False  # not HTTP/1.x (or upgraded): never parsed again
         set_nodelay(client)
         self.up.pause(CONNECTING)
 
@@ -146,12 +150,18 @@ class Connection:
             self._refresh()
         start = 0.0
         tap = self.tap
+        if self.boundary:
+            self.boundary = False
+            if (tap is None) == bool(self.http) and not self.opaque:
+                tap = self._retap(tap)
         if tap is not None:
             if not tap.feed(data):
                 self.tap = None
+                self.opaque = tap.upgraded or self.opaque
             elif tap.action == httptap.ERROR:
                 answer = tap.take_answer()
                 if answer is not None:
+                    self.boundary = True  # answered here: the next chunk is a new request
                     self._answer(*answer)
                 return
             elif tap.action == httptap.DELAY:
@@ -162,8 +172,15 @@ class Connection:
         elif not self.black:
             self._send(self.up, self.up_shape, data, start)
 
+    def _retap(self, tap: httptap.RequestTap | None) -> httptap.RequestTap | None:
+        """At a request boundary: start parsing (an HTTP toxic appeared) or stop (none left)."""
+        tap = httptap.RequestTap(self._decide_request) if tap is None else None
+        self.tap = tap
+        return tap
+
     def from_upstream(self, data: bytes) -> None:
         """A chunk of response bytes: forward it, shaped if a toxic says so."""
+        self.boundary = True
         if self.version != self.link.version:
             self._refresh()
         if self.down_direct and not self.down.queue:

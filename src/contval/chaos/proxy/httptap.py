@@ -1,9 +1,12 @@
 """Request boundaries on the client → upstream bytes, for the HTTP-aware toxics.
 
-Every connection is parsed (httptools is a few microseconds per request), not only those opened
-while an HTTP toxic is active: load clients keep connections alive for minutes, and a fault added
-mid-run must still hit the next request on them. A connection that does not speak HTTP/1.x (or
-upgrades) simply stops being parsed and is relayed as bytes.
+A connection is parsed only while its link carries an HTTP-aware toxic: parsing is most of the
+relay's own per-request work, and the clean path should not pay for it. Load clients keep
+connections alive for minutes, so a fault added mid-run must still hit the next request on them:
+the connection starts a parser at the next request boundary, which (one request in flight, no
+pipelining) is the first client chunk after response bytes, or the first chunk of all. A
+connection that does not speak HTTP/1.x (or upgrades) simply stops being parsed and is relayed
+as bytes.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class RequestTap:
     to the request whose decision is current when the chunk has been parsed.
     """
 
-    __slots__ = ("_decide", "_parser", "action", "answer", "value")
+    __slots__ = ("_decide", "_parser", "action", "answer", "upgraded", "value")
 
     def __init__(self, decide: Callable[[], Decision]) -> None:
         self._decide = decide
@@ -57,6 +60,7 @@ class RequestTap:
         self.value = 0.0
         # (status, keep_alive) once an ERROR request has been read to its end.
         self.answer: tuple[int, bool] | None = None
+        self.upgraded = False  # switched protocols: the rest of the connection is not HTTP/1.x
 
     def on_message_begin(self) -> None:
         """httptools callback: a new request starts; decide its fate once, now."""
@@ -72,6 +76,7 @@ class RequestTap:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            self.upgraded = True
             return False
         except httptools.HttpParserError:
             self.action = PASS

@@ -1,0 +1,99 @@
+"""SQLite connections that behave under concurrent writers and survive killed ones.
+
+WAL lets readers go on while one process writes; `BEGIN IMMEDIATE` takes the write lock
+before any work, so a transaction never has to be abandoned half-way for a lock; and
+`busy_timeout` waits for the lock inside SQLite. Beyond that timeout a second, longer retry
+with jittered backoff wraps the whole transaction, so a long import in one process shows up
+as a slow write in another, never as `database is locked`. A killed writer's uncommitted
+frames are never part of the database: the next connection rolls them back.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_FIRST_DELAY_S = 0.005
+_MAX_DELAY_S = 0.5
+
+
+class StoreError(Exception):
+    """Something the history store cannot do; the message says what and why."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database for longer than this one was willing to wait."""
+
+
+def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on.
+
+    synchronous=FULL: a committed run survives power loss too, and one fsync per run is
+    cheap next to the run itself.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def retrying(action: Callable[[], T], retry_for_s: float) -> T:
+    """Run `action`, again after a jittered, growing pause while SQLite reports busy."""
+    deadline = time.monotonic() + retry_for_s
+    delay = _FIRST_DELAY_S
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise StoreBusy(f"history database busy for over {retry_for_s:g}s: {exc}") from exc
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, _MAX_DELAY_S)
+
+
+def write(db: sqlite3.Connection, body: Callable[[sqlite3.Connection], T], retry_for_s: float) -> T:
+    """Run `body` in one write transaction: all of it is committed, or none of it."""
+
+    def attempt() -> T:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(db)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return result
+
+    return retrying(attempt, retry_for_s)
+
+
+def enable_wal(db: sqlite3.Connection, retry_for_s: float) -> None:
+    """Switch to WAL (persistent in the file); needs the lock briefly, hence the retry."""
+
+    def attempt() -> None:
+        if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"could not switch the history database to WAL (got {mode})")
+
+    retrying(attempt, retry_for_s)

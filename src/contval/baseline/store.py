@@ -1,0 +1,391 @@
+"""The history store: every scenario run with its windows, and the baselines chosen from them.
+
+SQLite, one file (default `.contval/history.db`, or `CONTVAL_STORE`, or an explicit path), so
+history needs no server and travels with a CI cache. A run is written in one transaction with
+all its windows: readers see a whole run or none of it, even when the writer is killed.
+Which runs are *alike* is the fingerprint's job (`contval.baseline.fingerprint`); whether the
+current run is worse than them is the statistics' (`contval.baseline.compare`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from contval.baseline import schema
+from contval.baseline.records import Baseline, BaselineMode, RunMeta, WindowRecord
+from contval.baseline.sqlite import StoreError, connect, enable_wal, retrying, write
+
+DEFAULT_PATH: Final = Path(".contval") / "history.db"
+ENV_VAR: Final = "CONTVAL_STORE"
+DEFAULT_N: Final = 10
+PASSING: Final = "pass"
+EXPORT_SCHEMA: Final = "contval/baseline/v1"
+
+_RUN_COLUMNS: Final = (
+    "id, suite, scenario, env, fingerprint, label, verdict, started_at, duration_s, "
+    "complete, created_at, accepted, pinned"
+)
+_WINDOW_COLUMNS: Final = (
+    "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration"
+)
+
+
+class UnknownRun(StoreError, KeyError):
+    """A run id the store does not hold."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown run"
+
+
+def default_path() -> Path:
+    """`CONTVAL_STORE` when set, else `.contval/history.db` under the working directory."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+class HistoryStore:
+    """A handle on one history database; one per thread (sqlite3 connections are not shared)."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        busy_timeout_ms: int = 5_000,
+        retry_for_s: float = 120.0,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._retry_for_s = retry_for_s
+        self._db = connect(self.path, busy_timeout_ms)
+        enable_wal(self._db, retry_for_s)
+        self.schema_version = self._schema()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def record_run(self, meta: RunMeta, windows: Sequence[WindowRecord]) -> str:
+        """Store a run and all its windows atomically; returns its id (`meta.id` if set).
+
+        `windows` is read inside the transaction, so a writer dying while it streams them in
+        leaves nothing behind.
+        """
+        return write(self._db, lambda db: _insert_run(db, meta, windows), self._retry_for_s)
+
+    def runs(
+        self,
+        suite: str | None = None,
+        scenario: str | None = None,
+        env: str | None = None,
+        fingerprint: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunMeta]:
+        """Runs matching every filter given, newest first (by start, then by recording)."""
+        where, args = _filters(suite=suite, scenario=scenario, env=env, fingerprint=fingerprint)
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_run_of(row) for row in self._read(sql, args)]
+
+    def run(self, run_id: str) -> RunMeta:
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id])
+        if not rows:
+            raise UnknownRun(f"no run {run_id} in {self.path}")
+        return _run_of(rows[0])
+
+    def windows(
+        self, run_id: str, flow: str | None = None, step: str | None = None
+    ) -> list[WindowRecord]:
+        """A run's windows in time order, then (flow, step); `step=""` is the flow level."""
+        where, args = _filters(run_id=run_id, flow=flow, step=step)
+        sql = f"SELECT {_WINDOW_COLUMNS} FROM windows {where} ORDER BY t0, flow, step"
+        return [_window_of(row) for row in self._read(sql, args)]
+
+    def accept(self, run_id: str, accepted: bool = True) -> None:
+        """Let a passing run into rolling baselines, or keep an unrepresentative one out."""
+        self._update("UPDATE runs SET accepted = ? WHERE id = ?", (int(accepted), run_id))
+
+    # -- baselines ------------------------------------------------------------------------
+
+    def rolling_baseline(
+        self,
+        suite: str,
+        scenario: str,
+        env: str,
+        fingerprint: str,
+        n: int = DEFAULT_N,
+        before: str | None = None,
+    ) -> list[RunMeta]:
+        """The last `n` complete, passing, accepted runs alike the current one, newest first.
+
+        `before` is the current run's id: only runs that started before it count (re-judging
+        an old run must not use its future), and never the run itself.
+        """
+        where, args = _filters(suite=suite, scenario=scenario, env=env, fingerprint=fingerprint)
+        where += " AND verdict = ? AND complete = 1 AND accepted = 1"
+        args.append(PASSING)
+        if before is not None:
+            current = self.run(before)
+            where += " AND (started_at < ? OR (started_at = ? AND seq < ?)) AND id != ?"
+            args += [current.started_at, current.started_at, self._seq(before), before]
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC LIMIT ?"
+        return [_run_of(row) for row in self._read(sql, [*args, n])]
+
+    def pin(self, suite: str, scenario: str, env: str, run_ids: Iterable[str]) -> None:
+        """Make these runs the scenario's baseline in `env` until `unpin`."""
+        ids = list(dict.fromkeys(run_ids))
+        if not ids:
+            raise StoreError("pin needs at least one run")
+
+        def body(db: sqlite3.Connection) -> None:
+            for run_id in ids:
+                row = db.execute(
+                    "SELECT suite, scenario, env FROM runs WHERE id = ?", (run_id,)
+                ).fetchone()
+                if row is None:
+                    raise UnknownRun(f"no run {run_id} in {self.path}")
+                if tuple(row) != (suite, scenario, env):
+                    raise StoreError(
+                        f"run {run_id} is {'/'.join(row)}, not {suite}/{scenario}/{env}"
+                    )
+            _set_baseline(db, suite, scenario, env, "pinned", ids)
+
+        write(self._db, body, self._retry_for_s)
+
+    def unpin(self, suite: str, scenario: str, env: str) -> None:
+        """Back to a rolling baseline; the runs stay in the history."""
+        write(
+            self._db,
+            lambda db: _set_baseline(db, suite, scenario, env, "rolling", []),
+            self._retry_for_s,
+        )
+
+    def baseline(
+        self,
+        suite: str,
+        scenario: str,
+        env: str,
+        fingerprint: str,
+        before: str | None = None,
+    ) -> Baseline:
+        """The pinned runs when the scenario is pinned in `env`, else the rolling baseline."""
+        rows = self._read(
+            "SELECT mode, run_ids, n FROM baselines WHERE suite = ? AND scenario = ? AND env = ?",
+            [suite, scenario, env],
+        )
+        mode, ids, n = (rows[0][0], json.loads(rows[0][1]), rows[0][2]) if rows else ("", [], 0)
+        if mode != "pinned":
+            runs = self.rolling_baseline(suite, scenario, env, fingerprint, n or DEFAULT_N, before)
+            return Baseline("rolling", tuple(runs))
+        pinned = [self.run(run_id) for run_id in ids if run_id != before]
+        alike = tuple(r for r in pinned if r.fingerprint == fingerprint)
+        mismatched = tuple(r.id for r in pinned if r.fingerprint != fingerprint and r.id)
+        return Baseline("pinned", alike, mismatched)
+
+    def export_baseline(
+        self, suite: str, scenario: str, env: str, fingerprint: str
+    ) -> dict[str, Any]:
+        """The scenario's current baseline as a JSON document (meta and windows of each run),
+        to keep in git and `import_baseline` elsewhere, e.g. on a fresh CI runner."""
+        chosen = self.baseline(suite, scenario, env, fingerprint)
+        return {
+            "schema": EXPORT_SCHEMA,
+            "suite": suite,
+            "scenario": scenario,
+            "env": env,
+            "fingerprint": fingerprint,
+            "mode": chosen.mode,
+            "runs": [
+                {"meta": run.to_dict(), "windows": [w.to_dict() for w in self.windows(run_id)]}
+                for run, run_id in zip(chosen.runs, chosen.run_ids, strict=True)
+            ],
+        }
+
+    def import_baseline(self, doc: Mapping[str, Any], pin: bool = True) -> list[str]:
+        """Add an exported baseline's runs (those already present are kept as they are) and,
+        by default, pin them: an imported baseline is one somebody chose on purpose."""
+        if doc.get("schema") != EXPORT_SCHEMA:
+            raise StoreError(f"not a {EXPORT_SCHEMA} document (schema {doc.get('schema')!r})")
+        entries = [
+            (RunMeta.from_dict(e["meta"]), [WindowRecord.from_dict(w) for w in e["windows"]])
+            for e in doc["runs"]
+        ]
+        scope = (str(doc["suite"]), str(doc["scenario"]), str(doc["env"]))
+
+        def body(db: sqlite3.Connection) -> list[str]:
+            ids = [_merge_run(db, meta, windows, scope) for meta, windows in entries]
+            if pin and ids:
+                _set_baseline(db, *scope, "pinned", ids)
+            return ids
+
+        return write(self._db, body, self._retry_for_s)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _schema(self) -> int:
+        """Migrate only when behind: the common open takes no write lock at all."""
+        current = retrying(lambda: schema.version(self._db), self._retry_for_s)
+        if current == schema.LATEST:
+            return current
+        return write(self._db, schema.migrate, self._retry_for_s)
+
+    def _read(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return retrying(lambda: self._db.execute(sql, args).fetchall(), self._retry_for_s)
+
+    def _update(self, sql: str, args: Sequence[Any]) -> None:
+        def body(db: sqlite3.Connection) -> None:
+            if db.execute(sql, args).rowcount == 0:
+                raise UnknownRun(f"no run {args[-1]} in {self.path}")
+
+        write(self._db, body, self._retry_for_s)
+
+    def _seq(self, run_id: str) -> int:
+        return int(self._read("SELECT seq FROM runs WHERE id = ?", [run_id])[0][0])
+
+    def _connection(self) -> sqlite3.Connection:
+        """For tests and maintenance tools (integrity checks); not for writing runs."""
+        return self._db
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _insert_run(db: sqlite3.Connection, meta: RunMeta, windows: Iterable[WindowRecord]) -> str:
+    """One run row and its windows; the caller owns the transaction."""
+    run_id = meta.id or _free_id(db, meta.started_at)
+    if _exists(db, run_id):
+        raise StoreError(f"run {run_id} is already in the history")
+    seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()[0]
+    stored = replace(meta, id=run_id, created_at=meta.created_at or _now(), pinned=False)
+    db.execute(
+        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+        (seq, *_run_row(stored)),
+    )
+    db.executemany(
+        f"INSERT INTO windows (run_id, {_WINDOW_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+        ((run_id, *_window_row(w)) for w in windows),
+    )
+    return run_id
+
+
+def _merge_run(
+    db: sqlite3.Connection,
+    meta: RunMeta,
+    windows: Sequence[WindowRecord],
+    scope: tuple[str, str, str],
+) -> str:
+    """Insert an imported run, or accept it as already there when it is the same run."""
+    if (meta.suite, meta.scenario, meta.env) != scope:
+        raise StoreError(f"run {meta.id} is not {'/'.join(scope)}")
+    if meta.id is not None and _exists(db, meta.id):
+        row = db.execute("SELECT fingerprint FROM runs WHERE id = ?", (meta.id,)).fetchone()
+        if row[0] != meta.fingerprint:
+            raise StoreError(f"run {meta.id} is already in the history as a different run")
+        return meta.id
+    return _insert_run(db, meta, windows)
+
+
+def _free_id(db: sqlite3.Connection, started_at: str) -> str:
+    """`r-YYYYMMDD-HHMM-xxxx` from the run's start (UTC): short, sortable by eye, unique."""
+    try:
+        start = datetime.fromisoformat(started_at).astimezone(UTC)
+    except ValueError:
+        start = datetime.now(UTC)
+    stem = start.strftime("r-%Y%m%d-%H%M-")
+    while True:
+        candidate = stem + secrets.token_hex(2)
+        if not _exists(db, candidate):
+            return candidate
+
+
+def _exists(db: sqlite3.Connection, run_id: str) -> bool:
+    return db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+
+def _filters(**values: str | None) -> tuple[str, list[Any]]:
+    given = {k: v for k, v in values.items() if v is not None}
+    clause = " AND ".join(f"{column} = ?" for column in given) or "1"
+    return f"WHERE {clause}", list(given.values())
+
+
+def _set_baseline(
+    db: sqlite3.Connection, suite: str, scenario: str, env: str, mode: BaselineMode, ids: list[str]
+) -> None:
+    scope = (suite, scenario, env)
+    db.execute("UPDATE runs SET pinned = 0 WHERE suite = ? AND scenario = ? AND env = ?", scope)
+    db.executemany("UPDATE runs SET pinned = 1 WHERE id = ?", [(i,) for i in ids])
+    db.execute(
+        "INSERT INTO baselines (suite, scenario, env, mode, run_ids, n) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (suite, scenario, env) DO UPDATE SET mode = excluded.mode,"
+        " run_ids = excluded.run_ids",
+        (*scope, mode, json.dumps(ids), DEFAULT_N),
+    )
+
+
+def _run_row(meta: RunMeta) -> tuple[Any, ...]:
+    return (
+        meta.id,
+        meta.suite,
+        meta.scenario,
+        meta.env,
+        meta.fingerprint,
+        meta.label,
+        meta.verdict,
+        meta.started_at,
+        meta.duration_s,
+        int(meta.complete),
+        meta.created_at,
+        int(meta.accepted),
+        int(meta.pinned),
+    )
+
+
+def _run_of(row: Sequence[Any]) -> RunMeta:
+    (run_id, suite, scenario, env, fp, label, verdict, started, duration) = row[:9]
+    complete, created, accepted, pinned = row[9:]
+    return RunMeta(
+        suite=suite,
+        scenario=scenario,
+        fingerprint=fp,
+        started_at=started,
+        env=env,
+        label=label,
+        verdict=verdict,
+        duration_s=float(duration),
+        complete=bool(complete),
+        id=run_id,
+        created_at=created,
+        accepted=bool(accepted),
+        pinned=bool(pinned),
+    )
+
+
+def _window_row(w: WindowRecord) -> tuple[Any, ...]:
+    phases = json.dumps(dict(sorted(w.phases.items())))
+    return (w.flow, w.step, w.t0, w.t1, phases, w.requests, w.errors, w.iterations, w.latency,
+            w.duration)  # fmt: skip
+
+
+def _window_of(row: Sequence[Any]) -> WindowRecord:
+    flow, step, t0, t1, phases, requests, errors, iterations, latency, duration = row
+    return WindowRecord(
+        flow, step, t0, t1, requests, errors, iterations, latency, duration, json.loads(phases)
+    )

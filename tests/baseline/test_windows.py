@@ -111,3 +111,16 @@ def test_empty_series_has_no_windows() -> None:
 def test_record_dict_round_trip() -> None:
     for record in windows_of(synthetic(), faults={"f": (5, 10)}):
         assert WindowRecord.from_dict(record.to_dict()) == record
+
+
+def test_per_window_values_for_the_comparison() -> None:
+    got = by_key(windows_of(synthetic(), faults={"f": (12, 14)}))
+    home = got["browse", "home", 12]
+    assert (home.seconds, home.requests, home.rps) == (2, 6, 3.0)
+    assert home.error_rate == 0.0
+    assert got["browse", "home", 10].error_rate == pytest.approx(1 / 7)
+    assert home.latency_percentile(100) == Histogram.of_values(
+        [latency_us(s, i) for s in (12, 13) for i in range(3)]
+    ).percentile(100)
+    idle = got["checkout", "pay", 12]
+    assert (idle.error_rate, idle.rps, idle.latency_percentile(95)) == (None, 0.0, None)

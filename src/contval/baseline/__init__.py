@@ -5,3 +5,22 @@ pinned and rolling baselines per suite, scenario and environment), the fingerpri
 keeps unlike runs apart, cutting a run into windows, and the statistical comparison of a run
 with its baseline. Never renders anything: reports read what this package returns.
 """
+
+from contval.baseline.fingerprint import fingerprint
+from contval.baseline.records import Baseline, RunMeta, WindowRecord
+from contval.baseline.sqlite import StoreBusy, StoreError
+from contval.baseline.store import HistoryStore, UnknownRun, default_path
+from contval.baseline.windows import windows_of
+
+__all__ = [
+    "Baseline",
+    "HistoryStore",
+    "RunMeta",
+    "StoreBusy",
+    "StoreError",
+    "UnknownRun",
+    "WindowRecord",
+    "default_path",
+    "fingerprint",
+    "windows_of",
+]

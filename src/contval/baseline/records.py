@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from contval.metrics.hdr import Histogram
+
 Phase = Literal["before", "during", "after"]
 BaselineMode = Literal["rolling", "pinned"]
 
@@ -37,6 +39,20 @@ class WindowRecord:
     @property
     def seconds(self) -> int:
         return self.t1 - self.t0
+
+    @property
+    def error_rate(self) -> float | None:
+        """Errors per request; None without requests (no data is not zero errors)."""
+        return self.errors / self.requests if self.requests else None
+
+    @property
+    def rps(self) -> float:
+        """Requests per second: windows cut at fault edges may be shorter than 10 s."""
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    def latency_percentile(self, pct: float) -> int | None:
+        """The window's request latency at `pct` (0..100) in µs; None without latencies."""
+        return None if self.latency is None else Histogram.decode(self.latency).percentile(pct)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -131,3 +131,64 @@ def test_run_records_history_and_require_baseline_fails_without_one(tmp_path: Pa
     runs = history.runs(env="ci")
     history.close()
     assert len(runs) == 2 and {r.label for r in runs} == {"build-1"}
+
+
+def test_thresholds_that_name_the_baseline(tmp_path: Path) -> None:
+    from contval.pipeline.scenario import baseline_figures
+    from contval.thresholds import evaluate, parse_threshold
+
+    for seed in range(8):
+        gate(tmp_path, synthetic_run(seed))
+    slower = synthetic_run(200, slow_factor=1.3)
+    figures = baseline_figures(gate(tmp_path, slower, verdict="fail"))
+    within = parse_threshold("fast: p95(latency) < baseline + 10%")
+    beyond = parse_threshold("slow: p95(latency) < baseline + 10%")
+    shift = parse_threshold("slow: regression(p95) < 15%")
+    assert evaluate(within, slower, baseline=figures).verdict == "pass"
+    failed = evaluate(beyond, slower, baseline=figures)
+    assert failed.verdict == "fail" and len(failed.baseline_runs) == 8
+    assert evaluate(shift, slower, baseline=figures).verdict == "fail"
+
+
+def test_a_baseline_threshold_without_a_baseline_fails_the_run(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.engine.target import Target
+    from tests.engine.test_run import constant_rate, one_step, write_suite
+
+    target = Target().start()
+    try:
+        suite = write_suite(
+            tmp_path,
+            target.url,
+            one_step("/ok"),
+            constant_rate("20/s", "2s"),
+            "'p95(latency) < baseline + 50%', 'error_rate < 1%'",
+        )
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "contval",
+                "run",
+                str(suite),
+                "--workers",
+                "1",
+                "--store",
+                str(tmp_path / "h.db"),
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        target.stop()
+    assert proc.returncode == 1, proc.stdout
+    scenario = json.loads((tmp_path / "out" / "result.json").read_text())["scenarios"][0]
+    first, second = scenario["thresholds"]
+    assert (first["verdict"], first["detail"]) == ("no_data", "no baseline yet")
+    assert second["verdict"] == "pass" and scenario["verdict"] == "fail"

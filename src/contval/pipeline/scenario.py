@@ -24,7 +24,15 @@ from contval.pipeline.gate import run_gate
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.report import console as con
 from contval.report.result import ResultFile, flows_dict, iso, second_row, totals_dict
-from contval.thresholds import Threshold, Verdict, check_abort, evaluate_all, parse_threshold
+from contval.thresholds import (
+    BaselineFigure,
+    Threshold,
+    Verdict,
+    check_abort,
+    evaluate_all,
+    needs_baseline,
+    parse_threshold,
+)
 
 RESULT_EVERY = 5  # seconds between rewrites of result.json while a scenario runs
 
@@ -192,8 +200,13 @@ def _finish(
 def _baseline_gate(run: ScenarioRun, outcome: RunOutcome, console: Console) -> ExitCode:
     """Compare a finished scenario with its baseline and store it; the gate's exit code."""
     gate = run.options.gate
-    if not gate.enabled or run.entry["verdict"] not in ("pass", "fail"):
+    if run.entry["verdict"] not in ("pass", "fail"):
         return ExitCode.OK  # an interrupted, invalid or aborted run is neither judged nor kept
+    if not gate.enabled:
+        if any(needs_baseline(t) for t in run.thresholds):  # no data: never a pass
+            run.entry["verdict"] = "fail"
+            return ExitCode.THRESHOLD_FAILED
+        return ExitCode.OK
     try:
         verdict = run_gate(
             gate,
@@ -211,11 +224,58 @@ def _baseline_gate(run: ScenarioRun, outcome: RunOutcome, console: Console) -> E
         run.entry["baseline"] = {"verdict": "error", "detail": str(exc)}
         return ExitCode.RUN_INCOMPLETE
     run.entry["baseline"] = verdict.to_dict()
+    code = _baseline_thresholds(run, outcome, verdict.to_dict())
+    if code != ExitCode.OK:
+        return code
     if verdict.outcome == "regression":
         return ExitCode.REGRESSION
     if verdict.outcome == "no_baseline" and gate.require_baseline:
         return ExitCode.REGRESSION
     return ExitCode.OK
+
+
+def _baseline_thresholds(run: ScenarioRun, outcome: RunOutcome, gate: dict[str, Any]) -> ExitCode:
+    """Judge the thresholds that name the baseline, now that the comparison is known."""
+    named = [t for t in run.thresholds if needs_baseline(t)]
+    if not named:
+        return ExitCode.OK
+    figures = baseline_figures(gate)
+    faults = _fault_windows(run, outcome.series)
+    judged = {
+        id(t): r.to_dict()
+        for t, r in zip(
+            named, evaluate_all(named, outcome.series, faults=faults, baseline=figures), strict=True
+        )
+    }
+    rows = run.entry["thresholds"]
+    for index, threshold in enumerate(run.thresholds):
+        if id(threshold) in judged:
+            rows[index] = judged[id(threshold)]
+    if any(judged[id(t)]["verdict"] != "pass" for t in named):
+        if run.entry["verdict"] == "pass":
+            run.entry["verdict"] = "fail"
+        return ExitCode.THRESHOLD_FAILED
+    return ExitCode.OK
+
+
+def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:
+    """The gate's comparisons as thresholds read them (latency in seconds)."""
+    figures: dict[Any, BaselineFigure] = {}
+    runs = tuple(gate.get("baseline_runs", ()))
+    for c in gate.get("comparisons", []):
+        scale = 0.001 if c["metric"] in ("p50", "p95", "p99") else 1.0
+        phase = c["phase"] or {}
+        key = (c["flow"], c["step"] or "", c["metric"], phase.get("fault"), phase.get("phase"))
+        base = c["baseline"]
+        figures[key] = BaselineFigure(
+            None if base is None else base * scale,
+            c["shift"],
+            c["low"],
+            c["high"],
+            runs,
+            c["verdict"],
+        )
+    return figures
 
 
 def _running_p95(series: Series) -> float | None:
@@ -312,7 +372,12 @@ def _verdict(run: ScenarioRun, outcome: RunOutcome, evaluated: list[dict[str, An
     chaos_failed = (run.invalid or "").startswith("chaos failed")
     invalid = run.invalid is not None and not chaos_failed
     interrupted = bool(reason) and not aborted and not invalid
-    verdicts = {r["verdict"] for r in evaluated}
+    # thresholds naming the baseline are judged after the comparison (_baseline_thresholds)
+    verdicts = {
+        r["verdict"]
+        for t, r in zip(run.thresholds, evaluated, strict=True)
+        if not needs_baseline(t)
+    }
     if outcome.failures or interrupted or chaos_failed:
         verdict, code = "error", ExitCode.RUN_INCOMPLETE
     elif invalid:

@@ -19,7 +19,9 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _with_unit(value: float, unit: str) -> str:
+def _with_unit(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
     return _num(value) if unit == "count" else f"{_num(value)} {unit}"
 
 

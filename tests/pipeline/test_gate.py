@@ -192,3 +192,36 @@ def test_a_baseline_threshold_without_a_baseline_fails_the_run(tmp_path: Path) -
     first, second = scenario["thresholds"]
     assert (first["verdict"], first["detail"]) == ("no_data", "no baseline yet")
     assert second["verdict"] == "pass" and scenario["verdict"] == "fail"
+
+
+def test_tolerances_are_settable_per_scenario(tmp_path: Path) -> None:
+    text = SUITE.replace(
+        "  main: {workload: load}",
+        "  main: {workload: load, baseline: {p50: 50%, p95: 50%, p99: 50%, min_runs: 4}}",
+    )
+    suite = load_suite_text(text)
+    policy = suite.scenarios["main"].baseline
+    assert policy.tolerances() == {"p50": 0.5, "p95": 0.5, "p99": 0.5} and policy.min_runs == 4
+    options = GateOptions(store=str(tmp_path / "history.db"), env="test")
+    for seed in range(3):
+        run_gate(options, suite, "main", synthetic_run(seed), {}, [], "pass", 0.0, 60.0)
+    early = run_gate(options, suite, "main", synthetic_run(3), {}, [], "pass", 0.0, 60.0)
+    assert early.outcome == "no_baseline" and "4 needed" in early.detail
+    for seed in range(4, 9):
+        run_gate(options, suite, "main", synthetic_run(seed), {}, [], "pass", 0.0, 60.0)
+    slower = run_gate(
+        options, suite, "main", synthetic_run(99, slow_factor=1.3), {}, [], "pass", 0.0, 60.0
+    )
+    assert slower.outcome != "regression"  # +30 % is inside a 50 % tolerance
+    assert {c["tolerance"] for c in slower.comparisons if c["metric"] == "p95"} == {0.5}
+
+
+def test_bad_policy_is_a_suite_error() -> None:
+    import pytest
+
+    from contval.spec import SuiteInvalid
+
+    text = SUITE.replace("  main: {workload: load}", "  main: {workload: load, baseline: {p95: x}}")
+    with pytest.raises(SuiteInvalid) as info:
+        load_suite_text(text)
+    assert "invalid percentage 'x'" in str(info.value.errors[0])

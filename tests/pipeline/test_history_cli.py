@@ -67,3 +67,42 @@ def test_compare_and_history(tmp_path: Path) -> None:
     assert code == 0 and all(i in out for i in [*ids, slower])
     code, out = cli("compare", ids[0], "r-missing", "--store", store)
     assert code == 2
+
+
+def test_calibrate_measures_the_noise_floor(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.engine.target import Target
+    from tests.engine.test_run import constant_rate, one_step, write_suite
+
+    target = Target().start()
+    try:
+        suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "2s"))
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "contval",
+                "calibrate",
+                str(suite),
+                "-s",
+                "main",
+                "--runs",
+                "3",
+                "--workers",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**__import__("os").environ, "COLUMNS": "200"},
+        )
+    finally:
+        target.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "calibration run 3 of 3" in proc.stdout
+    assert "noise floor of an unchanged build" in proc.stdout
+    rps = next(line for line in proc.stdout.splitlines() if line.startswith("│ rps"))
+    assert "50.0/s" in rps and "+10.0%" in rps  # steady rate: the default tolerance suffices
+    assert target.seen.requests == 300

@@ -89,7 +89,10 @@ def run_gate(
         baseline = store.baseline(suite.name, scenario, options.env, print_)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
         scopes = _scopes(suite, scenario, thresholds)
-        comparisons = compare_all(windows, base_windows, scopes, list(faults))
+        policy = suite.scenarios[scenario].baseline
+        comparisons = compare_all(
+            windows, base_windows, scopes, list(faults), policy.min_runs, policy.tolerances()
+        )
         outcome = summarize(s.comparison for s in comparisons)
         passed = verdict == "pass" and outcome != "regression"  # inconclusive does not fail
         meta = RunMeta(
@@ -106,7 +109,9 @@ def run_gate(
         run_id = store.record_run(meta, windows)
     finally:
         store.close()
-    detail = _detail(outcome, baseline.runs, baseline.mismatched)
+    detail = _detail(
+        outcome, baseline.runs, baseline.mismatched, suite.scenarios[scenario].baseline.min_runs
+    )
     return GateResult(
         outcome,
         baseline.mode,
@@ -118,9 +123,9 @@ def run_gate(
     )
 
 
-def _detail(outcome: str, runs: Sequence[RunMeta], mismatched: Sequence[str]) -> str:
+def _detail(outcome: str, runs: Sequence[RunMeta], mismatched: Sequence[str], min_runs: int) -> str:
     if outcome == "no_baseline":
-        text = f"no baseline yet: {len(runs)} comparable passing run(s), 3 needed"
+        text = f"no baseline yet: {len(runs)} comparable passing run(s), {min_runs} needed"
     else:
         text = f"compared with {len(runs)} baseline run(s)"
     if mismatched:
@@ -156,6 +161,7 @@ def compare_all(
     scopes: Sequence[tuple[str, str]],
     faults: Sequence[str],
     min_runs: int = 3,
+    tolerances: Mapping[str, float] | None = None,
 ) -> list[ScopedComparison]:
     phases: list[tuple[str, str] | None] = [None]
     if faults:
@@ -172,6 +178,7 @@ def compare_all(
                     [v[metric] for v in theirs.values()],
                     baseline_runs=tuple(theirs),
                     min_runs=min_runs,
+                    tolerance=(tolerances or {}).get(metric),
                 )
                 comparisons.append(ScopedComparison(c, flow, step, phase))
     return comparisons

@@ -3,6 +3,7 @@ the noise floor of an unchanged build (`contval baseline|compare|history|calibra
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -166,4 +167,4 @@ def _suggest(metric: str, relative_sd: float | None) -> float | None:
     default = 0.005 if metric == "error_rate" else 0.10
     step = 0.001 if metric == "error_rate" else 0.01
     wanted = max(default, 3 * relative_sd)
-    return round(-(-wanted // step) * step, 4)
+    return round(math.ceil(wanted / step - 1e-9) * step, 4)

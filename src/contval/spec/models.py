@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from contval.spec.chaostargets import ChaosTarget
 from contval.spec.faults import Fault
 from contval.spec.steps import Step
-from contval.spec.types import BaseUrl, Frozen, Name, Scalar, Seconds, VarName
+from contval.spec.types import BaseUrl, Frozen, Name, Percent, Scalar, Seconds, VarName
 from contval.spec.workloads import Workload
 
 
@@ -84,6 +84,30 @@ class ChaosEntry(Frozen):
         return self.at + self.duration
 
 
+class BaselinePolicy(Frozen):
+    """How a scenario is compared with its baseline: tolerances per metric, and how many runs."""
+
+    p50: Percent | None = Field(default=None, description="latency tolerance, default 10%")
+    p95: Percent | None = Field(default=None, description="latency tolerance, default 10%")
+    p99: Percent | None = Field(default=None, description="latency tolerance, default 10%")
+    error_rate: Percent | None = Field(
+        default=None, description="error-rate tolerance in percentage points, default 0.5%"
+    )
+    rps: Percent | None = Field(default=None, description="throughput drop tolerated, default 10%")
+    min_runs: int = Field(default=3, ge=2, le=100, description="baseline runs needed to gate")
+
+    def tolerances(self) -> dict[str, float]:
+        """The tolerances set here (others keep their defaults)."""
+        values = {
+            "p50": self.p50,
+            "p95": self.p95,
+            "p99": self.p99,
+            "error_rate": self.error_rate,
+            "rps": self.rps,
+        }
+        return {metric: value for metric, value in values.items() if value is not None}
+
+
 class Scenario(Frozen):
     """A workload run with the gates that decide its verdict, and the faults injected under it."""
 
@@ -94,6 +118,10 @@ class Scenario(Frozen):
     )
     thresholds: tuple[Threshold, ...] = Field(
         default=(), description="expressions that must all hold for the scenario to pass"
+    )
+    baseline: BaselinePolicy = Field(
+        default_factory=BaselinePolicy,
+        description="tolerances for the comparison with this scenario's baseline",
     )
 
 

@@ -346,7 +346,7 @@ def test_recover_command_reverts_what_a_crash_left(stage: Stage, tmp_path: Path)
     ledger.write("crashed-run", "freeze", "pause", "order-worker", driver.undo())
     driver.inject()
     _rewrite_controller(ledger, dead.pid)
-    assert _state(worker) == "T"
+    wait_for(lambda: _state(worker) == "T", 5.0, "SIGSTOP to take effect")
     proc = subprocess.run(
         [*CLI, "recover"], capture_output=True, text=True, env=stage.env, timeout=60
     )

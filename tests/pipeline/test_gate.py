@@ -225,3 +225,37 @@ def test_bad_policy_is_a_suite_error() -> None:
     with pytest.raises(SuiteInvalid) as info:
         load_suite_text(text)
     assert "invalid percentage 'x'" in str(info.value.errors[0])
+
+
+def test_chaos_scenarios_compare_each_phase_with_the_same_phase(tmp_path: Path) -> None:
+    suite = load_suite_text(SUITE)
+    options = GateOptions(store=str(tmp_path / "history.db"), env="test")
+    faults = {"f": (20, 40)}
+
+    def run(seed: int, during_factor: float = 1.0) -> Series:
+        rng = random.Random(seed)
+        recorder = Recorder()
+        fast, slow = recorder.slot("fast", "get"), recorder.slot("slow", "get")
+        series = Series()
+        for second in range(60):
+            factor = during_factor if 20 <= second < 40 else 1.0
+            for _ in range(50):
+                fast.request(0.010 * rng.lognormvariate(0, 0.1))
+                slow.request(0.050 * factor * rng.lognormvariate(0, 0.1))
+            series.add(recorder.snapshot(second))
+        return series
+
+    for seed in range(6):
+        run_gate(options, suite, "main", run(seed), faults, [], "pass", 0.0, 60.0)
+    worse = run_gate(
+        options, suite, "main", run(50, during_factor=1.4), faults, [], "pass", 0.0, 60.0
+    )
+    flagged = {
+        (c["flow"], c["phase"]["phase"])
+        for c in worse.comparisons
+        if c["verdict"] == "regression" and c["phase"]
+    }
+    assert ("slow", "during") in flagged
+    assert not any(phase in ("before", "after") for _, phase in flagged)
+    phases = {c["phase"]["phase"] for c in worse.comparisons if c["phase"]}
+    assert phases == {"before", "during", "after"}

@@ -85,7 +85,7 @@ def run_gate(
     store = HistoryStore(options.store)
     try:
         print_ = fingerprint(suite, scenario)
-        windows = windows_of(series, faults=dict(faults))
+        windows = windows_of(series, size=window_size(series, faults), faults=dict(faults))
         baseline = store.baseline(suite.name, scenario, options.env, print_)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
         scopes = _scopes(suite, scenario, thresholds)
@@ -121,6 +121,16 @@ def run_gate(
         [comparison_row(c) for c in comparisons],
         detail,
     )
+
+
+def window_size(series: Series, faults: Mapping[str, Window]) -> int:
+    """10 s windows; shorter for chaos, so each phase (before, during, after) has at least
+    3 windows to compare (a phase of 10 s gets 3 s windows; never under 2 s)."""
+    if not faults:
+        return 10
+    start, end = series.start, series.end
+    shortest = min(min(f0 - start, f1 - f0, end - f1) for f0, f1 in faults.values())
+    return max(2, min(10, shortest // 3))
 
 
 def _detail(outcome: str, runs: Sequence[RunMeta], mismatched: Sequence[str], min_runs: int) -> str:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contval.metrics import Counters, ErrorClass, Histogram, Recorder, Series
+from contval.metrics import Counters, Histogram, Series
 from contval.metrics.phases import (
     Band,
     RecoveryStatus,
@@ -16,23 +16,8 @@ from contval.metrics.phases import (
     phase_summary,
     recovery,
 )
-
-Second = dict[str, tuple[int, int, float]]  # "flow/step" -> (ok, errors, latency ms)
-
-
-def build(seconds: list[Second]) -> Series:
-    rec = Recorder()
-    series = Series()
-    for t, rows in enumerate(seconds):
-        for name, (ok, errors, ms) in rows.items():
-            slot = rec.slot(*name.split("/"))
-            for _ in range(ok):
-                slot.request(ms / 1000)
-            for _ in range(errors):
-                slot.error(ErrorClass.HTTP_STATUS, ms / 1000)
-        series.add(rec.snapshot(t))
-    return series
-
+from tests.synthetic import Second
+from tests.synthetic import build_series as build
 
 BROWSE: Second = {"browse/list": (100, 0, 20.0)}
 

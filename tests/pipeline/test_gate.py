@@ -27,8 +27,11 @@ scenarios:
 """
 
 
-def synthetic_run(seed: int, slow_factor: float = 1.0, seconds: int = 60) -> Series:
-    """Two flows, 50 requests/s each; latencies lognormal with a per-run effect."""
+def synthetic_run(
+    seed: int, slow_factor: float = 1.0, seconds: int = 60, slow_during: tuple[int, int] = (0, 60)
+) -> Series:
+    """Two flows, 50 requests/s each; latencies lognormal with a per-run effect. `slow` is
+    `slow_factor` times slower during the seconds [slow_during)."""
     rng = random.Random(seed)
     run_effect = rng.lognormvariate(0, 0.02)
     recorder = Recorder()
@@ -37,7 +40,8 @@ def synthetic_run(seed: int, slow_factor: float = 1.0, seconds: int = 60) -> Ser
     for second in range(seconds):
         for _ in range(50):
             fast.request(0.010 * run_effect * rng.lognormvariate(0, 0.1))
-            slow.request(0.050 * slow_factor * run_effect * rng.lognormvariate(0, 0.1))
+            factor = slow_factor if slow_during[0] <= second < slow_during[1] else 1.0
+            slow.request(0.050 * factor * run_effect * rng.lognormvariate(0, 0.1))
         series.add(recorder.snapshot(second))
     return series
 
@@ -232,23 +236,18 @@ def test_chaos_scenarios_compare_each_phase_with_the_same_phase(tmp_path: Path) 
     options = GateOptions(store=str(tmp_path / "history.db"), env="test")
     faults = {"f": (20, 40)}
 
-    def run(seed: int, during_factor: float = 1.0) -> Series:
-        rng = random.Random(seed)
-        recorder = Recorder()
-        fast, slow = recorder.slot("fast", "get"), recorder.slot("slow", "get")
-        series = Series()
-        for second in range(60):
-            factor = during_factor if 20 <= second < 40 else 1.0
-            for _ in range(50):
-                fast.request(0.010 * rng.lognormvariate(0, 0.1))
-                slow.request(0.050 * factor * rng.lognormvariate(0, 0.1))
-            series.add(recorder.snapshot(second))
-        return series
-
     for seed in range(6):
-        run_gate(options, suite, "main", run(seed), faults, [], "pass", 0.0, 60.0)
+        run_gate(options, suite, "main", synthetic_run(seed), faults, [], "pass", 0.0, 60.0)
     worse = run_gate(
-        options, suite, "main", run(50, during_factor=1.4), faults, [], "pass", 0.0, 60.0
+        options,
+        suite,
+        "main",
+        synthetic_run(50, slow_factor=1.4, slow_during=(20, 40)),
+        faults,
+        [],
+        "pass",
+        0.0,
+        60.0,
     )
     flagged = {
         (c["flow"], c["phase"]["phase"])

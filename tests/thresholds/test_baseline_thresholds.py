@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contval.metrics import ErrorClass, Recorder, Series
+from contval.metrics import Series
 from contval.thresholds import (
     Aggregate,
     BaselineFigure,
@@ -29,6 +29,7 @@ from contval.thresholds import (
     needs_baseline,
     parse_threshold,
 )
+from tests.synthetic import Second, build_series
 
 P95 = Aggregate(Kind.PERCENTILE, Metric.LATENCY, 95.0)
 ERR = Aggregate(Kind.ERROR_RATE)
@@ -228,27 +229,13 @@ def test_over_is_always_refused_with_a_baseline(text: str, seconds: int) -> None
 
 # --- evaluation ----------------------------------------------------------------------------------
 
-Second = dict[str, tuple[int, int, float]]  # "flow/step" -> (ok, errors, latency ms)
 
-
-def _series(seconds: list[Second]) -> Series:
-    rec = Recorder()
-    series = Series()
-    for t, rows in enumerate(seconds):
-        for name, (ok, errors, ms) in rows.items():
-            flow, step = name.split("/")
-            slot = rec.slot(flow, step)
-            for _ in range(ok):
-                slot.request(ms / 1000)
-            for _ in range(errors):
-                slot.error(ErrorClass.HTTP_STATUS, ms / 1000)
-            rec.slot(flow).iteration(ms / 1000)
-        series.add(rec.snapshot(t))
-    return series
+def series_of(seconds: list[Second]) -> Series:
+    return build_series(seconds, iterations=True)
 
 
 # browse: 99 ok + 1 error per second at 20 ms; checkout: 50 ok at 300 ms. 10 seconds.
-STEADY = _series([{"browse/list": (99, 1, 20.0), "checkout/pay": (50, 0, 300.0)}] * 10)
+STEADY = series_of([{"browse/list": (99, 1, 20.0), "checkout/pay": (50, 0, 300.0)}] * 10)
 RUNS = ("r1", "r2", "r3")
 
 
@@ -431,7 +418,7 @@ def test_global_scope_reads_the_star_key() -> None:
     assert result.observed == pytest.approx(300.0, rel=2e-3)
 
 
-CHAOS = _series(
+CHAOS = series_of(
     [{"browse/list": (100, 0, 20.0)}] * 4
     + [{"browse/list": (50, 50, 80.0)}] * 3
     + [{"browse/list": (100, 0, 20.0)}] * 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contval.metrics import ErrorClass, Recorder, Series
+from contval.metrics import Series
 from contval.thresholds import (
     ThresholdResult,
     ThresholdSyntaxError,
@@ -15,23 +15,8 @@ from contval.thresholds import (
     parse_threshold,
     steady_state,
 )
-
-Second = dict[str, tuple[int, int, float]]  # "flow/step" -> (ok, errors, latency ms)
-
-
-def build(seconds: list[Second]) -> Series:
-    rec = Recorder()
-    series = Series()
-    for t, rows in enumerate(seconds):
-        for name, (ok, errors, ms) in rows.items():
-            slot = rec.slot(*name.split("/"))
-            for _ in range(ok):
-                slot.request(ms / 1000)
-            for _ in range(errors):
-                slot.error(ErrorClass.HTTP_STATUS, ms / 1000)
-        series.add(rec.snapshot(t))
-    return series
-
+from tests.synthetic import Second
+from tests.synthetic import build_series as build
 
 BROWSE: Second = {"browse/list": (100, 0, 20.0)}
 HEALTHY = (50, 0, 100.0)

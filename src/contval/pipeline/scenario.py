@@ -29,6 +29,7 @@ from contval.thresholds import (
     Threshold,
     Verdict,
     check_abort,
+    evaluate,
     evaluate_all,
     needs_baseline,
     parse_threshold,
@@ -236,26 +237,21 @@ def _baseline_gate(run: ScenarioRun, outcome: RunOutcome, console: Console) -> E
 
 def _baseline_thresholds(run: ScenarioRun, outcome: RunOutcome, gate: dict[str, Any]) -> ExitCode:
     """Judge the thresholds that name the baseline, now that the comparison is known."""
-    named = [t for t in run.thresholds if needs_baseline(t)]
-    if not named:
+    indices = [i for i, t in enumerate(run.thresholds) if needs_baseline(t)]
+    if not indices:
         return ExitCode.OK
     figures = baseline_figures(gate)
     faults = _fault_windows(run, outcome.series)
-    judged = {
-        id(t): r.to_dict()
-        for t, r in zip(
-            named, evaluate_all(named, outcome.series, faults=faults, baseline=figures), strict=True
-        )
-    }
-    rows = run.entry["thresholds"]
-    for index, threshold in enumerate(run.thresholds):
-        if id(threshold) in judged:
-            rows[index] = judged[id(threshold)]
-    if any(judged[id(t)]["verdict"] != "pass" for t in named):
-        if run.entry["verdict"] == "pass":
-            run.entry["verdict"] = "fail"
-        return ExitCode.THRESHOLD_FAILED
-    return ExitCode.OK
+    failed = False
+    for i in indices:
+        result = evaluate(run.thresholds[i], outcome.series, faults=faults, baseline=figures)
+        run.entry["thresholds"][i] = result.to_dict()
+        failed = failed or result.verdict != Verdict.PASS
+    if not failed:
+        return ExitCode.OK
+    if run.entry["verdict"] == "pass":
+        run.entry["verdict"] = "fail"
+    return ExitCode.THRESHOLD_FAILED
 
 
 def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:

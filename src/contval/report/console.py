@@ -25,7 +25,7 @@ def _with_unit(value: float | None, unit: str) -> str:
     return _num(value) if unit == "count" else f"{_num(value)} {unit}"
 
 
-def _fmt_ms(value: float | None) -> str:
+def fmt_ms(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
@@ -53,7 +53,7 @@ class Progress:
         text = (
             f"{self.scenario}  {elapsed:>4}s/{self.total:.0f}s  {row['requests']:>6}/s  "
             f"active {row['active']:>4}  errors {self.errors} ({rate:.2f}%)  "
-            f"p95 {_fmt_ms(p95_ms)} ms"
+            f"p95 {fmt_ms(p95_ms)} ms"
         )
         if self.dropped:
             text += f"  dropped {self.dropped}"
@@ -86,7 +86,7 @@ def flows_table(scenario: dict[str, Any]) -> Table:
             str(flow["requests"]),
             _errors(flow["errors"], flow["requests"]),
             f"{flow['rps'] or 0:.1f}",
-            *(_fmt_ms(d[k]) for k in ("p50", "p90", "p95", "p99", "max")),
+            *(fmt_ms(d[k]) for k in ("p50", "p90", "p95", "p99", "max")),
         )
         for step_name, step in flow["steps"].items():
             lat = step["duration"] or step["latency"]
@@ -95,7 +95,7 @@ def flows_table(scenario: dict[str, Any]) -> Table:
                 str(step["requests"]),
                 _errors(step["errors"], step["requests"]),
                 f"{step['rps'] or 0:.1f}",
-                *(_fmt_ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "max")),
+                *(fmt_ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "max")),
             )
     return table
 
@@ -184,33 +184,33 @@ def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
             ),
             scope,
             c["metric"],
-            _value(c["metric"], c["current"]),
-            _value(c["metric"], c["baseline"]),
-            _shift(c),
-            _shift_value(c["metric"], c["tolerance"]),
+            metric_value(c["metric"], c["current"]),
+            metric_value(c["metric"], c["baseline"]),
+            shift_text(c),
+            shift_value(c["metric"], c["tolerance"]),
         )
     console.print(table)
 
 
-def _value(metric: str, value: float | None) -> str:
+def metric_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
     if metric == "error_rate":
         return f"{value * 100:.2f}%"
     if metric == "rps":
         return f"{value:.1f}/s"
-    return f"{_fmt_ms(value)} ms"
+    return f"{fmt_ms(value)} ms"
 
 
-def _shift_value(metric: str, value: float | None) -> str:
+def shift_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value * 100:+.2f} pp" if metric == "error_rate" else f"{value * 100:+.1f}%"
 
 
-def _shift(c: dict[str, Any]) -> str:
+def shift_text(c: dict[str, Any]) -> str:
     metric = c["metric"]
     return (
-        f"{_shift_value(metric, c['shift'])} "
-        f"[{_shift_value(metric, c['low'])}, {_shift_value(metric, c['high'])}]"
+        f"{shift_value(metric, c['shift'])} "
+        f"[{shift_value(metric, c['low'])}, {shift_value(metric, c['high'])}]"
     )

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from contval.report.console import BASELINE_STYLE, _shift, _shift_value, _value
+from contval.report.console import BASELINE_STYLE, metric_value, shift_text, shift_value
 
 
 def baselines_table(rows: Sequence[Any]) -> Table:
@@ -53,9 +53,9 @@ def comparisons_table(title: str, rows: Sequence[dict[str, Any]]) -> Table:
             Text("●", style=style),
             scope,
             c["metric"],
-            _value(c["metric"], c["baseline"]),
-            _value(c["metric"], c["current"]),
-            _shift(c),
+            metric_value(c["metric"], c["baseline"]),
+            metric_value(c["metric"], c["current"]),
+            shift_text(c),
             Text(c["verdict"], style=style),
         )
     return table
@@ -72,7 +72,7 @@ def trend_table(title: str, rows: Sequence[dict[str, Any]]) -> Table:
             run.started_at[:19],
             run.label or "-",
             run.verdict,
-            *(_value(m, row[m]) for m in ("p50", "p95", "p99", "error_rate", "rps")),
+            *(metric_value(m, row[m]) for m in ("p50", "p95", "p99", "error_rate", "rps")),
         )
     return table
 
@@ -85,10 +85,10 @@ def noise_table(noise: dict[str, dict[str, float | None]]) -> Table:
         sd = figures["relative_sd"]
         table.add_row(
             metric,
-            _value(metric, figures["mean"]),
-            "-" if sd is None else _shift_value(metric, sd).lstrip("+"),
+            metric_value(metric, figures["mean"]),
+            "-" if sd is None else shift_value(metric, sd).lstrip("+"),
             "-"
             if figures["suggested_tolerance"] is None
-            else _shift_value(metric, figures["suggested_tolerance"]),
+            else shift_value(metric, figures["suggested_tolerance"]),
         )
     return table

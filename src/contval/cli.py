@@ -404,6 +404,38 @@ def calibrate(
         _console().print(noise_table(noise(history, ids)))
 
 
+@app.command()
+def report(
+    run: Annotated[
+        str,
+        typer.Argument(
+            help="A run id from the history (the suite run, or one of its scenarios), "
+            "or a result.json / results directory."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Directory to write the reports to.")] = Path(
+        "contval-results"
+    ),
+    html: Annotated[bool, typer.Option("--html", help="Write report.html.")] = False,
+    junit: Annotated[bool, typer.Option("--junit", help="Write junit.xml.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Write summary.md.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Re-make a run's reports (HTML, JUnit, Markdown; default: all three) from the history."""
+    from contval.report.render import ALL_FORMATS, ReportSourceError, load_document, write_reports
+
+    chosen = [f for f, on in (("html", html), ("junit", junit), ("markdown", markdown)) if on]
+    try:
+        doc = load_document(run, store)
+    except ReportSourceError as exc:
+        _usage_error(str(exc))
+    for path in write_reports(doc, out, tuple(chosen) or ALL_FORMATS):
+        typer.echo(f"wrote {path}")
+
+
+# --- `contval init` (scaffolding and CI templates) lives below this line. ---
+
+
 def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:
     if not targets:
         return suite

@@ -33,9 +33,9 @@ def sql(store: HistoryStore, query: str) -> list[tuple[object, ...]]:
 
 
 def test_migrates_an_empty_file(store: HistoryStore) -> None:
-    assert store.schema_version == schema.LATEST == 1
+    assert store.schema_version == schema.LATEST == 2
     tables = {row[0] for row in sql(store, "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"schema_version", "runs", "windows", "baselines"} <= tables
+    assert {"schema_version", "runs", "windows", "baselines", "documents"} <= tables
     assert sql(store, "PRAGMA journal_mode") == [("wal",)]
     assert int(sql(store, "PRAGMA busy_timeout")[0][0]) == 5000  # type: ignore[call-overload]
 
@@ -46,8 +46,8 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
         run_id = first.record_run(meta(), [window(0)])
     for _ in range(2):
         with HistoryStore(path) as again:
-            assert again.schema_version == 1
-            assert sql(again, "SELECT version FROM schema_version") == [(1,)]
+            assert again.schema_version == 2
+            assert sql(again, "SELECT version FROM schema_version") == [(1,), (2,)]
             assert again.run(run_id).label is None
 
 
@@ -55,7 +55,7 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
     HistoryStore(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO schema_version VALUES (2)")
+        db.execute("INSERT INTO schema_version VALUES (?)", (schema.LATEST + 1,))
     with pytest.raises(RuntimeError, match="newer"):
         HistoryStore(path)
 
@@ -211,3 +211,25 @@ def test_import_refuses_bad_documents(store: HistoryStore) -> None:
     doc["env"] = "ci"
     with pytest.raises(StoreError, match="not shop/normal/ci"):
         store.import_baseline(doc)
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    schema.MIGRATIONS[0](db)
+    db.execute("INSERT INTO schema_version (version) VALUES (1)")
+    db.commit()
+    db.close()
+    with HistoryStore(path) as opened:
+        assert opened.schema_version == 2
+        run_id = opened.record_run(meta(), [window(0)])
+        opened.save_document("suite-run-1", {"suite": "s", "started_at": "t", "x": [1]}, [run_id])
+        assert opened.document(run_id) == {"suite": "s", "started_at": "t", "x": [1]}
+        assert opened.document("suite-run-1")["x"] == [1]
+        assert opened.documents() == [("suite-run-1", "s", "t")]
+
+
+def test_an_unknown_document_is_a_clear_error(store: HistoryStore) -> None:
+    with pytest.raises(UnknownRun, match="no suite run or scenario run nope"):
+        store.document("nope")

@@ -66,7 +66,26 @@ def _m1_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_m1_initial,)
+def _m2_documents(db: sqlite3.Connection) -> None:
+    """Whole suite runs (`result.json`, compressed), so reports can be re-made from history."""
+    db.execute(
+        """CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            suite TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            body BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE document_runs (
+            run_id TEXT PRIMARY KEY,
+            document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE
+        ) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_m1_initial, _m2_documents)
 LATEST: Final = len(MIGRATIONS)
 
 

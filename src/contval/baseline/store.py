@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sqlite3
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -236,6 +237,48 @@ class HistoryStore:
             return ids
 
         return write(self._db, body, self._retry_for_s)
+
+    # -- suite-run documents --------------------------------------------------------------
+
+    def save_document(self, doc_id: str, doc: Mapping[str, Any], run_ids: Iterable[str]) -> None:
+        """Keep a suite run's `result.json` (replacing an earlier version of it) and which
+        scenario runs belong to it, so `contval report` can re-make its reports later."""
+        body = zlib.compress(json.dumps(doc).encode(), 6)
+        suite, started = str(doc.get("suite", "")), str(doc.get("started_at", ""))
+        ids = list(run_ids)
+
+        def write_doc(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO documents (id, suite, started_at, created_at, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (doc_id, suite, started, _now(), body),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO document_runs (run_id, document_id) VALUES (?, ?)",
+                ((run_id, doc_id) for run_id in ids),
+            )
+
+        write(self._db, write_doc, self._retry_for_s)
+
+    def document(self, run_id: str) -> dict[str, Any]:
+        """The suite-run document with this id, or the one a scenario run `run_id` is part of."""
+        rows = self._read(
+            "SELECT body FROM documents WHERE id = ? OR id = "
+            "(SELECT document_id FROM document_runs WHERE run_id = ?)",
+            [run_id, run_id],
+        )
+        if not rows:
+            raise UnknownRun(f"no suite run or scenario run {run_id} in {self.path}")
+        loaded: dict[str, Any] = json.loads(zlib.decompress(rows[0][0]))
+        return loaded
+
+    def documents(self, limit: int = 20) -> list[tuple[str, str, str]]:
+        """(id, suite, started_at) of the newest stored suite runs."""
+        rows = self._read(
+            "SELECT id, suite, started_at FROM documents ORDER BY started_at DESC LIMIT ?",
+            [limit],
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -200,6 +200,9 @@ class Threshold:
     abort: bool = False
     expression: str = field(default="", compare=False)
     baseline: BaselineRef | None = None
+    warn: float | None = None
+    """A stricter level in the same base units as `value`: passing it is `healthy`, passing
+    only the limit is `degraded` (issue 6's health model)."""
 
     @property
     def needs_baseline(self) -> bool:
@@ -213,6 +216,8 @@ class Threshold:
             text += self.baseline.to_text(dimension)
         else:
             text += format_value(dimension, self.value)
+        if self.warn is not None:
+            text += f" warn {format_value(dimension, self.warn)}"
         if self.window is not None:
             text += f" over {format_duration(self.window)}"
         if self.phase is not None:

@@ -226,3 +226,11 @@ def _abort_totals(
     if end - start < threshold.window:
         return None
     return results.window(end - threshold.window, end, source, histograms=hist)
+
+
+def observe_window(threshold: Threshold, results: Series, t0: int, t1: int) -> float | None:
+    """The threshold's aggregate over the seconds [t0, t1) of `results`, in base units (None:
+    no data); its phase and `over` are ignored (the caller picked the window)."""
+    source = _source(threshold, results.totals())
+    totals = results.window(t0, t1, source, histograms=source.histogram is not None)
+    return _observe(threshold, totals, source)

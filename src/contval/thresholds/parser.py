@@ -2,7 +2,7 @@
 
 Grammar (BNF; whitespace is free between tokens, never inside a value)::
 
-    threshold  ::= [ scope ":" ] aggregate op right qualifier* [ "," "abort" ]
+    threshold  ::= [ scope ":" ] aggregate op right [ warning ] qualifier* [ "," "abort" ]
     scope      ::= flow [ "/" step ]            ; names may hold spaces and dashes, not ":"
     aggregate  ::= percentile "(" metric ")"
                  | ( "avg" | "min" | "max" ) "(" metric ")"
@@ -15,6 +15,7 @@ Grammar (BNF; whitespace is free between tokens, never inside a value)::
     op         ::= "<" | "<=" | ">" | ">=" | "==" | "!="
     right      ::= value | baseline
     baseline   ::= "baseline" [ ( "+" | "-" ) value ]
+    warning    ::= "warn" value                 ; a stricter level: pass, but `degraded`
     value      ::= NUMBER [ unit ]              ; no space between number and unit
     unit       ::= "us" | "ms" | "s" | "m" | "h" | "%" | "/s" | "/m" | "/h"
     qualifier  ::= "over" DURATION              ; whole seconds; every full window must pass
@@ -33,6 +34,11 @@ people mean by it; other offsets take the aggregate's unit (`baseline + 20ms`).
 `regression(compared)` is compared with a percentage (points for error_rate). Neither takes
 `over` (the baseline's windows are its own 10-second ones) nor `, abort` (they are judged once
 the run is over); `baseline` is a right-hand side only.
+
+A warning level (issue 6) follows a plain value: `p95(latency) < 200ms warn 150ms`. It must be
+stricter than the limit (below it for `<`/`<=`, above it for `>`/`>=`); `==`/`!=` and
+thresholds against the baseline take none. A run that passes the limit but not the warning
+level still passes; its state is `degraded` (see `contval.thresholds.health`).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from contval.thresholds.ast import (
     PhaseKind,
     Scope,
     Threshold,
+    format_value,
 )
 from contval.thresholds.errors import ThresholdSyntaxError
 from contval.thresholds.lexer import Tok, Token, tokenize
@@ -137,17 +144,49 @@ class _Parser:
         _check_scope(self, scope, aggregate, agg_token)
         op = self.op()
         value, baseline = self.right(aggregate, agg_token)
+        warn = self.warning(aggregate, op, value, baseline)
         compared = baseline is not None or aggregate.kind is Kind.REGRESSION
         window, phase = self.qualifiers(aggregate, compared)
         abort = self.abort(compared)
         if self.tok.kind is not Tok.END:
             raise self.error(
-                f"unexpected {self.tok.text!r}; expected `over`, `during`, `before`, `after`,"
-                " `, abort` or the end"
+                f"unexpected {self.tok.text!r}; expected `warn`, `over`, `during`, `before`,"
+                " `after`, `, abort` or the end"
             )
         return Threshold(
-            scope, aggregate, op, value, window, phase, abort, self.text, baseline=baseline
+            scope,
+            aggregate,
+            op,
+            value,
+            window,
+            phase,
+            abort,
+            self.text,
+            baseline=baseline,
+            warn=warn,
         )
+
+    def warning(
+        self, aggregate: Aggregate, op: Op, value: float, baseline: BaselineRef | None
+    ) -> float | None:
+        """`warn VALUE`: a level stricter than the limit, in the aggregate's units."""
+        if not (self.tok.kind is Tok.WORD and self.tok.text == "warn"):
+            return None
+        word = self.advance()
+        if baseline is not None:
+            raise self.error("a threshold against the baseline takes no `warn` level", word)
+        if op in (Op.EQ, Op.NE):
+            raise self.error(f"`warn` needs <, <=, > or >=, not {op}", word)
+        token = self.tok
+        warn = self.value(aggregate)
+        if (op.upper_bound and warn >= value) or (not op.upper_bound and warn <= value):
+            side = "below" if op.upper_bound else "above"
+            raise self.error(
+                f"the warning level must be stricter than the limit: {side} "
+                f"{format_value(aggregate.dimension, value)}",
+                token,
+            )
+        return warn
 
     def right(self, aggregate: Aggregate, agg_token: Token) -> tuple[float, BaselineRef | None]:
         """A value, or `baseline [+|- VALUE]` (then the value is 0.0 and unused)."""

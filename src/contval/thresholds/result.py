@@ -6,6 +6,7 @@ recovery) reports through one constructor and one shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -17,6 +18,27 @@ class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NO_DATA = "no_data"
+
+
+class State(StrEnum):
+    """The health model's states (issue 6), worst last; `no_data` ranks below all."""
+
+    NO_DATA = "no_data"
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+    @property
+    def rank(self) -> int:
+        return _STATE_RANK[self]
+
+
+_STATE_RANK: Final = {State.NO_DATA: 0, State.HEALTHY: 1, State.DEGRADED: 2, State.UNHEALTHY: 3}
+
+
+def worst_state(states: Iterable[State]) -> State:
+    """The worst of `states` (no_data when there are none or all are no_data)."""
+    return max(states, key=lambda s: s.rank, default=State.NO_DATA)
 
 
 # How a dimension is shown: unit name and factor from base units.
@@ -48,6 +70,10 @@ class ThresholdResult:
     baseline_runs: tuple[str, ...] = ()
     """The baseline runs a threshold naming the baseline was judged against (issue 5: every
     verdict records its baseline); empty for every other threshold."""
+    warn: float | None = None
+    """The warning level in `unit`, or None."""
+    state: State = State.NO_DATA
+    """unhealthy when it fails, degraded when it passes the limit but not `warn`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +86,8 @@ class ThresholdResult:
             "abort": self.abort,
             "detail": self.detail,
             "baseline_runs": list(self.baseline_runs),
+            "warn": self.warn,
+            "state": str(self.state),
         }
 
 
@@ -85,6 +113,7 @@ def make_result(
         limit = threshold.value
     if verdict is None:
         verdict = _verdict(threshold, observed, limit)
+    warn = threshold.warn
     return ThresholdResult(
         expression=threshold.expression or threshold.to_text(),
         verdict=verdict,
@@ -95,7 +124,21 @@ def make_result(
         abort=threshold.abort,
         detail=detail or ("no data" if observed is None else ""),
         baseline_runs=baseline_runs,
+        warn=None if warn is None else warn * factor,
+        state=state_of(threshold, verdict, observed),
     )
+
+
+def state_of(threshold: Threshold, verdict: Verdict, observed: float | None) -> State:
+    """fail → unhealthy; a pass beyond the warning level → degraded; no data → no_data."""
+    if verdict is Verdict.NO_DATA:
+        return State.NO_DATA
+    if verdict is Verdict.FAIL:
+        return State.UNHEALTHY
+    warn = threshold.warn
+    if warn is not None and observed is not None and not threshold.op.holds(observed, warn):
+        return State.DEGRADED
+    return State.HEALTHY
 
 
 def _verdict(threshold: Threshold, observed: float | None, limit: float | None) -> Verdict:

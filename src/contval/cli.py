@@ -163,7 +163,7 @@ def run(
     options = RunOptions(
         suite_path=suite.resolve(),
         suite=_with_targets(loaded, targets),
-        scenarios=tuple(names or loaded.scenarios),
+        scenarios=tuple(names or loaded.run_order()),
         out_dir=out,
         workers=workers or default_workers(),
         overrides=tuple(overrides),

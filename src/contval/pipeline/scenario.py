@@ -23,7 +23,14 @@ from contval.pipeline.chaos import ChaosThread
 from contval.pipeline.gate import run_gate
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.report import console as con
-from contval.report.result import ResultFile, flows_dict, iso, second_row, totals_dict
+from contval.report.result import (
+    FlowSeries,
+    ResultFile,
+    flows_dict,
+    iso,
+    second_row,
+    totals_dict,
+)
 from contval.thresholds import (
     BaselineFigure,
     Threshold,
@@ -34,6 +41,7 @@ from contval.thresholds import (
     needs_baseline,
     parse_threshold,
 )
+from contval.thresholds.health import flow_health
 
 RESULT_EVERY = 5  # seconds between rewrites of result.json while a scenario runs
 
@@ -48,6 +56,7 @@ class ScenarioRun:
     thresholds: list[Threshold]
     timeline: Timeline
     rows: list[dict[str, Any]] = field(default_factory=list)
+    flow_series: FlowSeries = field(default_factory=FlowSeries)
     chaos: ChaosThread | None = None
     invalid: str | None = None
 
@@ -152,6 +161,7 @@ def _load(
     def on_second(series: Series, snapshot: Snapshot, stats: SecondStats) -> str | None:
         row = second_row(snapshot, stats.active, stats.lag_ms, stats.rss_mb)
         run.rows.append(row)
+        run.flow_series.add(snapshot)
         progress.update(row, _running_p95(series))
         if stats.second % RESULT_EVERY == RESULT_EVERY - 1:
             _fill(run, series, controller.outcome, final=False)
@@ -325,6 +335,7 @@ def _fill(
         totals=totals_dict(series, elapsed, outcome.interrupted_iterations),
         flows=flows_dict(series, kinds),
         series=list(run.rows),
+        flow_series=run.flow_series.to_dict(),
     )
     if run.timeline.windows:
         run.entry["faults"] = _faults_dict(run, records)
@@ -332,6 +343,8 @@ def _fill(
             run.entry["phases"] = phase_summary(series, faults, sorted(kinds))
     if not final:
         return ExitCode.OK
+    flows = sorted(set(kinds) & set(run.entry["flows"]))
+    run.entry["health"] = flow_health(run.thresholds, series, flows, faults)
     return _verdict(run, outcome, evaluated)
 
 

@@ -132,6 +132,8 @@ class ResultFile:
     complete: bool = False
     verdict: str = "running"
     exit_code: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Suite-run fields (run_id, env, label, health, pipeline), after `exit_code`."""
 
     def document(self) -> dict[str, Any]:
         return {
@@ -142,6 +144,7 @@ class ResultFile:
             "complete": self.complete,
             "verdict": self.verdict,
             "exit_code": self.exit_code,
+            **self.extra,
             "scenarios": self.scenarios,
         }
 
@@ -152,3 +155,44 @@ class ResultFile:
             json.dump(self.document(), handle, indent=1, allow_nan=False)
             handle.write("\n")
         os.replace(tmp, self.path)
+
+
+class FlowSeries:
+    """Per flow, one value per second (columns, for charts): built as the seconds arrive, so a
+    long run costs one pass over each second's snapshot and no re-decoding afterwards."""
+
+    COLUMNS = ("requests", "errors", "p50_ms", "p95_ms", "p99_ms")
+
+    def __init__(self) -> None:
+        self.seconds: list[int] = []
+        self.flows: dict[str, dict[str, list[Any]]] = {}
+
+    def add(self, snapshot: Snapshot) -> None:
+        counts: dict[str, list[int]] = {}
+        hists: dict[str, Histogram] = {}
+        for slot in snapshot.slots:
+            c = counts.setdefault(slot.flow, [0, 0])
+            c[0] += slot.requests
+            c[1] += sum(slot.errors)
+            if slot.latency is not None and slot.step:
+                hists.setdefault(slot.flow, Histogram()).add_encoded(slot.latency)
+        for flow in counts:
+            if flow not in self.flows:
+                empty: list[Any] = [None] * len(self.seconds)
+                self.flows[flow] = {k: [0] * len(self.seconds) for k in self.COLUMNS[:2]}
+                self.flows[flow].update({k: list(empty) for k in self.COLUMNS[2:]})
+        self.seconds.append(snapshot.second)
+        for flow, columns in self.flows.items():
+            requests, errors = counts.get(flow, (0, 0))
+            columns["requests"].append(requests)
+            columns["errors"].append(errors)
+            hist = hists.get(flow)
+            for pct, key in ((50, "p50_ms"), (95, "p95_ms"), (99, "p99_ms")):
+                value = hist.percentile(pct) if hist is not None else None
+                columns[key].append(None if value is None else round(value / 1000, 3))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            flow: {"t": list(self.seconds), **{k: list(v) for k, v in columns.items()}}
+            for flow, columns in sorted(self.flows.items())
+        }

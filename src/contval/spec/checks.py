@@ -45,6 +45,26 @@ def check_suite_references(
     errors += _check_workloads(suite, doc)
     errors += check_chaos(suite, doc)
     errors += _check_scenarios(suite, doc, parse_threshold)
+    errors += _check_pipeline(suite, doc)
+    return errors
+
+
+def _check_pipeline(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
+    errors: list[SuiteError] = []
+    seen: set[str] = set()
+    for index, name in enumerate(suite.pipeline.order or ()):
+        path = ("pipeline", "order", index)
+        if name not in suite.scenarios:
+            hint = did_you_mean(name, suite.scenarios)
+            errors.append(doc.error(path, f"scenario `{name}` is not declared{hint}"))
+        elif name in seen:
+            errors.append(doc.error(path, f"scenario `{name}` is listed twice; list it once"))
+        seen.add(name)
+    probe = suite.pipeline.health
+    if probe is not None and probe.target not in suite.targets:
+        hint = did_you_mean(probe.target, suite.targets)
+        message = f"target `{probe.target}` is not declared under `targets`{hint}"
+        errors.append(doc.error(("pipeline", "health", "target"), message))
     return errors
 
 

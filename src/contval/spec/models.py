@@ -125,6 +125,41 @@ class Scenario(Frozen):
     )
 
 
+class HealthProbe(Frozen):
+    """An HTTP endpoint that says whether the system is healthy, asked between scenarios."""
+
+    target: Name = Field(description="the name of a target under `targets`")
+    path: str = Field(default="/health", description="the path to GET on that target, from `/`")
+    status: int = Field(default=200, ge=100, le=599, description="the status that means healthy")
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must start with `/`, as in /{value}")
+        return value
+
+
+class Pipeline(Frozen):
+    """How `contval run SUITE` (no `--scenario`) runs the whole suite, as a release gate."""
+
+    order: tuple[Name, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="the scenarios to run, in order (default: all, as declared); normal first",
+    )
+    stop_on_failure: bool = Field(
+        default=False, description="skip the remaining scenarios once one fails its gate"
+    )
+    cooldown: Seconds = Field(
+        default=5.0, ge=0, le=3600, description="pause between scenarios to let the system settle"
+    )
+    health: HealthProbe | None = Field(
+        default=None,
+        description="asked during each cool-down; the report says whether the system settled",
+    )
+
+
 class Suite(Frozen):
     """A contval suite file: the system's flows, the load to put them under, and the gates."""
 
@@ -150,3 +185,11 @@ class Suite(Frozen):
     flows: Mapping[Name, Flow] = Field(min_length=1)
     workloads: Mapping[Name, Workload] = Field(min_length=1)
     scenarios: Mapping[Name, Scenario] = Field(min_length=1)
+    pipeline: Pipeline = Field(
+        default_factory=Pipeline,
+        description="the order of a whole-suite run, stop_on_failure, and the cool-down",
+    )
+
+    def run_order(self) -> tuple[str, ...]:
+        """The scenarios a whole-suite run runs, in order."""
+        return self.pipeline.order or tuple(self.scenarios)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # make demo: start the fault proxy and the reference shop (its calls to Payments go through the
-# proxy), run the example suite (the `normal` scenario, then the chaos scenarios) with live
-# progress, print the summaries, write results, and stop everything it started.
+# proxy), run the example suite as a release gate (the `normal` scenario, then the chaos
+# scenarios, with cool-downs) with live progress, print the summaries, write result.json and the
+# reports (report.html, junit.xml, summary.md), and stop everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-run/demo}"
 PY=.venv/bin/python
 SUITE=examples/contoso-shoes/suite.yaml
-SCENARIOS="${SCENARIOS:-normal payments-slow payments-down worker-crash cpu-pressure}"
+SCENARIOS="${SCENARIOS:-}"   # default: the whole suite, in its pipeline order
 cleanup() {
     $PY -m contoso_shoes down --dir "$DIR" || true
     .venv/bin/contval proxy "$SUITE" --stop || true

@@ -98,9 +98,27 @@ def test_thresholds_are_kept_as_written(suite: Suite) -> None:
     normal = suite.scenarios["normal"]
     assert normal.workload == "steady"
     assert normal.thresholds[0] == "error_rate < 1%"
-    assert normal.thresholds[1] == "browse/list products: p95(latency) < 200ms"
+    assert normal.thresholds[1] == "browse/list products: p95(latency) < 200ms warn 50ms"
     assert normal.thresholds[-1] == "error_rate < 20% over 5s, abort"
     assert len(normal.thresholds) == 9
+
+
+def test_the_pipeline_runs_normal_first_and_asks_the_shop_its_health(suite: Suite) -> None:
+    assert suite.run_order() == (
+        "normal",
+        "payments-slow",
+        "payments-down",
+        "worker-crash",
+        "cpu-pressure",
+    )
+    assert suite.pipeline.stop_on_failure is True
+    assert suite.pipeline.cooldown == 5.0
+    probe = suite.pipeline.health
+    assert probe is not None and (probe.target, probe.path, probe.status) == (
+        "shop",
+        "/health",
+        200,
+    )
 
 
 def test_models_are_frozen(suite: Suite) -> None:

@@ -40,7 +40,7 @@ def _done(f: Mapping[str, Any]) -> str:
     start, end = number(f.get("injected_at_s")), number(f.get("reverted_at_s"))
     if start is None:
         return "not injected"
-    return f"{fmt_num(start)} s → " + (f"{fmt_num(end)} s" if end is not None else "?")
+    return f"{fmt_seconds(start)} → " + (fmt_seconds(end) if end is not None else "?")
 
 
 def _with_detail(status: str, detail: Any) -> str:

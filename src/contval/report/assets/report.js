@@ -1,5 +1,5 @@
 /* contval report: draws each scenario's charts (SVG) from the JSON in #contval-data.
-   No network, no innerHTML: every string from the run goes in through textContent or
+   Nothing is fetched and no markup is parsed: every string from the run goes in through textContent or
    setAttribute. Each chart is redrawn whole when a legend toggle changes. */
 (function () {
   "use strict";

@@ -5,11 +5,15 @@ few seconds, so logs stay readable.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, Final
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from contval.exitcodes import ExitCode
 
 LOG_EVERY = 10  # seconds between progress lines when not on a terminal
 
@@ -178,8 +182,8 @@ def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
         if c["phase"]:
             scope += f" ({c['phase']['phase']} {c['phase']['fault']})"
         table.add_row(
-            Text(
-                "✗" if c["verdict"] == "regression" else "~",
+            Text(  # the word too: without colour, "~" alone reads the same for every verdict
+                ("✗ " if c["verdict"] == "regression" else "~ ") + c["verdict"],
                 style=BASELINE_STYLE.get(c["verdict"], "yellow"),
             ),
             scope,
@@ -214,3 +218,215 @@ def shift_text(c: dict[str, Any]) -> str:
         f"{shift_value(metric, c['shift'])} "
         f"[{shift_value(metric, c['low'])}, {shift_value(metric, c['high'])}]"
     )
+
+
+# --- The end-of-run summary of a whole suite run (also the wording the JUnit and Markdown
+# reports share: the verdict line, observed vs limit, and text safe to print). ---
+
+EXIT_REASONS: Final[dict[int, str]] = {
+    ExitCode.OK: "every gate passed",
+    ExitCode.THRESHOLD_FAILED: "a threshold failed",
+    ExitCode.INVALID_INPUT: "the suite or the arguments are invalid",
+    ExitCode.RUN_INCOMPLETE: "the run did not complete",
+    ExitCode.FAULT_NOT_REVERTED: "a fault was not confirmed reverted",
+    ExitCode.REGRESSION: "a regression against the baseline",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_OPERATOR = re.compile(r"<=|>=|==|!=|<|>")
+
+
+def plain(value: object) -> str:
+    """One line of text without control characters (an escape sequence from the system under
+    test must not reach a terminal): newlines and tabs become spaces, others `\\xNN`, and a
+    lone surrogate (which no file can encode) U+FFFD."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(_replace_control, text)
+
+
+def _replace_control(match: re.Match[str]) -> str:
+    char = match[0]
+    if char in "\t\n\r":
+        return " "
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else f"\\x{ord(char):02x}"
+
+
+def comparison_name(comparison: Mapping[str, Any]) -> str:
+    """`baseline: checkout/place order p95 (during payments-slow)`."""
+    scope = str(comparison.get("flow") or "?")
+    if comparison.get("step"):
+        scope += f"/{comparison['step']}"
+    name = f"baseline: {scope} {comparison.get('metric', '?')}"
+    phase = comparison.get("phase")
+    if isinstance(phase, Mapping):
+        name += f" ({phase.get('phase', '?')} {phase.get('fault', '?')})"
+    return name
+
+
+def verdict_word(verdict: object) -> str:
+    return str(verdict or "unknown").upper()
+
+
+def exit_reason(code: object) -> str:
+    """`exit 1: a threshold failed`; `no exit code yet` while the run has not finished."""
+    if not isinstance(code, int) or isinstance(code, bool):
+        return "no exit code yet"
+    reason = EXIT_REASONS.get(code)
+    return f"exit {code}: {reason}" if reason else f"exit {code}"
+
+
+def verdict_line(doc: Mapping[str, Any]) -> str:
+    """`verdict: FAIL (exit 1: a threshold failed)`: the line a CI log is searched for."""
+    return f"verdict: {verdict_word(doc.get('verdict'))} ({exit_reason(doc.get('exit_code'))})"
+
+
+def with_unit(value: float | None, unit: str) -> str:
+    """`2.5 %`, `180 ms`, `50 /s`, `3` (counts have no unit); `-` without a value."""
+    return _with_unit(value, unit)
+
+
+def threshold_operator(expression: str) -> str:
+    """The comparison of a threshold expression (`<`, `<=`, …), read after its `flow/step:`
+    scope so a name cannot be mistaken for it; empty when there is none."""
+    _, colon, rest = expression.partition(":")
+    found = _OPERATOR.search(rest if colon else expression)
+    return found[0] if found else ""
+
+
+def limit_text(threshold: Mapping[str, Any]) -> str:
+    """`< 1 %`; `no baseline yet` for a threshold against a baseline that does not exist."""
+    limit = threshold.get("limit")
+    if limit is None:
+        return "no baseline yet"
+    op = threshold_operator(str(threshold.get("expression", "")))
+    value = with_unit(limit, str(threshold.get("unit") or "count"))
+    return f"{op} {value}" if op else value
+
+
+def observed_text(threshold: Mapping[str, Any]) -> str:
+    observed = threshold.get("observed")
+    if observed is None:
+        return "no data"
+    return with_unit(observed, str(threshold.get("unit") or "count"))
+
+
+def observed_vs_limit(threshold: Mapping[str, Any]) -> str:
+    """`observed 2.5 % — limit < 1 %`, or `no data — limit < 1 %`."""
+    observed = observed_text(threshold)
+    lead = observed if observed == "no data" else f"observed {observed}"
+    return f"{lead} — limit {limit_text(threshold)}"
+
+
+def is_failed(threshold: Mapping[str, Any]) -> bool:
+    """Fail and no data both fail a scenario: no data is not a pass."""
+    return threshold.get("verdict") != "pass"
+
+
+def baseline_label(baseline: object) -> str:
+    """The gate's verdict as the console prints it; `-` when the history was off."""
+    if not isinstance(baseline, Mapping):
+        return "-"
+    verdict = baseline.get("verdict")
+    return "NO BASELINE YET" if verdict == "no_baseline" else verdict_word(verdict)
+
+
+def cooldown_text(cooldown: object) -> str:
+    """`5 s, settled` / `5 s, NOT settled` / `5 s, not checked`; `-` before the first."""
+    if not isinstance(cooldown, Mapping):
+        return "-"
+    seconds = cooldown.get("seconds")
+    waited = f"{_num(seconds)} s" if isinstance(seconds, int | float) else "?"
+    settled = cooldown.get("settled")
+    state = "settled" if settled is True else "NOT settled" if settled is False else "not checked"
+    return f"{waited}, {state}"
+
+
+def health_text(scenario: Mapping[str, Any]) -> str:
+    health = scenario.get("health")
+    worst = health.get("worst") if isinstance(health, Mapping) else None
+    return str(worst) if worst else "-"
+
+
+def scenarios_of(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    scenarios = doc.get("scenarios")
+    if not isinstance(scenarios, list):
+        return []
+    return [s for s in scenarios if isinstance(s, Mapping)]
+
+
+def thresholds_of(scenario: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    thresholds = scenario.get("thresholds")
+    if not isinstance(thresholds, list):
+        return []
+    return [t for t in thresholds if isinstance(t, Mapping)]
+
+
+def not_run(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Scenarios asked for but not run: (name, `skipped` | `not run`, why). Skipped by
+    `stop_on_failure`, or never reached because the suite run stopped (or is still running)."""
+    pipeline = doc.get("pipeline")
+    if not isinstance(pipeline, Mapping):
+        return []
+    ran = {str(s.get("name")) for s in scenarios_of(doc)}
+    skipped = [str(n) for n in pipeline.get("skipped") or [] if str(n) not in ran]
+    after = pipeline.get("stopped_after")
+    failed = f"{plain(after)} failed" if after else "an earlier scenario failed"
+    rows = [(name, "skipped", f"{failed} and stop_on_failure is on") for name in skipped]
+    unreached = "still running" if doc.get("verdict") == "running" else "the suite run stopped"
+    rows += [
+        (str(n), "not run", unreached)
+        for n in pipeline.get("order") or []
+        if str(n) not in ran and str(n) not in skipped
+    ]
+    return rows
+
+
+def suite_facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """run id, env and label of a suite run, as far as the document has them."""
+    facts = [("run", doc.get("run_id")), ("env", doc.get("env")), ("label", doc.get("label"))]
+    return [(k, plain(v)) for k, v in facts if v not in (None, "")]
+
+
+def _scenario_row(scenario: Mapping[str, Any]) -> list[Text]:
+    thresholds = thresholds_of(scenario)
+    failed = sum(1 for t in thresholds if is_failed(t))
+    verdict = str(scenario.get("verdict") or "unknown")
+    word = verdict_word(verdict)
+    if scenario.get("complete") is False:
+        word += " (incomplete)"
+    baseline = baseline_label(scenario.get("baseline"))
+    return [
+        Text(plain(scenario.get("name"))),
+        Text(word, style="green" if verdict == "pass" else "red"),
+        Text(f"{failed}/{len(thresholds)}", style="red" if failed else ""),
+        Text(baseline, style=BASELINE_STYLE.get(str(baseline).lower(), "yellow")),
+        Text(health_text(scenario)),
+        Text(cooldown_text(scenario.get("cooldown"))),
+    ]
+
+
+def print_suite_summary(console: Console, doc: Mapping[str, Any]) -> None:
+    """The end of a suite run: one row per scenario (verdict, thresholds failed/total, the
+    baseline's verdict, worst health, cool-down), those not run and why, then the verdict line.
+    Readable without colour: every state is a word, every string from the run is `plain`."""
+    facts = "  ".join(f"{k} {v}" for k, v in suite_facts(doc))
+    console.print(Text(f"suite {plain(doc.get('suite') or '?')}  {facts}".rstrip()))
+    table = Table(title="suite summary", title_justify="left")
+    for column in ("scenario", "verdict", "thresholds failed", "baseline", "worst health"):
+        table.add_column(column)
+    table.add_column("cool-down")
+    for scenario in scenarios_of(doc):
+        table.add_row(*_scenario_row(scenario))
+    skipped = not_run(doc)
+    for name, status, _ in skipped:
+        table.add_row(Text(plain(name)), Text(status.upper()), *(Text("-") for _ in range(4)))
+    console.print(table)
+    for name, status, why in skipped:
+        console.print(Text(f"{status}: {plain(name)} ({why})"))
+    for scenario in scenarios_of(doc):
+        if scenario.get("stop_reason"):
+            name, reason = plain(scenario.get("name")), plain(scenario["stop_reason"])
+            console.print(Text(f"scenario {name} stopped: {reason}"))
+    if doc.get("health"):
+        console.print(Text(f"suite health: {plain(doc['health'])} (the worst of its scenarios)"))
+    style = "green" if doc.get("verdict") == "pass" else "red"
+    console.print(Text(verdict_line(doc), style=f"bold {style}"))

@@ -436,6 +436,93 @@ def report(
 # --- `contval init` (scaffolding and CI templates) lives below this line. ---
 
 
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to write (for --ci: the repository's root).")
+    ] = Path("."),
+    name: Annotated[
+        str | None, typer.Option(help="The suite's name (default: the directory's name).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="The system's base URL (default: http://127.0.0.1:8080).", metavar="URL"),
+    ] = None,
+    path: Annotated[
+        str | None, typer.Option(help="The path the starter flow requests (default: /).")
+    ] = None,
+    suite: Annotated[
+        str, typer.Option(help="The suite file, relative to DIRECTORY.", metavar="PATH")
+    ] = "contval.yaml",
+    ci: Annotated[
+        str | None,
+        typer.Option(
+            help="Also write a CI file: github (.github/workflows/contval.yml) or azure "
+            "(azure-pipelines.yml). An existing suite is kept and used as it is.",
+            metavar="github|azure",
+        ),
+    ] = None,
+    ci_file: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the CI file here instead (relative to DIRECTORY).", metavar="PATH"
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            help="The deploy workflow/pipeline to run after (default: Deploy).", metavar="NAME"
+        ),
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option(help="The CI run's environment label (default: ci).")
+    ] = None,
+    target_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="The deployed system's URL for the CI file: URL, or NAME=URL per target.",
+            metavar="[NAME=]URL",
+        ),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", "-s", help="The CI run runs only these scenarios."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
+) -> None:
+    """Scaffold a suite for a new system, and CI files that gate each deploy on it. Never asks."""
+    from contval.scaffold import InitRequest, ScaffoldError, plan_init, write_files
+
+    if ci is not None:
+        _pick(ci, ["github", "azure"], "CI system")
+    request = InitRequest(
+        directory=directory,
+        suite=suite,
+        name=name,
+        target=target,
+        path=path,
+        ci=ci,
+        ci_file=ci_file,
+        after=after,
+        env=env,
+        target_urls=tuple(target_url or ()),
+        scenarios=tuple(scenario or ()),
+        force=force,
+    )
+    try:
+        plan = plan_init(request)
+        write_files(plan)
+    except (ScaffoldError, OSError) as exc:
+        _usage_error(str(exc))
+    for note in plan.notes:
+        typer.echo(f"note: {note}")
+    for new in plan.files:
+        typer.echo(f"wrote {new.path} ({new.what})")
+    typer.echo("next:")
+    for step in plan.next_steps:
+        typer.echo(f"  {step}")
+
+
 def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:
     if not targets:
         return suite

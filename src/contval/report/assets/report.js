@@ -6,6 +6,8 @@
   var NS = "http://www.w3.org/2000/svg";
   /* The drawing is as wide as its box (redrawn on resize), so text keeps its size. */
   var L = 56, R = 14, T = 20, B = 24;
+  /* A value is the second [t, t + 1): it is drawn at the middle of its second. */
+  var HALF = 0.5;
   var HEIGHTS = { latency: 250, throughput: 190, errors: 190 };
   var COLORS = ["#2f6fd0", "#e07b00", "#2e9e5b", "#8e2fb8", "#d23b3b", "#0f9ea8",
     "#8c6d1f", "#c2418f", "#5b6b7f", "#6a8f00"];
@@ -200,7 +202,7 @@
       for (var i = 0; i < s.t.length; i++) {
         var v = s.v[i];
         if (!isNum(v) || !isNum(s.t[i])) { pen = false; continue; }
-        d.push((pen ? "L" : "M") + sc.x(s.t[i]).toFixed(1) + "," + sc.y(v).toFixed(1));
+        d.push((pen ? "L" : "M") + sc.x(s.t[i] + HALF).toFixed(1) + "," + sc.y(v).toFixed(1));
         pen = true;
         points++;
       }
@@ -220,7 +222,7 @@
 
   function showTip(fig, tip, list, scen, ts, ev) {
     clear(tip);
-    var active = (scen.faults || []).filter(function (f) { return f.t0 <= ts && ts < f.t1; });
+    var active = (scen.faults || []).filter(function (f) { return f.t0 < ts + 1 && ts < f.t1; });
     var head = "t = " + fmtT(ts);
     if (active.length) head += " · fault " + active.map(function (f) { return f.name; }).join(", ");
     el("div", "head", tip, head);
@@ -257,8 +259,8 @@
       var px = (ev.clientX - box.left) * sc.w / box.width;
       var first = list.filter(function (s) { return s.t.length; })[0];
       if (!first || px < L || px > sc.w - R) { hide(); return; }
-      var ts = first.t[nearest(first.t, (px - L) / (sc.w - L - R) * sc.xmax)];
-      var x = sc.x(ts).toFixed(1);
+      var ts = first.t[nearest(first.t, (px - L) / (sc.w - L - R) * sc.xmax - HALF)];
+      var x = sc.x(ts + HALF).toFixed(1);
       cross.setAttribute("x1", x);
       cross.setAttribute("x2", x);
       cross.setAttribute("visibility", "visible");
@@ -266,7 +268,7 @@
       list.forEach(function (s) {
         var i = nearest(s.t, ts);
         if (i >= 0 && isNum(s.v[i])) {
-          svg("circle", { cx: sc.x(s.t[i]).toFixed(1), cy: sc.y(s.v[i]).toFixed(1), r: 3,
+          svg("circle", { cx: sc.x(s.t[i] + HALF).toFixed(1), cy: sc.y(s.v[i]).toFixed(1), r: 3,
             fill: s.color }, dots);
         }
       });

@@ -156,7 +156,11 @@ def test_incomplete_scenarios_say_why() -> None:
     assert "verdict: ERROR (exit 3: the run did not complete)" in html
     assert "<strong>Stopped:</strong> interrupted by SIGINT" in html
     assert "<strong>Worker failure:</strong> worker 2 died: exit code -9" in html
-    assert "<strong>Baseline:</strong> not compared (history off)" in html
+    assert (
+        "<strong>Baseline:</strong> not compared (a scenario that did not finish is not judged)"
+    ) in html
+    old = MD.render(render_markdown(old_document()))
+    assert "<strong>Baseline:</strong> not compared (history off)" in old
 
 
 def test_older_document_renders() -> None:

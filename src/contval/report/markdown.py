@@ -195,7 +195,9 @@ def _threshold_rows(scenario: Mapping[str, Any]) -> list[list[str]]:
 def _baseline_section(scenario: Mapping[str, Any]) -> list[str]:
     baseline = scenario.get("baseline")
     if not isinstance(baseline, Mapping):
-        return ["**Baseline:** not compared (history off)", ""]
+        judged = scenario.get("verdict") in ("pass", "fail") and scenario.get("complete", True)
+        why = "history off" if judged else "a scenario that did not finish is not judged"
+        return [f"**Baseline:** not compared ({why})", ""]
     runs = [str(r) for r in baseline.get("baseline_runs") or []]
     against = f", against {len(runs)} runs: {', '.join(runs)}" if runs else ""
     lines = [

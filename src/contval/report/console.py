@@ -1,6 +1,8 @@
 """The console: a live progress line while a scenario runs, then tables per flow and step and
 the thresholds' verdicts. On a terminal the line rewrites itself; in a CI log it prints every
-few seconds, so logs stay readable.
+few seconds, so logs stay readable. At the end of a suite run, `print_suite_summary`: one row
+per scenario and the verdict line, whose wording (and that of observed vs limit) the JUnit and
+Markdown reports share. Every state is a word, so nothing is lost without colour.
 """
 
 from __future__ import annotations

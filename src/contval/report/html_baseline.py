@@ -50,7 +50,8 @@ def shift_value(metric: Any, value: Any) -> str:
 
 def interval_bar(c: Mapping[str, Any]) -> str:
     """A small SVG: zero in the middle, the tolerance as a dashed line with the side beyond it
-    shaded, the interval [low, high] as a bar and the shift as a dot."""
+    shaded (and faintly mirrored on the good side), the interval [low, high] as a bar and the
+    shift as a dot."""
     shift, low, high, tol = (number(c.get(k)) for k in ("shift", "low", "high", "tolerance"))
     known = [abs(v) for v in (shift, low, high, tol) if v is not None]
     if shift is None and (low is None or high is None):
@@ -71,6 +72,7 @@ def interval_bar(c: Mapping[str, Any]) -> str:
         width = f"{float(end) - float(start):.1f}"
         parts.append(f'<rect class="beyond" x="{start}" width="{width}" height="{BAR_H}"/>')
         parts.append(f'<line class="tol" x1="{x(tol)}" x2="{x(tol)}" y1="0" y2="{BAR_H}"/>')
+        parts.append(f'<line class="mirror" x1="{x(-tol)}" x2="{x(-tol)}" y1="0" y2="{BAR_H}"/>')
     parts.append(f'<line class="zero" x1="{half}" x2="{half}" y1="0" y2="{BAR_H}"/>')
     fill = VERDICT_FILL.get(str(c.get("verdict")), "#9a9a9a")
     if low is not None and high is not None:

@@ -150,6 +150,10 @@ def test_series_that_are_not_a_plain_count_keep_their_times():
     assert flow["t"] == [0, 1, 3] and "t0" not in flow
     assert flow["p95"] == [1.235, None, None]
     assert len(flow["req"]) == 3
+    # a row without its second is dropped from every column; a short column is padded
+    columns.update(t=[0, None, 2, 3], p95_ms=[1.0, 9.0, 3.0], requests=[5, 6, 7, 8])
+    flow = chart_data(scenario)["flows"][0]
+    assert flow["t"] == [0, 2, 3] and flow["p95"] == [1, 3, None] and flow["req"] == [5, 7, 8]
 
 
 def test_older_documents_chart_the_whole_run():

@@ -22,27 +22,25 @@ COLUMNS: Final = (
 )
 
 
-def _column(values: Any, n: int) -> list[int | float | None]:
-    seq = values if isinstance(values, Sequence) and not isinstance(values, str) else []
-    out = [compact(v) for v in seq[:n]]
-    return out + [None] * (n - len(out))
-
-
-def _time(values: Any) -> tuple[list[int | float], dict[str, Any]]:
-    """The seconds with a number, and how to send them: {"t0": first} when they count up by
-    one, else the whole column."""
-    seq = values if isinstance(values, Sequence) and not isinstance(values, str) else []
-    t = [x for x in (compact(v) for v in seq) if x is not None]
-    if t and all(isinstance(x, int) for x in t) and t == list(range(int(t[0]), int(t[0]) + len(t))):
-        return t, {"t0": t[0], "n": len(t)}
-    return t, {"t": t}
+def _seq(values: Any) -> Sequence[Any]:
+    return values if isinstance(values, Sequence) and not isinstance(values, str) else []
 
 
 def _flow(name: str, columns: Mapping[str, Any]) -> dict[str, Any]:
-    t, encoded = _time(columns.get("t"))
-    flow: dict[str, Any] = {"name": name, **encoded}
+    """Rows whose second is not a number are dropped from every column alike; a short column
+    is padded with nulls. A time column that counts up by one is sent as its first value."""
+    times = [compact(v) for v in _seq(columns.get("t"))]
+    keep = [i for i, x in enumerate(times) if x is not None]
+    t = [times[i] for i in keep]
+    flow: dict[str, Any] = {"name": name}
+    first = t[0] if t else None
+    if isinstance(first, int) and t == list(range(first, first + len(t))):
+        flow.update(t0=first, n=len(t))
+    else:
+        flow["t"] = t
     for short, key in COLUMNS:
-        flow[short] = _column(columns.get(key), len(t))
+        values = _seq(columns.get(key))
+        flow[short] = [compact(values[i]) if i < len(values) else None for i in keep]
     return flow
 
 

@@ -91,7 +91,7 @@ def cool_down(
         clock.sleep(POLL_S)
     waited = clock.now() - start
     settled = healthy_since is not None
-    if settled:
+    if healthy_since is not None:
         detail = f"{last} since {healthy_since - start:.1f}s"
     else:
         detail = f"not healthy after {waited:.1f}s: last answer {last or 'none'}"

@@ -4,21 +4,34 @@ its thresholds, write results as the run goes, and return the exit code."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
+from contval.baseline.sqlite import StoreError
+from contval.baseline.store import HistoryStore
 from contval.exitcodes import ExitCode, worst
+from contval.pipeline.cooldown import cool_down, probe_url
+from contval.pipeline.gate import git_label
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.pipeline.preflight import targets_used, unreachable
 from contval.pipeline.scenario import run_scenario
+from contval.report.console import print_suite_summary
+from contval.report.markdown import append_step_summary
+from contval.report.render import render, write_reports
 from contval.report.result import ResultFile
+from contval.spec import Suite
+from contval.thresholds.result import State, worst_state
 
 __all__ = ["RunOptions", "default_workers", "run_suite"]
+
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 @contextmanager
@@ -51,18 +64,44 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
         return ExitCode.RUN_INCOMPLETE
     if not _prepare_chaos(options, console):
         return ExitCode.RUN_INCOMPLETE
+    started = time.time()
     result = ResultFile(
-        options.out_dir / "result.json", suite.name, str(options.suite_path), time.time()
+        options.out_dir / "result.json", suite.name, str(options.suite_path), started
+    )
+    result.extra.update(
+        run_id=suite_run_id(started),
+        env=options.gate.env,
+        label=options.gate.label or git_label(),
+        health=None,
+        pipeline={
+            "order": list(options.scenarios),
+            "stop_on_failure": suite.pipeline.stop_on_failure,
+            "skipped": [],
+            "stopped_after": None,
+        },
     )
     result.write()
     state = Interrupt()
     handlers: dict[int, Any] = {}
     code = ExitCode.OK
     with _signals(state, handlers):
-        for name in options.scenarios:
+        for index, name in enumerate(options.scenarios):
             if state.reason:
                 break
+            if code != ExitCode.OK and suite.pipeline.stop_on_failure:
+                _skip_rest(result, options.scenarios[index:], options.scenarios[index - 1])
+                console.print(
+                    f"stop_on_failure: skipping {', '.join(options.scenarios[index:])}",
+                    highlight=False,
+                )
+                break
+            cooldown = None
+            if index > 0:
+                cooldown = _cool_down(suite, state, console)
+                if state.reason:
+                    break
             scenario_code = run_scenario(options, name, result, state, console)
+            result.scenarios[-1]["cooldown"] = cooldown
             code = worst(code, scenario_code)
     result.complete = state.reason is None and code != ExitCode.RUN_INCOMPLETE
     if state.reason and code != ExitCode.FAULT_NOT_REVERTED:
@@ -70,9 +109,71 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
     result.exit_code = int(code)
     verdicts = {ExitCode.OK: "pass", ExitCode.THRESHOLD_FAILED: "fail", ExitCode.REGRESSION: "fail"}
     result.verdict = verdicts.get(code, "error")
+    result.extra["health"] = suite_health(result.scenarios)
     result.write()
-    console.print(f"results: {result.path}", highlight=False)
+    _publish(options, result.document(), console)
     return code
+
+
+def suite_run_id(started: float) -> str:
+    """`s-YYYYMMDD-HHMMSS-xxxx` (UTC): the id `contval report` finds this suite run by."""
+    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%d-%H%M%S")
+    return f"s-{stamp}-{secrets.token_hex(2)}"
+
+
+def suite_health(scenarios: list[dict[str, Any]]) -> str | None:
+    """The worst health state over the scenarios that were judged; None when none was."""
+    states = [State(s["health"]["worst"]) for s in scenarios if s.get("health")]
+    return str(worst_state(states)) if states else None
+
+
+def _skip_rest(result: ResultFile, rest: tuple[str, ...], failed: str) -> None:
+    pipeline = result.extra["pipeline"]
+    pipeline["skipped"] = list(rest)
+    pipeline["stopped_after"] = failed
+
+
+def _cool_down(suite: Suite, state: Interrupt, console: Console) -> dict[str, Any]:
+    probe = suite.pipeline.health
+    what = f", asking {probe_url(suite, probe)}" if probe else ""
+    console.print(f"cool-down: {suite.pipeline.cooldown:g}s{what}", highlight=False)
+    entry = cool_down(suite, lambda: state.reason is not None)
+    if entry["settled"] is False:
+        console.print(f"[yellow]cool-down: the system did not settle:[/yellow] {entry['detail']}")
+    return entry
+
+
+def _publish(options: RunOptions, doc: dict[str, Any], console: Console) -> None:
+    """The reports beside result.json, the document in the history, the CI job summary."""
+    for path in write_reports(doc, options.out_dir):
+        console.print(f"report: {path}", highlight=False)
+    console.print(f"results: {options.out_dir / 'result.json'}", highlight=False)
+    run_ids = [
+        s["baseline"]["run_id"]
+        for s in doc["scenarios"]
+        if isinstance(s.get("baseline"), dict) and s["baseline"].get("run_id")
+    ]
+    if options.gate.enabled and run_ids:
+        try:
+            with HistoryStore(options.gate.store) as history:
+                history.save_document(doc["run_id"], doc, run_ids)
+            console.print(
+                f"stored as {doc['run_id']} (re-make the reports: contval report {doc['run_id']})",
+                highlight=False,
+            )
+        except StoreError as exc:
+            console.print(f"[yellow]warning:[/yellow] history store: {exc}", highlight=False)
+    if os.environ.get(STEP_SUMMARY):
+        summary = append_step_summary(render(doc, "markdown"))
+        if summary is None:
+            console.print(
+                f"[yellow]warning:[/yellow] could not append to ${STEP_SUMMARY} "
+                f"({os.environ[STEP_SUMMARY]})",
+                highlight=False,
+            )
+        else:
+            console.print(f"job summary: appended to {summary}", highlight=False)
+    print_suite_summary(console, doc)
 
 
 def _prepare_chaos(options: RunOptions, console: Console) -> bool:

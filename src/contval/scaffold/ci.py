@@ -141,7 +141,7 @@ def render_ci(options: CiOptions) -> str:
     github = options.system == "github"
     run_indent = " " * 10
     values = {
-        "command": regenerate_command(options),
+        "command": _wrapped_command(options),
         "after": _quoted(options.after) if github else scalar(options.after),
         "env": options.env,
         "install": scalar(DEFAULT_INSTALL),
@@ -178,17 +178,30 @@ def _timeout_note(seconds: float) -> str:
 
 def regenerate_command(options: CiOptions) -> str:
     """The `contval init` command that makes this file again (with --force once it exists)."""
-    words = ["contval", "init", "--ci", options.system]
+    return " ".join(_command_parts(options))
+
+
+def _wrapped_command(options: CiOptions, width: int = 96) -> str:
+    """The command for the file's header comment: shell continuation lines, each option whole."""
+    lines = [""]
+    for part in _command_parts(options):
+        if lines[-1] and len(lines[-1]) + len(part) + 15 > width:
+            lines.append("")
+        lines[-1] += (" " if lines[-1] else "") + part
+    return " \\\n#       ".join(lines)
+
+
+def _command_parts(options: CiOptions) -> list[str]:
+    """The command's words, an option and its value kept together, quoted for a shell."""
+    pairs = [("contval init --ci", options.system)]
     if options.suite_path != "contval.yaml":
-        words += ["--suite", options.suite_path]
+        pairs.append(("--suite", options.suite_path))
     if options.ci_file is not None:
-        words += ["--ci-file", options.ci_file]
+        pairs.append(("--ci-file", options.ci_file))
     if options.after != DEFAULT_AFTER:
-        words += ["--after", options.after]
+        pairs.append(("--after", options.after))
     if options.env != DEFAULT_ENV:
-        words += ["--env", options.env]
-    for name, url in options.targets:
-        words += ["--target-url", f"{name}={url}"]
-    for scenario in options.scenarios:
-        words += ["-s", scenario]
-    return shlex.join(words)
+        pairs.append(("--env", options.env))
+    pairs += [("--target-url", f"{name}={url}") for name, url in options.targets]
+    pairs += [("-s", scenario) for scenario in options.scenarios]
+    return [f"{flag} {shlex.quote(value)}" for flag, value in pairs]

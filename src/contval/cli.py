@@ -442,14 +442,16 @@ def init(
         Path, typer.Argument(help="Where to write (for --ci: the repository's root).")
     ] = Path("."),
     name: Annotated[
-        str | None, typer.Option(help="The suite's name (default: the directory's name).")
+        str | None,
+        typer.Option(help="The suite's name (default: the directory's name).", metavar="NAME"),
     ] = None,
     target: Annotated[
         str | None,
         typer.Option(help="The system's base URL (default: http://127.0.0.1:8080).", metavar="URL"),
     ] = None,
     path: Annotated[
-        str | None, typer.Option(help="The path the starter flow requests (default: /).")
+        str | None,
+        typer.Option(help="The path the starter flow requests (default: /).", metavar="PATH"),
     ] = None,
     suite: Annotated[
         str, typer.Option(help="The suite file, relative to DIRECTORY.", metavar="PATH")
@@ -475,7 +477,8 @@ def init(
         ),
     ] = None,
     env: Annotated[
-        str | None, typer.Option(help="The CI run's environment label (default: ci).")
+        str | None,
+        typer.Option(help="The CI run's environment label (default: ci).", metavar="LABEL"),
     ] = None,
     target_url: Annotated[
         list[str] | None,
@@ -486,7 +489,9 @@ def init(
     ] = None,
     scenario: Annotated[
         list[str] | None,
-        typer.Option("--scenario", "-s", help="The CI run runs only these scenarios."),
+        typer.Option(
+            "--scenario", "-s", help="The CI run runs only these scenarios.", metavar="NAME"
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
 ) -> None:

@@ -176,13 +176,9 @@ def _timeout_note(seconds: float) -> str:
     return f"the scenarios' load runs {length}; the rest is setup and margin"
 
 
-def regenerate_command(options: CiOptions) -> str:
-    """The `contval init` command that makes this file again (with --force once it exists)."""
-    return " ".join(_command_parts(options))
-
-
 def _wrapped_command(options: CiOptions, width: int = 96) -> str:
-    """The command for the file's header comment: shell continuation lines, each option whole."""
+    """The `contval init` command that makes this file again (with --force once it exists), for
+    the file's header comment: shell continuation lines, each option whole."""
     lines = [""]
     for part in _command_parts(options):
         if lines[-1] and len(lines[-1]) + len(part) + 15 > width:

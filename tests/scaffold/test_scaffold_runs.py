@@ -98,6 +98,9 @@ def test_github_run_step_runs_the_suite_and_keeps_history(tmp_path: Path, http_s
     bin_dir = Path(sys.executable).parent  # the venv's, where `contval` is installed
     # The workflow's env wins over the test session's CONTVAL_STORE, as it does on a runner.
     env = {**os.environ, **workflow["env"], "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    summary = tmp_path / "step_summary.md"  # what the runner gives each step
+    summary.write_text("")
+    env["GITHUB_STEP_SUMMARY"] = str(summary)
     proc = subprocess.run(
         ["bash", "-e", "-c", command + " --workers 1"],
         cwd=project,
@@ -118,6 +121,7 @@ def test_github_run_step_runs_the_suite_and_keeps_history(tmp_path: Path, http_s
     doc = json.loads((results / "result.json").read_text())
     assert (doc["verdict"], doc["env"]) == ("pass", "ci")
     assert doc["scenarios"][0]["totals"]["requests"] > 0
+    assert summary.read_text() == (results / "summary.md").read_text()  # the job summary
     history = project / workflow["env"]["CONTVAL_STORE"]
     assert history.is_file()
     assert history.parent == project / cache  # the cache keeps the store's folder

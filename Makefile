@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= run/demo
 
-.PHONY: setup test lint typecheck pytest demo bench clean
+.PHONY: setup test lint typecheck pytest demo smoke bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint typecheck pytest
 
 demo: $(STAMP)
 	bash scripts/demo.sh $(DEMO_DIR)
+
+# The demo cut to about a minute (normal, then one chaos scenario); CI runs it after the tests.
+smoke: $(STAMP)
+	bash scripts/smoke.sh
 
 bench: $(STAMP)
 	$(PY) bench/shop_catalog.py

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-run/demo}"
 PY=.venv/bin/python
-SUITE=examples/contoso-shoes/suite.yaml
+SUITE="${SUITE:-examples/contoso-shoes/suite.yaml}"
 SCENARIOS="${SCENARIOS:-}"   # default: the whole suite, in its pipeline order
 cleanup() {
     $PY -m contoso_shoes down --dir "$DIR" || true

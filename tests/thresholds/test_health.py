@@ -154,3 +154,5 @@ def test_phase_thresholds_judge_only_their_phase() -> None:
 def test_windows_cover_the_run() -> None:
     assert windows_of(build_series(seconds(25, 1))) == [(0, 10), (10, 20), (20, 25)]
     assert windows_of(build_series([])) == []
+    assert windows_of(build_series(seconds(25, 1)), end=20) == [(0, 10), (10, 20)]
+    assert windows_of(build_series(seconds(5, 1)), end=20) == [(0, 5)]

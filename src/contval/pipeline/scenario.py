@@ -344,7 +344,7 @@ def _fill(
     if not final:
         return ExitCode.OK
     flows = sorted(set(kinds) & set(run.entry["flows"]))
-    run.entry["health"] = flow_health(run.thresholds, series, flows, faults)
+    run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=elapsed)
     return _verdict(run, outcome, evaluated)
 
 

@@ -51,9 +51,13 @@ def applicable(thresholds: Iterable[Threshold], flow: str) -> list[Threshold]:
     return chosen
 
 
-def windows_of(series: Series, size: int = WINDOW_S) -> list[tuple[int, int]]:
-    """[t0, t1) windows of `size` seconds from the run's start; the last may be shorter."""
-    start, end = series.start, series.end
+def windows_of(
+    series: Series, size: int = WINDOW_S, end: int | None = None
+) -> list[tuple[int, int]]:
+    """[t0, t1) windows of `size` seconds from the run's start to `end` (default: the series'
+    end); the last may be shorter."""
+    start = series.start
+    end = series.end if end is None else min(end, series.end)
     return [(t0, min(t0 + size, end)) for t0 in range(start, end, size)]
 
 
@@ -107,9 +111,11 @@ def flow_health(
     flows: Iterable[str],
     faults: Faults = NO_FAULTS,
     size: int = WINDOW_S,
+    end: int | None = None,
 ) -> dict[str, Any]:
-    """The `health` entry of a scenario in result.json (docs/result.md)."""
-    windows = windows_of(series, size)
+    """The `health` entry of a scenario in result.json (docs/result.md); `end` cuts off the
+    seconds after the load (iterations draining), which say nothing about health."""
+    windows = windows_of(series, size, end)
     out: dict[str, Any] = {}
     for flow in flows:
         mine = applicable(thresholds, flow)

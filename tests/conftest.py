@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.target import Target
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _history_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
@@ -19,3 +21,11 @@ def _history_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("CONTVAL_STORE", None)
     else:
         os.environ["CONTVAL_STORE"] = old
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    """A small HTTP target on a loopback port (tests/engine/target.py), stopped afterwards."""
+    server = Target().start()
+    yield server
+    server.stop()

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,6 @@ import pytest
 from tests.engine.target import Target
 
 CLI = [sys.executable, "-m", "contval"]
-
-
-@pytest.fixture
-def target() -> Iterator[Target]:
-    server = Target().start()
-    yield server
-    server.stop()
 
 
 def write_suite(

@@ -8,7 +8,6 @@ import itertools
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,6 @@ from contval.spec import load_suite
 from tests.engine.target import Target
 
 CLI = [sys.executable, "-m", "contval"]
-
-
-@pytest.fixture
-def target() -> Iterator[Target]:
-    server = Target().start()
-    yield server
-    server.stop()
 
 
 class FakeClock:

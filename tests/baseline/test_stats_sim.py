@@ -55,12 +55,15 @@ def simulate(
     seed: int = 0,
     runs: int = 10,
     tolerance: float | None = None,
+    floor: float | None = None,
 ) -> Counter[str]:
     rng = np.random.default_rng(seed)
     outcomes: Counter[str] = Counter()
     for _ in range(trials):
         baseline = [gen(rng, 0.0) for _ in range(runs)]
-        outcomes[compare(metric, gen(rng, shift), baseline, tolerance=tolerance).outcome] += 1
+        current = gen(rng, shift)
+        c = compare(metric, current, baseline, tolerance=tolerance, floor=floor)
+        outcomes[c.outcome] += 1
     return outcomes
 
 
@@ -84,6 +87,31 @@ def test_twenty_percent_slower_is_flagged(window_sd, run_sd):
 def test_three_percent_is_not_flagged_at_ten_percent(window_sd, run_sd):
     out = simulate("p95", lognormal_run(window_sd, run_sd), 0.03, seed=13)
     assert out["regression"] <= 0.05 * 200
+
+
+def test_a_latency_floor_lets_a_noisy_sub_millisecond_route_pass():
+    # 0.8 ms route, 30 % run-to-run noise: at ±10 % it can never be resolved.
+    noisy_fast = lognormal_run(0.15, 0.30, base=0.8)
+    assert simulate("p95", noisy_fast, 0.0, seed=21)["pass"] == 0
+    floored = simulate("p95", noisy_fast, 0.0, seed=21, floor=1.0)
+    assert floored["pass"] >= 0.90 * 200 and floored["regression"] == 0
+    # +0.4 ms (+50 %) on that route is under the floor: flagged only by the route's own noise.
+    assert simulate("p95", noisy_fast, 0.5, seed=22, floor=1.0)["regression"] <= 0.05 * 200
+    # Four times slower (+2.4 ms) is well beyond it: flagged despite 30 % run-to-run noise.
+    assert simulate("p95", noisy_fast, 3.0, seed=23, floor=1.0)["regression"] >= 0.85 * 200
+
+
+def test_a_latency_floor_leaves_slower_routes_and_other_metrics_alone():
+    base = [[200.0 * (1 + 0.01 * i) for i in range(6)] for _ in range(5)]
+    slower = [240.0 + i for i in range(6)]
+    plain = compare("p95", slower, base)
+    floored = compare("p95", slower, base, floor=1.0)  # 1 ms of 200 ms is 0.5 %: no effect
+    assert floored == plain and plain.outcome == "regression" and plain.tolerance == 0.10
+    fast = [[0.5] * 6] * 5
+    c = compare("p50", [0.6] * 6, fast, floor=1.0)
+    assert c.tolerance == pytest.approx(2.0) and c.outcome == "pass"  # 1 ms / 0.5 ms
+    rates = [[0.01] * 6] * 5
+    assert compare("error_rate", [0.02] * 6, rates, floor=1.0).tolerance == 0.005
 
 
 def test_twenty_percent_faster_is_an_improvement():

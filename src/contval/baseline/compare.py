@@ -15,6 +15,11 @@ Outcome, with d the Hodges-Lehmann shift and [low, high] its interval at `confid
   the baseline too noisy to judge at this tolerance ("run more", as Pinpoint says);
 * ``no_baseline``: fewer than `min_runs` baseline runs or `min_windows` windows; never a pass.
 
+A latency `floor` (ms) widens the tolerance of a fast route to at least that absolute change:
+with a 1 ms floor, a route whose baseline is 0.8 ms is judged at ±125 %, not ±10 %, because a
+sub-millisecond route moves by tens of percent between runs of an unchanged build (machine
+noise), and nobody gates a release on 0.1 ms.
+
 docs/baselines.md explains why the rule is "significant and beyond tolerance" (Kayenta's) rather
 than "whole interval beyond tolerance", with the simulated false-alarm and detection rates.
 """
@@ -42,6 +47,7 @@ DEFAULT_TOLERANCES: Final[dict[str, float]] = {
     "error_rate": 0.005,
     "rps": -0.10,
 }
+LATENCY_METRICS: Final = ("p50", "p95", "p99")
 DEFAULT_CONFIDENCE: Final = 0.98
 MIN_RUNS: Final = 3
 MIN_WINDOWS: Final = 3
@@ -163,6 +169,7 @@ def compare(
     baseline_runs: Sequence[str] = (),
     min_runs: int = MIN_RUNS,
     min_windows: int = MIN_WINDOWS,
+    floor: float | None = None,
 ) -> Comparison:
     """Compare one metric's windows of the current run with those of its baseline runs.
 
@@ -188,8 +195,9 @@ def compare(
         _to_scale(metric, current), [_to_scale(metric, r) for r in runs], confidence
     )
     shift, low, high = (_from_scale(metric, v) for v in (si.estimate, si.low, si.high))
-    outcome = classify(metric, shift, low, high, tol)
     medians = as_values(float(np.median(r)) for r in runs)
+    tol = _floored(metric, tol, floor, _median(medians))
+    outcome = classify(metric, shift, low, high, tol)
     return Comparison(
         metric,
         _median(current),
@@ -202,6 +210,13 @@ def compare(
         ids,
         _explain(metric, outcome, shift, low, high, tol),
     )
+
+
+def _floored(metric: str, tol: float, floor: float | None, baseline: float | None) -> float:
+    """The tolerance widened, for latency, to at least `floor` (ms) of the baseline median."""
+    if not floor or metric not in LATENCY_METRICS or not baseline or baseline <= 0:
+        return tol
+    return math.copysign(max(abs(tol), floor / baseline), tol)
 
 
 def summarize(comparisons: Iterable[Comparison]) -> Outcome:

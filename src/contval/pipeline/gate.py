@@ -91,7 +91,13 @@ def run_gate(
         scopes = _scopes(suite, scenario, thresholds)
         policy = suite.scenarios[scenario].baseline
         comparisons = compare_all(
-            windows, base_windows, scopes, list(faults), policy.min_runs, policy.tolerances()
+            windows,
+            base_windows,
+            scopes,
+            list(faults),
+            policy.min_runs,
+            policy.tolerances(),
+            floor_ms=policy.latency_floor * 1000,
         )
         outcome = summarize(s.comparison for s in comparisons)
         passed = verdict == "pass" and outcome != "regression"  # inconclusive does not fail
@@ -172,6 +178,7 @@ def compare_all(
     faults: Sequence[str],
     min_runs: int = 3,
     tolerances: Mapping[str, float] | None = None,
+    floor_ms: float | None = None,
 ) -> list[ScopedComparison]:
     phases: list[tuple[str, str] | None] = [None]
     if faults:
@@ -189,6 +196,7 @@ def compare_all(
                     baseline_runs=tuple(theirs),
                     min_runs=min_runs,
                     tolerance=(tolerances or {}).get(metric),
+                    floor=floor_ms,
                 )
                 comparisons.append(ScopedComparison(c, flow, step, phase))
     return comparisons

@@ -228,6 +228,11 @@ def test_no_baseline_fails_when_it_failed_the_run() -> None:
     assert failure is not None
     assert failure.attrib["type"] == "no_baseline"
     assert required.attrib["failures"] == "5"
+    # Since issue 6 the document records the flag, and the record wins over the exit code.
+    doc["require_baseline"] = False
+    assert parse(doc).attrib["failures"] == "0"
+    doc.update(require_baseline=True, verdict="pass", exit_code=0)
+    assert parse(doc).attrib["failures"] == "5"
 
 
 def test_baseline_error_is_an_error() -> None:

@@ -72,6 +72,7 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
         run_id=suite_run_id(started),
         env=options.gate.env,
         label=options.gate.label or git_label(),
+        require_baseline=options.gate.require_baseline,
         health=None,
         pipeline={
             "order": list(options.scenarios),

@@ -247,8 +247,11 @@ def _testsuite(name: str, suite: _Suite, attrs: dict[str, str], props: list[Any]
 
 
 def requires_baseline(doc: Mapping[str, Any]) -> bool:
-    """Whether a missing baseline failed this run (`--require-baseline`): the document does not
-    say so, but exit code 5 without any regression can only mean that."""
+    """Whether a missing baseline failed this run (`--require-baseline`): the document says so
+    since issue 6; in older ones, exit code 5 without any regression can only mean that."""
+    recorded = doc.get("require_baseline")
+    if isinstance(recorded, bool):
+        return recorded
     if doc.get("exit_code") != ExitCode.REGRESSION:
         return False
     for scenario in scenarios_of(doc):

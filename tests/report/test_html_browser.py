@@ -263,3 +263,34 @@ def test_an_hour_of_data(open_report: Callable[..., Opened]):
     head = hover(page, 1, "latency", 0.5).splitlines()[0]
     assert re.fullmatch(r"t = \d+:\d\d · fault payments-slow", head), head
     report.assert_clean()
+
+
+def test_a_real_runs_report(
+    open_report: Callable[..., Opened], tmp_path: Path, target: Any
+) -> None:
+    """The report of a real `contval run` (not the synthetic sample) opens clean, with one line
+    per flow and second, and health cells for every 10-second window of the load."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.pipeline.test_suite_run import suite_text
+
+    suite = tmp_path / "suite.yaml"
+    text = suite_text(target.url, "  cooldown: 0s", {"only": "browse: p95(latency) < 2s warn 1us"})
+    suite.write_text(text.replace("duration: 2s", "duration: 12s"))
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "-m", "contval", "run", str(suite), "--out", str(out), "--no-history"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    doc = json.loads((out / "result.json").read_text())
+    opened = open_report(doc)
+    opened.assert_clean()
+    seconds = len(doc["scenarios"][0]["series"])
+    assert lines(opened.page, 0, "latency") == [seconds] * 6  # 2 flows x p50/p95/p99
+    cells = opened.page.eval_on_selector_all("#s0 .cell[title]", "els => els.map(e => e.className)")
+    # browse is degraded (its p95 is over the 1 µs warning level), buy has no threshold
+    assert cells == ["cell h-degraded"] * 2 + ["cell h-healthy"] * 2

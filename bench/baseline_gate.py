@@ -62,7 +62,12 @@ workloads:
     max_vus: 200
     mix: {{browse: 60, checkout: 40}}
 scenarios:
-  gate: {{workload: steady}}
+  gate:
+    workload: steady
+    thresholds:                        # as a real suite would: these steps are also compared
+      - error_rate < 1%
+      - browse/list products: p95(latency) < 200ms
+      - checkout/place order: p95(latency) < 1s
 """
 
 

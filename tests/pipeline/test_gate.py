@@ -206,6 +206,9 @@ def test_tolerances_are_settable_per_scenario(tmp_path: Path) -> None:
     suite = load_suite_text(text)
     policy = suite.scenarios["main"].baseline
     assert policy.tolerances() == {"p50": 0.5, "p95": 0.5, "p99": 0.5} and policy.min_runs == 4
+    assert policy.latency_floor == 0.002  # the default: 2 ms
+    floored = load_suite_text(text.replace("min_runs: 4", "min_runs: 4, latency_floor: 0s"))
+    assert floored.scenarios["main"].baseline.latency_floor == 0.0
     options = GateOptions(store=str(tmp_path / "history.db"), env="test")
     for seed in range(3):
         run_gate(options, suite, "main", synthetic_run(seed), {}, [], "pass", 0.0, 60.0)

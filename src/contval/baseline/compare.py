@@ -16,9 +16,9 @@ Outcome, with d the Hodges-Lehmann shift and [low, high] its interval at `confid
 * ``no_baseline``: fewer than `min_runs` baseline runs or `min_windows` windows; never a pass.
 
 A latency `floor` (ms) widens the tolerance of a fast route to at least that absolute change:
-with a 1 ms floor, a route whose baseline is 0.8 ms is judged at ±125 %, not ±10 %, because a
-sub-millisecond route moves by tens of percent between runs of an unchanged build (machine
-noise), and nobody gates a release on 0.1 ms.
+with a 2 ms floor (the suite's default), a route whose baseline is 0.8 ms is judged at ±250 %, not
+±10 %, because a route that fast moves by tens of percent between runs of an unchanged build
+(machine noise: scheduling, garbage collection), and nobody gates a release on 0.1 ms.
 
 docs/baselines.md explains why the rule is "significant and beyond tolerance" (Kayenta's) rather
 than "whole interval beyond tolerance", with the simulated false-alarm and detection rates.

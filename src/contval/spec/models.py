@@ -96,11 +96,11 @@ class BaselinePolicy(Frozen):
     rps: Percent | None = Field(default=None, description="throughput drop tolerated, default 10%")
     min_runs: int = Field(default=3, ge=2, le=100, description="baseline runs needed to gate")
     latency_floor: Seconds = Field(
-        default=0.001,
+        default=0.002,
         ge=0,
         le=60,
         description="a latency change smaller than this never counts, whatever its percentage "
-        "(default 1ms; 0s to judge by percentage alone)",
+        "(default 2ms; 0s to judge by percentage alone)",
     )
 
     def tolerances(self) -> dict[str, float]:

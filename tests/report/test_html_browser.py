@@ -294,3 +294,8 @@ def test_a_real_runs_report(
     cells = opened.page.eval_on_selector_all("#s0 .cell[title]", "els => els.map(e => e.className)")
     # browse is degraded (its p95 is over the 1 µs warning level), buy has no threshold
     assert cells == ["cell h-degraded"] * 2 + ["cell h-healthy"] * 2
+    # cells are as wide as their windows: [0, 10) and the last, short [10, 12)
+    widths = opened.page.eval_on_selector_all(
+        "#s0 .cell[title]", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
+    assert widths[0] / widths[1] == pytest.approx(5, rel=0.1)

@@ -110,6 +110,14 @@ def _cell(window: Any) -> str:
     return f'<span class="cell h-{state}" title="{esc(title)}"></span>'
 
 
+def _span(window: Any) -> int:
+    """A window's length in seconds (1 when unreadable), so a short last window is drawn short."""
+    t = _mapping(window).get("t")
+    if isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(v, int) for v in t):
+        return max(1, int(t[1]) - int(t[0]))
+    return 1
+
+
 def health_html(scenario: Mapping[str, Any]) -> str:
     health = _mapping(scenario.get("health"))
     flows = _mapping(health.get("flows"))
@@ -119,10 +127,12 @@ def health_html(scenario: Mapping[str, Any]) -> str:
     for name, flow in flows.items():
         windows = _list(_mapping(flow).get("windows"))
         cells = "".join(_cell(w) for w in windows)
+        columns = " ".join(f"minmax(1px,{_span(w)}fr)" for w in windows) or "1fr"
         rows.append(
             f'<div class="hrow"><div class="hname" title="{esc(name)}">{esc(name)}</div>'
             f'<div class="hworst">{badge(_state(_mapping(flow).get("worst")))}</div>'
-            f'<div class="strip" style="--n:{len(windows)}">{cells}</div></div>'
+            f'<div class="strip" style="--n:{len(windows)};grid-template-columns:{columns}">'
+            f"{cells}</div></div>"
         )
     size = number(health.get("window_s"))
     legend = "".join(

@@ -9,6 +9,7 @@ from pathlib import Path
 from contval.metrics import Recorder, Series
 from contval.pipeline.gate import GateOptions, run_gate
 from contval.spec import load_suite_text
+from tests.engine.target import Target
 
 SUITE = """version: 1
 name: gate-test
@@ -82,44 +83,41 @@ def test_failed_runs_never_enter_the_rolling_baseline(tmp_path: Path) -> None:
     assert gate(tmp_path, synthetic_run(9))["verdict"] == "no_baseline"
 
 
-def test_run_records_history_and_require_baseline_fails_without_one(tmp_path: Path) -> None:
+def test_run_records_history_and_require_baseline_fails_without_one(
+    tmp_path: Path, target: Target
+) -> None:
     import json
     import subprocess
     import sys
 
-    from tests.engine.target import Target
     from tests.engine.test_run import constant_rate, one_step, write_suite
 
-    target = Target().start()
-    try:
-        suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("20/s", "2s"))
-        store = tmp_path / "h.db"
-        base = [
-            sys.executable,
-            "-m",
-            "contval",
-            "run",
-            str(suite),
-            "--workers",
-            "1",
-            "--store",
-            str(store),
-            "--env",
-            "ci",
-            "--label",
-            "build-1",
-        ]
-        first = subprocess.run(
-            [*base, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=120
-        )
-        strict = subprocess.run(
-            [*base, "--out", str(tmp_path / "b"), "--require-baseline"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        target.stop()
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("20/s", "2s"))
+    store = tmp_path / "h.db"
+    base = [
+        sys.executable,
+        "-m",
+        "contval",
+        "run",
+        str(suite),
+        "--workers",
+        "1",
+        "--store",
+        str(store),
+        "--env",
+        "ci",
+        "--label",
+        "build-1",
+    ]
+    first = subprocess.run(
+        [*base, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=120
+    )
+    strict = subprocess.run(
+        [*base, "--out", str(tmp_path / "b"), "--require-baseline"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0, first.stdout
     assert "baseline (rolling): NO BASELINE YET" in first.stdout
     result = json.loads((tmp_path / "a" / "result.json").read_text())
@@ -154,43 +152,40 @@ def test_thresholds_that_name_the_baseline(tmp_path: Path) -> None:
     assert evaluate(shift, slower, baseline=figures).verdict == "fail"
 
 
-def test_a_baseline_threshold_without_a_baseline_fails_the_run(tmp_path: Path) -> None:
+def test_a_baseline_threshold_without_a_baseline_fails_the_run(
+    tmp_path: Path, target: Target
+) -> None:
     import json
     import subprocess
     import sys
 
-    from tests.engine.target import Target
     from tests.engine.test_run import constant_rate, one_step, write_suite
 
-    target = Target().start()
-    try:
-        suite = write_suite(
-            tmp_path,
-            target.url,
-            one_step("/ok"),
-            constant_rate("20/s", "2s"),
-            "'p95(latency) < baseline + 50%', 'error_rate < 1%'",
-        )
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "contval",
-                "run",
-                str(suite),
-                "--workers",
-                "1",
-                "--store",
-                str(tmp_path / "h.db"),
-                "--out",
-                str(tmp_path / "out"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        target.stop()
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/ok"),
+        constant_rate("20/s", "2s"),
+        "'p95(latency) < baseline + 50%', 'error_rate < 1%'",
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contval",
+            "run",
+            str(suite),
+            "--workers",
+            "1",
+            "--store",
+            str(tmp_path / "h.db"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stdout
     scenario = json.loads((tmp_path / "out" / "result.json").read_text())["scenarios"][0]
     first, second = scenario["thresholds"]

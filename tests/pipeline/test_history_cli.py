@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from contval.cli import app
+from tests.engine.target import Target
 from tests.pipeline.test_gate import gate, synthetic_run
 
 runner = CliRunner()
@@ -69,37 +70,32 @@ def test_compare_and_history(tmp_path: Path) -> None:
     assert code == 2
 
 
-def test_calibrate_measures_the_noise_floor(tmp_path: Path) -> None:
+def test_calibrate_measures_the_noise_floor(tmp_path: Path, target: Target) -> None:
     import subprocess
     import sys
 
-    from tests.engine.target import Target
     from tests.engine.test_run import constant_rate, one_step, write_suite
 
-    target = Target().start()
-    try:
-        suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "2s"))
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "contval",
-                "calibrate",
-                str(suite),
-                "-s",
-                "main",
-                "--runs",
-                "3",
-                "--workers",
-                "1",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**__import__("os").environ, "COLUMNS": "200"},
-        )
-    finally:
-        target.stop()
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "2s"))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contval",
+            "calibrate",
+            str(suite),
+            "-s",
+            "main",
+            "--runs",
+            "3",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "calibration run 3 of 3" in proc.stdout
     assert "noise floor of an unchanged build" in proc.stdout

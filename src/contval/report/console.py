@@ -25,12 +25,6 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _with_unit(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    return _num(value) if unit == "count" else f"{_num(value)} {unit}"
-
-
 def fmt_ms(value: float | None) -> str:
     if value is None:
         return "-"
@@ -123,11 +117,11 @@ def thresholds_table(results: list[dict[str, Any]]) -> Table | None:
         table.add_column(column)
     for r in results:
         symbol, style = SYMBOL.get(r["verdict"], ("?", "yellow"))
-        observed = "no data" if r["observed"] is None else _with_unit(r["observed"], r["unit"])
+        observed = observed_text(r)
         if r.get("window") and r["window"][1] > r["window"][0]:
             observed += f" (worst window {r['window'][0]}–{r['window'][1]}s)"
         table.add_row(
-            Text(symbol, style=style), r["expression"], observed, _with_unit(r["limit"], r["unit"])
+            Text(symbol, style=style), r["expression"], observed, with_unit(r["limit"], r["unit"])
         )
     return table
 
@@ -283,7 +277,9 @@ def verdict_line(doc: Mapping[str, Any]) -> str:
 
 def with_unit(value: float | None, unit: str) -> str:
     """`2.5 %`, `180 ms`, `50 /s`, `3` (counts have no unit); `-` without a value."""
-    return _with_unit(value, unit)
+    if value is None:
+        return "-"
+    return _num(value) if unit == "count" else f"{_num(value)} {unit}"
 
 
 def threshold_operator(expression: str) -> str:

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from contval.report.console import (
+    operator_of,
     print_baseline,
     print_scenario,
     print_suite_summary,
@@ -195,6 +196,12 @@ def test_verdict_line_wording() -> None:
 )
 def test_threshold_operator(expression: str, op: str) -> None:
     assert threshold_operator(expression) == op
+
+
+def test_the_recorded_operator_wins_over_the_expression() -> None:
+    assert operator_of({"op": ">=", "expression": "checks < 99%"}) == ">="
+    assert operator_of({"expression": "checks > 99%"}) == ">"  # an older document
+    assert operator_of({"op": "", "expression": "rps != 5"}) == "!="
 
 
 def test_existing_scenario_output_reads_without_colour() -> None:

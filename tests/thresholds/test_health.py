@@ -30,6 +30,7 @@ def test_warn_parses_round_trips_and_is_reported() -> None:
     result = evaluate(parse_threshold("browse: p95(latency) < 200ms warn 150ms"), series)
     assert (result.verdict, result.state, result.warn) == ("pass", State.DEGRADED, 150.0)
     assert result.to_dict()["state"] == "degraded" and result.to_dict()["warn"] == 150.0
+    assert result.to_dict()["op"] == "<"
     healthy = evaluate(parse_threshold("browse: p95(latency) < 200ms warn 190ms"), series)
     assert healthy.state is State.HEALTHY
     failing = evaluate(parse_threshold("browse: p95(latency) < 100ms warn 50ms"), series)

@@ -24,7 +24,7 @@ from contval.pipeline.preflight import targets_used, unreachable
 from contval.pipeline.scenario import run_scenario
 from contval.report.console import print_suite_summary
 from contval.report.markdown import append_step_summary
-from contval.report.render import render, write_reports
+from contval.report.render import FILE_NAMES, write_reports
 from contval.report.result import ResultFile
 from contval.spec import Suite
 from contval.thresholds.result import State, worst_state
@@ -146,7 +146,8 @@ def _cool_down(suite: Suite, state: Interrupt, console: Console) -> dict[str, An
 
 def _publish(options: RunOptions, doc: dict[str, Any], console: Console) -> None:
     """The reports beside result.json, the document in the history, the CI job summary."""
-    for path in write_reports(doc, options.out_dir):
+    written = write_reports(doc, options.out_dir)
+    for path in written:
         console.print(f"report: {path}", highlight=False)
     console.print(f"results: {options.out_dir / 'result.json'}", highlight=False)
     run_ids = [
@@ -165,7 +166,8 @@ def _publish(options: RunOptions, doc: dict[str, Any], console: Console) -> None
         except StoreError as exc:
             console.print(f"[yellow]warning:[/yellow] history store: {exc}", highlight=False)
     if os.environ.get(STEP_SUMMARY):
-        summary = append_step_summary(render(doc, "markdown"))
+        markdown = next(p for p in written if p.name == FILE_NAMES["markdown"])
+        summary = append_step_summary(markdown.read_text(encoding="utf-8"))
         if summary is None:
             console.print(
                 f"[yellow]warning:[/yellow] could not append to ${STEP_SUMMARY} "

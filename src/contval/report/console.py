@@ -290,12 +290,23 @@ def threshold_operator(expression: str) -> str:
     return found[0] if found else ""
 
 
+def operator_of(threshold: Mapping[str, Any]) -> str:
+    """The threshold's comparison: recorded in results since issue 6, read from the expression
+    in older documents."""
+    op = threshold.get("op")
+    return (
+        op
+        if isinstance(op, str) and op
+        else threshold_operator(str(threshold.get("expression", "")))
+    )
+
+
 def limit_text(threshold: Mapping[str, Any]) -> str:
     """`< 1 %`; `no baseline yet` for a threshold against a baseline that does not exist."""
     limit = threshold.get("limit")
     if limit is None:
         return "no baseline yet"
-    op = threshold_operator(str(threshold.get("expression", "")))
+    op = operator_of(threshold)
     value = with_unit(limit, str(threshold.get("unit") or "count"))
     return f"{op} {value}" if op else value
 

@@ -28,11 +28,11 @@ from contval.report.console import (
     metric_value,
     not_run,
     observed_text,
+    operator_of,
     plain,
     scenarios_of,
     shift_text,
     shift_value,
-    threshold_operator,
     thresholds_of,
     verdict_line,
     verdict_word,
@@ -107,7 +107,7 @@ def threshold_ratio(threshold: Mapping[str, Any]) -> float | None:
     observed, limit = threshold.get("observed"), threshold.get("limit")
     if not isinstance(observed, int | float) or not isinstance(limit, int | float):
         return None
-    op = threshold_operator(str(threshold.get("expression", "")))
+    op = operator_of(threshold)
     if op in (">", ">="):
         return _ratio(limit, observed) if observed > 0 else math.inf
     if op in ("==", "!="):

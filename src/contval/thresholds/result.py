@@ -74,6 +74,8 @@ class ThresholdResult:
     """The warning level in `unit`, or None."""
     state: State = State.NO_DATA
     """unhealthy when it fails, degraded when it passes the limit but not `warn`."""
+    op: str = ""
+    """The comparison (`<`, `<=`, `>`, `>=`, `==`, `!=`), so readers need not parse it back."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class ThresholdResult:
             "observed": self.observed,
             "limit": self.limit,
             "unit": self.unit,
+            "op": self.op,
             "window": list(self.window) if self.window else None,
             "abort": self.abort,
             "detail": self.detail,
@@ -126,6 +129,7 @@ def make_result(
         baseline_runs=baseline_runs,
         warn=None if warn is None else warn * factor,
         state=state_of(threshold, verdict, observed),
+        op=str(threshold.op),
     )
 
 

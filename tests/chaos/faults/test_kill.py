@@ -58,7 +58,10 @@ def test_sigterm_by_match(tmp_path: Path) -> None:
 
 def test_match_must_be_unique(tmp_path: Path) -> None:
     tag = f"contval-twice-{uuid.uuid4().hex}"
-    children = [Ticker(tmp_path, tag), Ticker(tmp_path / ".." / tmp_path.name, tag)]
+    # Each ticker ticks into its own file, so both are awaited until they really run (the
+    # second used to share the first's file and could be matched before it had started).
+    (tmp_path / "second").mkdir()
+    children = [Ticker(tmp_path, tag), Ticker(tmp_path / "second", tag)]
     try:
         fault = KillFault(target=proc.ProcessTarget(match=tag))
         with pytest.raises(FaultError, match=f"kill: 2 processes match '{tag}'"):

@@ -37,9 +37,14 @@ class ErrorClass(IntEnum):
     MALFORMED = 3
     HTTP_STATUS = 4
     CHECK_FAILED = 5
+    CHECK_ERROR = 6
+    """A check, an extraction or a template raised on what the server sent (deep JSON, huge
+    numbers, a header value with a line break): the step ends, the run goes on."""
 
 
 ERROR_CLASSES = len(ErrorClass)
+# The snapshot's and the series' zero tuples are spelled out; adding a class means widening them.
+assert len(SlotSnapshot("", "").errors) == ERROR_CLASSES
 # The hot path inlines hdr.index_of for this layout; fail at import if the layout changes.
 assert HIGHEST_US == 3_600_000_000
 assert index_of(HIGHEST_US) == (HIGHEST_US.bit_length() - 11 << 10) + (HIGHEST_US >> 21)

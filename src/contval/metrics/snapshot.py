@@ -25,7 +25,7 @@ class SlotSnapshot:
     flow: str
     step: str
     requests: int = 0
-    errors: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+    errors: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0)
     checks_passed: int = 0
     checks_failed: int = 0
     iterations: int = 0

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= run/demo
 
-.PHONY: setup test lint typecheck pytest demo smoke bench clean
+.PHONY: setup sysdeps-test sysdeps-demo test lint typecheck pytest demo smoke bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Debian packages (stress-ng, procps; chromium for the tests): installed when root with apt-get,
+# otherwise the target stops at once with the command to run (scripts/sysdeps.sh).
+sysdeps-test:
+	PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
+
+sysdeps-demo:
+	PYTHON=$(PYTHON) bash scripts/sysdeps.sh demo
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
@@ -22,16 +30,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) sysdeps-test
 	$(PY) -m pytest -q
 
-test: lint typecheck pytest
+test: sysdeps-test lint typecheck pytest
 
-demo: $(STAMP)
+demo: sysdeps-demo $(STAMP)
 	bash scripts/demo.sh $(DEMO_DIR)
 
 # The demo cut to about a minute (normal, then one chaos scenario); CI runs it after the tests.
-smoke: $(STAMP)
+smoke: sysdeps-demo $(STAMP)
 	bash scripts/smoke.sh
 
 bench: $(STAMP)

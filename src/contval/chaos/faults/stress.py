@@ -5,15 +5,20 @@ The fault is a process, so it dies with its owner: stress-ng runs in its own pro
 thread of contval dies, and has a --timeout of the fault's duration plus a margin so it ends
 on its own even if everything else failed. The ledger records the group leader's PID and
 starttime; a PID reused since is never signalled.
+
+PR_SET_PDEATHSIG is set by a tiny single-threaded launcher (LAUNCHER below) that then execs
+stress-ng, never by a `preexec_fn`: CPython documents preexec_fn as unsafe in a threaded
+parent (contval runs the chaos timeline, lease renewals and metric collection on threads), and
+calling ctypes between fork and exec there can deadlock on a lock another thread held.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import os
 import shutil
-import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
@@ -21,14 +26,23 @@ from typing import IO, Any, ClassVar
 from contval.chaos import proc
 from contval.chaos.faults.base import FaultError, Verification
 
-PR_SET_PDEATHSIG = 1
 INSTALL_HINT = "stress-ng is not installed: `apt-get install stress-ng` (Debian/Ubuntu)"
 
+LAUNCHER = """
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(75)  # the parent died before prctl: nobody would ever signal us
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+"""Runs as its own process (single-threaded, so ctypes is safe there): ask for SIGTERM when
+the parent thread dies, make sure the parent did not die already, then become stress-ng. The
+death signal survives exec (stress-ng is not setuid)."""
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: end (gracefully) when contval dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+def launcher(command: list[str]) -> list[str]:
+    """`command` run through LAUNCHER, so it gets SIGTERM when the calling thread ends."""
+    return [sys.executable, "-I", "-S", "-c", LAUNCHER, str(os.getpid()), *command]
 
 
 def stress_ng() -> str:
@@ -80,12 +94,11 @@ class StressFault:
         command = self.command()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self._child = subprocess.Popen(
-            command,
+            launcher(command),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
             process_group=0,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl must run in the child
         )
         try:
             self._ref = proc.ref_of(self._child.pid)

@@ -13,6 +13,7 @@ from contval.spec.errors import SuiteError, did_you_mean
 from contval.spec.feeders import FeederFileError, read_header
 from contval.spec.flowchecks import check_flows
 from contval.spec.models import Suite
+from contval.spec.scopechecks import check_threshold_scopes
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.thresholdpos import threshold_position
 
@@ -124,6 +125,7 @@ def _check_scenarios(
             else:
                 parsed.append(ParsedThreshold(path, text, threshold))
         errors += check_threshold_phases(suite, doc, name, parsed)
+        errors += check_threshold_scopes(suite, doc, parsed)
     return errors
 
 

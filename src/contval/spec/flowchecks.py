@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import JsonValue
 
 from contval.spec.errors import SuiteError, did_you_mean
+from contval.spec.headers import header_name_problem, header_value_problem
 from contval.spec.models import Flow, Suite
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.steps import HttpCall, IncludeStep, PollStep, RequestStep
@@ -33,8 +34,8 @@ def check_flows(suite: Suite, doc: SourceDocument, columns: Columns) -> list[Sui
 
 def _origin(url: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) of a URL, defaults filled in, so equal hosts compare equal."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None
@@ -138,10 +139,20 @@ class _FlowChecker:
         if call.request.is_absolute:
             self._check_absolute((*path, "request"), call.request.target)
         for header, value in call.headers.items():
+            self._check_header((*path, "headers", header), header, value)
             self._check_text((*path, "headers", header), value, available)
         if call.body is not None:
             self._check_text((*path, "body"), call.body, available)
         self._check_json((*path, "json"), call.json_body, available)
+
+    def _check_header(self, path: DocPath, name: str, value: str) -> None:
+        """Forbidden or malformed names, and values that would split the request."""
+        problem = header_name_problem(name)
+        if problem is not None:
+            self.errors.append(self.doc.error(path, problem, at_key=True))
+        problem = header_value_problem(value)
+        if problem is not None:
+            self._error(path, problem)
 
     def _check_json(self, path: DocPath, value: JsonValue, available: set[str]) -> None:
         if isinstance(value, str):

@@ -20,8 +20,20 @@ from contval.spec.errors import Position, SuiteError
 PathKey: TypeAlias = str | int
 DocPath: TypeAlias = tuple[PathKey, ...]
 
+MAX_BYTES: Final = 1024 * 1024
+"""A suite file is refused above 1 MiB, before parsing: a 10 MB suite once took 34 s and 1 GB to
+be told it was too large. Real suites are a few kilobytes; big data belongs in CSV feeders."""
 _MAX_NODES: Final = 200_000
 """Aliases can multiply a small file into a huge document; refuse rather than exhaust memory."""
+MAX_DEPTH: Final = 64
+"""Nesting deeper than this is refused while composing: deep input would exhaust the stack."""
+_TAG_NAMES: Final = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:binary": "base64 data",
+}
 _TIMESTAMP_TAG: Final = "tag:yaml.org,2002:timestamp"
 
 
@@ -82,12 +94,14 @@ def read_source(path: Path) -> SourceDocument:
     """Read and compose `path`; raise `SourceError` for unreadable, non-UTF-8 or non-YAML input."""
     label = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise SourceError(
             [SuiteError(label, None, f"cannot read the suite file: {reason}")]
         ) from exc
+    _refuse_size(label, len(raw))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -97,11 +111,24 @@ def read_source(path: Path) -> SourceDocument:
     return parse_source(text, path)
 
 
+def _refuse_size(label: str, size: int) -> None:
+    """Refuse by bytes before parsing: parsing is what costs time and memory."""
+    if size > MAX_BYTES:
+        message = (
+            f"the suite file is larger than {MAX_BYTES // 1024} KiB; "
+            "split it or move data into CSV feeders"
+        )
+        raise SourceError([SuiteError(label, Position(1, 1), message)])
+
+
 def parse_source(text: str, path: Path) -> SourceDocument:
     """Compose YAML `text` into data and spans; `path` is only used to label errors."""
     label = str(path)
+    _refuse_size(label, len(text) if len(text) * 4 <= MAX_BYTES else len(text.encode()))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_CountingLoader)
+    except _TooBig as exc:
+        raise SourceError([SuiteError(label, exc.position, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise SourceError([_yaml_error(label, exc)]) from exc
     except yaml.YAMLError as exc:
@@ -113,6 +140,42 @@ def parse_source(text: str, path: Path) -> SourceDocument:
     if builder.errors:
         raise SourceError(builder.errors)
     return SourceDocument(path, data, builder.spans)
+
+
+class _TooBig(Exception):
+    """Composing stopped: too many nodes or too deep; carries where and why."""
+
+    def __init__(self, position: Position, message: str) -> None:
+        super().__init__(message)
+        self.position = position
+        self.message = message
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """PyYAML's safe composer, counting nodes and depth as it goes, so a hostile document is
+    refused while it is being read rather than after it has filled memory or the stack."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        self._nodes += 1
+        self._depth += 1
+        try:
+            if self._nodes > _MAX_NODES or self._depth > MAX_DEPTH:
+                event = self.peek_event()
+                mark = event.start_mark
+                position = Position(mark.line + 1, mark.column + 1)
+                if self._depth > MAX_DEPTH:
+                    message = f"values are nested more than {MAX_DEPTH} levels deep"
+                else:
+                    message = f"the document is too large (over {_MAX_NODES} values)"
+                raise _TooBig(position, message)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _yaml_error(label: str, exc: yaml.MarkedYAMLError) -> SuiteError:
@@ -189,7 +252,20 @@ class _Builder:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             self._fail(node, f"invalid YAML value: {exc}")
-            return None
+        except (ValueError, KeyError, TypeError, OverflowError):
+            # An explicit tag (`!!int abc`) or a number past Python's digit limit.
+            self._fail(node, _bad_scalar(node))
+        return None
 
     def _fail(self, node: Node, message: str) -> None:
         self.errors.append(SuiteError(self.label, _position(node), message))
+
+
+def _bad_scalar(node: Node) -> str:
+    """Why a scalar cannot be read as its tag says, without echoing a huge value."""
+    text = str(node.value)
+    shown = repr(text if len(text) <= 40 else text[:40] + "…")
+    if node.tag == "tag:yaml.org,2002:int" and len(text) > 1000:
+        return f"the number {shown} has {len(text)} digits; numbers here are far smaller"
+    kind = _TAG_NAMES.get(str(node.tag), f"the tag `{node.tag}`")
+    return f"{shown} is not {kind}; remove the tag or fix the value"

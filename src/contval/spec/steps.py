@@ -53,10 +53,14 @@ _CONDITION_KEYS: Final = tuple(Condition.model_fields)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
+    shown = repr(pattern if len(pattern) <= 60 else pattern[:60] + "…")
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        raise ValueError(f"invalid regular expression {shown}: {exc.msg}") from None
+    except (OverflowError, RecursionError, ValueError) as exc:
+        # `a{99999999999}` overflows the compiler rather than raising `re.error`.
+        raise ValueError(f"invalid regular expression {shown}: {exc}") from None
 
 
 def _condition_shorthand(value: Any) -> Any:

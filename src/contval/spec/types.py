@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -18,7 +18,7 @@ from contval.spec import units
 class Frozen(BaseModel):
     """Base of every suite model: immutable, and unknown fields are errors (typos never pass)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -54,7 +54,10 @@ def _unit(parse: Any, what: str) -> Any:
     """A before-validator running `parse` on text, refusing bare numbers with a unit hint."""
 
     def convert(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool):
+            # pydantic's lax mode would take `true` as 1: refuse it as the unit-less value it is
+            raise units.UnitError(f"{what} {str(value).lower()} is not a {what}")
+        if not isinstance(value, str | int | float):
             return value  # let the float validator report the wrong type
         if not isinstance(value, str):
             raise units.UnitError(f"{what} {value} has no unit")
@@ -63,9 +66,28 @@ def _unit(parse: Any, what: str) -> Any:
     return BeforeValidator(convert)
 
 
+MAX_SECONDS: Final = 7 * 24 * 3600.0
+"""The longest duration a suite may name (a week): anything longer is a typo, and huge values
+would overflow the schedulers and timers that use them."""
+MAX_RATE: Final = 1_000_000.0
+"""The highest arrival rate a suite may name, per second."""
+MAX_COUNT: Final = 1_000_000
+"""The largest count (virtual users, workers) a suite may name."""
+
+
+def _at_most(limit: float, text: str) -> AfterValidator:
+    def check(value: float) -> float:
+        if value > limit:
+            raise ValueError(f"must be at most {text}")
+        return value
+
+    return AfterValidator(check)
+
+
 Seconds = Annotated[
     float,
     _unit(units.parse_duration, "duration"),
+    _at_most(MAX_SECONDS, "168h (a week)"),
     WithJsonSchema(
         {"type": "string", "description": units.DURATION_HINT, "examples": ["250ms", "30s", "1m"]}
     ),
@@ -75,6 +97,7 @@ Seconds = Annotated[
 PerSecond = Annotated[
     float,
     _unit(units.parse_rate, "rate"),
+    _at_most(MAX_RATE, "1000000/s"),
     WithJsonSchema({"type": "string", "description": units.RATE_HINT, "examples": ["50/s"]}),
 ]
 """A rate in events per second, written with a unit: `50/s`, `600/m`."""
@@ -179,7 +202,14 @@ def _request_line(value: Any) -> Any:
         raise ValueError(
             f"request target {target!r} must be a path starting with `/` or an http(s) URL"
         )
+    if target.startswith(("http://", "https://")) and "{{" not in _authority(target):
+        _url_parts(_TEMPLATE_SPAN.sub("x", target), "request URL")
     return RequestLine(text=value, method=method, target=target)
+
+
+def _authority(url: str) -> str:
+    """The `host:port` part of an absolute URL, as written."""
+    return url.split("//", 1)[1].split("/", 1)[0].split("?", 1)[0]
 
 
 Request = Annotated[
@@ -206,23 +236,38 @@ def _not_bool(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_not_bool)]
 """A float that refuses booleans (pydantic's lax mode would take `true` as 1.0)."""
-Count = Annotated[int, BeforeValidator(_not_bool)]
-"""An int that refuses booleans."""
+Count = Annotated[int, BeforeValidator(_not_bool), _at_most(MAX_COUNT, "1000000")]
+"""An int that refuses booleans and absurd sizes."""
 
 
 def _base_url(value: str) -> str:
-    parts = urlsplit(value)
+    parts = _url_parts(value, "target URL")
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"target URL {value!r} must start with http:// or https://")
-    if not parts.hostname:
-        raise ValueError(f"target URL {value!r} has no host")
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
         raise ValueError(f"target URL {value!r} must not have a query or fragment")
-    try:
-        _ = parts.port
-    except ValueError as exc:
-        raise ValueError(f"target URL {value!r} has an invalid port") from exc
     return value.rstrip("/")
+
+
+def check_target_url(value: str) -> str:
+    """A target's base URL as suite files and `--target` both accept it (trailing `/` removed);
+    a `ValueError` saying what is wrong otherwise."""
+    return _base_url(value)
+
+
+def _url_parts(value: str, what: str) -> SplitResult:
+    """`urlsplit` with every problem (bad IPv6 brackets, port) as a message naming the fix."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        reason = "an invalid port" if "port" in str(exc).lower() else "an invalid host"
+        raise ValueError(f"{what} {value!r} has {reason} ({exc})") from None
+    if not parts.hostname:
+        raise ValueError(f"{what} {value!r} has no host")
+    if port == 0:
+        raise ValueError(f"{what} {value!r} has port 0; use a port from 1 to 65535")
+    return parts
 
 
 BaseUrl = Annotated[

@@ -6,6 +6,7 @@ a fraction, bytes), or raises `UnitError` whose message says what was expected.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -56,9 +57,22 @@ def parse_duration(text: str) -> float:
         pos = match.end()
     if pos != len(s) or pos == 0:
         if re.fullmatch(_NUMBER, s):
-            raise UnitError(f"duration {text!r} has no unit; expected {DURATION_HINT}")
-        raise UnitError(f"invalid duration {text!r}; expected {DURATION_HINT}")
-    return total
+            raise UnitError(f"duration {_short(text)} has no unit; expected {DURATION_HINT}")
+        raise UnitError(f"invalid duration {_short(text)}; expected {DURATION_HINT}")
+    return _finite(total, text, "duration")
+
+
+def _finite(value: float, text: str, what: str) -> float:
+    """Hundreds of digits parse to infinity; a number that large is a mistake, not a value."""
+    if not math.isfinite(value):
+        raise UnitError(f"{what} {_short(text)} is too large")
+    return value
+
+
+def _short(text: str) -> str:
+    """The user's text for a message, cut short: a 400-digit value need not be echoed whole."""
+    text = text.strip()
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def parse_duration_range(text: str) -> tuple[float, float]:
@@ -87,8 +101,8 @@ def parse_rate(text: str) -> float:
     _refuse_negative(text, "rate", RATE_HINT)
     match = _RATE.fullmatch(text.strip())
     if match is None:
-        raise UnitError(f"invalid rate {text!r}; expected {RATE_HINT}")
-    return float(match.group(1)) / _DURATION_UNITS[match.group(2)]
+        raise UnitError(f"invalid rate {_short(text)}; expected {RATE_HINT}")
+    return _finite(float(match.group(1)) / _DURATION_UNITS[match.group(2)], text, "rate")
 
 
 def parse_percent(text: str) -> float:
@@ -96,16 +110,23 @@ def parse_percent(text: str) -> float:
     _refuse_negative(text, "percentage", PERCENT_HINT)
     match = _PERCENT.fullmatch(text.strip())
     if match is None:
-        raise UnitError(f"invalid percentage {text!r}; expected {PERCENT_HINT}")
-    return float(match.group(1)) / 100.0
+        raise UnitError(f"invalid percentage {_short(text)}; expected {PERCENT_HINT}")
+    return _finite(float(match.group(1)) / 100.0, text, "percentage")
 
 
 def parse_size(text: str) -> int:
     """`1GiB` → 1073741824 bytes."""
     match = _SIZE.fullmatch(text.strip())
     if match is None:
-        raise UnitError(f"invalid size {text!r}; expected {SIZE_HINT}")
-    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+        raise UnitError(f"invalid size {_short(text)}; expected {SIZE_HINT}")
+    size = _finite(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()], text, "size")
+    if size > MAX_SIZE:
+        raise UnitError(f"size {_short(text)} is too large; sizes go up to 1TiB")
+    return int(size)
+
+
+MAX_SIZE: Final = 1024**4
+"""No memory fault or bandwidth is larger than a tebibyte; beyond it is a typo."""
 
 
 def format_duration(seconds: float) -> str:

@@ -1,0 +1,60 @@
+"""Thresholds that name a flow or step which does not exist.
+
+A threshold scoped to a misspelt flow (`slwo: error_rate < 1%`) would judge nothing and the run
+would fail with `no data`; health rules and baseline comparisons are thresholds too, so this one
+check covers all three. Steps of included flows count as the including flow's steps, because
+that is how their metrics are recorded.
+"""
+
+from __future__ import annotations
+
+from contval.spec.chaoschecks import ParsedThreshold
+from contval.spec.errors import SuiteError, did_you_mean
+from contval.spec.models import Suite
+from contval.spec.source import SourceDocument
+from contval.spec.steps import IncludeStep, PollStep, RequestStep
+from contval.spec.thresholdpos import threshold_position
+
+
+def check_threshold_scopes(
+    suite: Suite, doc: SourceDocument, parsed: list[ParsedThreshold]
+) -> list[SuiteError]:
+    """A located error, with the closest name, for every scope that names nothing."""
+    errors: list[SuiteError] = []
+    for threshold in parsed:
+        scope = getattr(threshold.ast, "scope", None)
+        flow = getattr(scope, "flow", None)
+        step = getattr(scope, "step", None)
+        if not isinstance(flow, str):
+            continue
+        if flow not in suite.flows:
+            hint = did_you_mean(flow, suite.flows) or (
+                f"; the flows are {', '.join(f'`{f}`' for f in suite.flows)}"
+            )
+            message = f"threshold names flow `{flow}`, which is not declared under `flows`{hint}"
+            offset = max(threshold.text.find(flow), 0)
+        elif isinstance(step, str) and step not in (steps := step_names(suite, flow)):
+            hint = did_you_mean(step, steps) or (
+                f"; its steps are {', '.join(f'`{s}`' for s in steps)}" if steps else ""
+            )
+            message = f"threshold names step `{step}`, which flow `{flow}` does not have{hint}"
+            offset = max(threshold.text.find(step, threshold.text.find(flow) + len(flow)), 0)
+        else:
+            continue
+        position = threshold_position(doc, threshold.path, offset)
+        errors.append(SuiteError(str(doc.path), position, message))
+    return errors
+
+
+def step_names(suite: Suite, flow: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """The names of the steps a flow's iterations record, its includes' steps in place."""
+    body = suite.flows.get(flow)
+    if body is None or flow in seen:
+        return []
+    names: list[str] = []
+    for step in body.steps:
+        if isinstance(step, RequestStep | PollStep):
+            names.append(step.name)
+        elif isinstance(step, IncludeStep):
+            names += step_names(suite, step.include, seen | {flow})
+    return names

@@ -40,6 +40,31 @@ CANNED: dict[str, tuple[bytes, bool]] = {
     "/redirect": (b"HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 0\r\n\r\n", True),
     "/head": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Kind: head\r\n\r\n", True),
     "/early-hints": (b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n" + OK, True),
+    "/interim-run": (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+        b"HTTP/1.1 103 Early Hints\r\nLink: </b.js>\r\n\r\n"
+        b"HTTP/1.1 102 Processing\r\n\r\n" + OK,
+        True,
+    ),
+    "/interim-head": (
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Kind: head\r\n\r\n",
+        True,
+    ),
+    "/interim-storm": (b"HTTP/1.1 100 Continue\r\n\r\n" * 40 + OK, True),
+    "/cookies": (
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT\r\n"
+        b"Set-Cookie: b=2; Path=/\r\nX-Many: x\r\nX-Many: y\r\nContent-Length: 2\r\n\r\nok",
+        True,
+    ),
+    "/huge-head": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"h" * (2 * 1024 * 1024) + b"\r\n\r\n", True),
+    "/endless-trailers": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n2\r\nok\r\n0\r\n"
+        + b"".join(b"X-T%d: %s\r\n" % (i, b"t" * 1000) for i in range(3000))
+        + b"\r\n",
+        True,
+    ),
 }
 
 

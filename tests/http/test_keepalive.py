@@ -76,16 +76,63 @@ async def test_idle_connection_closed_by_server_is_replaced(server: RawServer) -
 
 
 @pytest.mark.parametrize("arm", ["/arm-drop", "/arm-rst"])
-async def test_reused_connection_closed_before_any_byte_is_retried_once(
-    server: RawServer, arm: str
+@pytest.mark.parametrize(
+    ("method", "headers", "idempotent"),
+    [
+        ("GET", {}, False),
+        ("HEAD", {}, False),
+        ("OPTIONS", {}, False),
+        ("TRACE", {}, False),
+        ("POST", {}, True),
+        ("DELETE", {}, True),
+        ("POST", {"Idempotency-Key": "k-1"}, False),
+        ("PATCH", {"x-idempotency-key": "k-2"}, False),
+    ],
+)
+async def test_replayable_request_on_a_stale_connection_is_retried_once(
+    server: RawServer, arm: str, method: str, headers: dict[str, str], idempotent: bool
 ) -> None:
     async with Client() as client:
         pool = client.pool(server.url)
         await pool.request(pool.template("GET", arm))
-        response = await pool.request(pool.template("POST", "/echo", body=b"hi"))
-    assert (response.status, response.body) == (201, b"POST hi")
+        template = pool.template(method, "/echo", headers=headers, idempotent=idempotent)
+        assert template.replayable
+        response = await pool.request(template)
+    assert response.status == 201
     assert server.stats.requests == [arm, "/echo", "/echo"]
     assert server.stats.connections == 2
+
+
+@pytest.mark.parametrize("arm", ["/arm-drop", "/arm-rst"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "CONNECT", "PURGE"])
+async def test_non_idempotent_request_on_a_stale_connection_is_a_reset_never_replayed(
+    server: RawServer, arm: str, method: str
+) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", arm))
+        template = pool.template(method, "/echo", body=b"order-1")
+        assert not template.replayable
+        with pytest.raises(HttpError) as caught:
+            await pool.request(template)
+        after = await pool.request(pool.template("GET", "/ok"))
+    assert caught.value.kind is ErrorClass.RESET
+    assert "not replayed" in str(caught.value)
+    assert server.stats.requests == [arm, "/echo", "/ok"]  # the order reached the server once
+    assert after.body == b"ok"
+
+
+async def test_request_never_written_is_retried_whatever_its_method(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        await pool.request(pool.template("GET", "/ok"))
+        (conn,) = pool._idle
+        # The peer's FIN is being handled (the transport is closing) as the request is due:
+        # nothing can be written, so even a POST may go on a new connection.
+        conn._transport.close()  # type: ignore[union-attr]
+        response = await pool.request(pool.template("POST", "/echo", body=b"once"))
+    assert (response.status, response.body) == (201, b"POST once")
+    assert server.stats.requests == ["/ok", "/echo"]
 
 
 async def test_retry_happens_at_most_once(server: RawServer) -> None:
@@ -134,6 +181,76 @@ async def test_interim_1xx_response_is_skipped(server: RawServer) -> None:
         response = await pool.request(pool.template("GET", "/early-hints"))
     assert (response.status, response.body) == (200, b"ok")
     assert "link" not in response.headers
+
+
+async def test_several_interim_responses_in_a_row_are_skipped(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("POST", "/interim-run", body=b"x"))
+        after = await pool.request(pool.template("GET", "/ok"))
+    assert (response.status, response.body, response.raw_headers) == (
+        200,
+        b"ok",
+        [(b"Content-Length", b"2")],
+    )
+    assert after.body == b"ok"
+    assert server.stats.connections == 1
+
+
+async def test_interim_responses_before_a_head_response_are_skipped(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        head = await pool.request(pool.template("HEAD", "/interim-head"))
+        after = await pool.request(pool.template("GET", "/ok"))
+    assert (head.status, head.body, head.header("x-kind"), head.header("link")) == (
+        200,
+        b"",
+        "head",
+        None,
+    )
+    assert after.body == b"ok"
+    assert server.stats.connections == 1
+
+
+async def test_an_endless_run_of_interim_responses_is_malformed(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/interim-storm"))
+    assert caught.value.kind is ErrorClass.MALFORMED
+    assert "1xx" in str(caught.value)
+
+
+async def test_repeated_set_cookie_headers_are_kept_apart(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        response = await pool.request(pool.template("GET", "/cookies"))
+    assert response.header_values("Set-Cookie") == [
+        "a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+        "b=2; Path=/",
+    ]
+    assert response.header("set-cookie") == "a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT"
+    assert response.header("x-many") == "x, y"
+    assert response.header_values("x-many") == ["x", "y"]
+    assert response.header_values("absent") == []
+
+
+async def test_a_head_over_the_limit_is_malformed(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/huge-head"))
+    assert caught.value.kind is ErrorClass.MALFORMED
+    assert "head" in str(caught.value)
+
+
+async def test_endless_trailers_are_bounded_by_the_wire_limit(server: RawServer) -> None:
+    async with Client(ClientOptions(max_body=1000)) as client:
+        pool = client.pool(server.url)
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/endless-trailers"))
+    assert caught.value.kind is ErrorClass.MALFORMED
+    assert "on the wire" in str(caught.value)
 
 
 async def test_redirect_is_returned_not_followed(server: RawServer) -> None:

@@ -13,11 +13,17 @@ from typing import Protocol, cast
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
 from contval.http.clock import now
-from contval.http.errors import ErrorClass, HttpError, StaleConnectionError
+from contval.http.errors import ErrorClass, HttpError, StaleConnectionError, UnsentError
 from contval.http.response import Response
 
 _TIMER_SLACK = 0.001
 """libuv timers have millisecond granularity and may fire up to 1 ms early; accept that."""
+
+MAX_HEAD = 1024 * 1024
+"""Bytes a response may send before its final head is complete (1xx responses included)."""
+
+MAX_INTERIM = 32
+"""1xx responses skipped before one final response; more is a server gone wrong."""
 
 
 class _Stop(Exception):
@@ -41,20 +47,22 @@ class Connection(asyncio.Protocol):
         "_body_len",
         "_chunks",
         "_deadline",
-        "_got_bytes",
         "_head",
         "_headers",
         "_headers_done",
+        "_interim",
         "_loop",
         "_lost_waiter",
         "_max_body",
         "_parser",
         "_pool",
+        "_received",
         "_response",
         "_timer",
         "_timer_at",
         "_transport",
         "_waiter",
+        "_wire_limit",
         "closed",
         "idle",
         "lost",
@@ -65,6 +73,8 @@ class Connection(asyncio.Protocol):
         self._pool = pool
         self._loop = loop
         self._max_body = max_body
+        self._wire_limit = 2 * max_body + MAX_HEAD
+        """Bytes one response may take on the wire: framing (chunk sizes, trailers) included."""
         self._parser = HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[Response] | None = None
@@ -72,7 +82,8 @@ class Connection(asyncio.Protocol):
         self._headers: list[bytes] = []
         self._chunks: list[bytes] = []
         self._body_len = 0
-        self._got_bytes = False
+        self._received = 0
+        self._interim = 0
         self._headers_done = False
         self._head = False
         self._deadline = 0.0
@@ -91,10 +102,19 @@ class Connection(asyncio.Protocol):
     def send(self, wire: bytes, head: bool, deadline: float) -> asyncio.Future[Response]:
         """Write one request; the future resolves with the response or an `HttpError`."""
         waiter = self._loop.create_future()
+        transport = self._transport
+        if transport is None or transport.is_closing() or self.closed:
+            # The peer's FIN was handled between the pool handing us out and now: nothing is
+            # written, so the pool may retry any request (see `UnsentError`).
+            waiter.set_exception(UnsentError(ErrorClass.RESET, "connection closed", now()))
+            self._waiter = None
+            self.close()
+            return waiter
         self._waiter = waiter
         self._head = head
         self._headers = []
-        self._got_bytes = False
+        self._received = 0
+        self._interim = 0
         self._headers_done = False
         self._deadline = deadline
         timer = self._timer
@@ -102,8 +122,7 @@ class Connection(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
             self._arm(deadline)
-        assert self._transport is not None
-        self._transport.write(wire)
+        transport.write(wire)
         return waiter
 
     def _on_timer(self) -> None:
@@ -143,7 +162,11 @@ class Connection(asyncio.Protocol):
         if self._waiter is None:
             self._abort()  # bytes nobody asked for: the stream is out of sync
             return
-        self._got_bytes = True
+        received = self._received + len(data)
+        self._received = received
+        if received > MAX_HEAD and (received > self._wire_limit or not self._headers_done):
+            self._fail(ErrorClass.MALFORMED, _too_big(self._headers_done, self._wire_limit))
+            return
         try:
             self._parser.feed_data(data)
         except HttpParserUpgrade:
@@ -203,7 +226,7 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         """Note the end of the head; a HEAD response ends here whatever its framing headers say."""
         self._headers_done = True
-        if self._head:
+        if self._head and self._parser.get_status_code() >= 200:
             self._complete(keep_alive=self._parser.should_keep_alive())
             self._parser = HttpResponseParser(self)  # the old one would wait for a body
             raise _Stop
@@ -223,6 +246,10 @@ class Connection(asyncio.Protocol):
         if status < 200:
             self._headers = []
             self._headers_done = False
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                self._fail(ErrorClass.MALFORMED, f"more than {MAX_INTERIM} 1xx responses")
+                raise _Stop
             return
         self._complete(keep_alive=self._parser.should_keep_alive())
 
@@ -273,7 +300,7 @@ class Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             reason = "connection reset" if exc is not None else "connection closed"
             error_type = HttpError
-            if not self._got_bytes and self.served > 0:
+            if not self._received and self.served > 0:
                 error_type = StaleConnectionError
             waiter.set_exception(
                 error_type(ErrorClass.RESET, f"{reason} before the response was complete", now())
@@ -310,3 +337,10 @@ class Connection(asyncio.Protocol):
             self._transport.close()
         if notify:
             self._pool.on_closed(self)
+
+
+def _too_big(head_done: bool, limit: int) -> str:
+    """Why a response was cut off: an endless head, or endless framing around the body."""
+    if not head_done:
+        return f"response head (1xx responses included) exceeds {MAX_HEAD} bytes"
+    return f"response exceeds {limit} bytes on the wire"

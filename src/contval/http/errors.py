@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contval.metrics.recorder import ErrorClass
 
-__all__ = ["ErrorClass", "HttpError", "StaleConnectionError"]
+__all__ = ["ErrorClass", "HttpError", "StaleConnectionError", "UnsentError"]
 
 # ErrorClass is the metrics recorder's own enum (its values index the error counters), so the
 # engine records `exc.kind` as it is. What the client means by each network class:
@@ -40,6 +40,14 @@ class HttpError(Exception):
 class StaleConnectionError(HttpError):
     """A reused keep-alive connection closed before sending a single response byte.
 
-    Internal signal for the pool's one retry (see docs/http.md); it is still an `HttpError` of class
-    `reset`, so if it ever reached a caller it would be counted correctly.
+    Internal signal for the pool's one retry of a replayable request (see docs/http.md); it is
+    still an `HttpError` of class `reset`, so when the request may not be replayed the caller
+    counts it as it is.
+    """
+
+
+class UnsentError(StaleConnectionError):
+    """The connection was already closing when the request was due: not a byte was written.
+
+    A request that provably never left may always be retried, whatever its method.
     """

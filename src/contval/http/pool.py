@@ -14,10 +14,15 @@ from collections import deque
 
 from contval.http.clock import now
 from contval.http.connection import Connection
-from contval.http.errors import ErrorClass, HttpError, StaleConnectionError
+from contval.http.errors import ErrorClass, HttpError, StaleConnectionError, UnsentError
 from contval.http.options import ClientOptions
 from contval.http.request import Origin, RequestTemplate
 from contval.http.response import Response
+
+_NOT_REPLAYED = (
+    "reused connection closed after the %s was sent, before any response byte; not replayed"
+    " (the server may have processed it: only idempotent requests are replayed)"
+)
 
 _Grant = Connection | None
 """What a waiter receives: an idle connection, or None meaning "a slot is yours, connect"."""
@@ -64,10 +69,16 @@ class Pool:
         *,
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
+        idempotent: bool = False,
     ) -> RequestTemplate:
         """A `RequestTemplate` with this origin's Host header filled in."""
         return RequestTemplate(
-            method, path, host=self.origin.host_header, headers=headers or {}, body=body
+            method,
+            path,
+            host=self.origin.host_header,
+            headers=headers or {},
+            body=body,
+            idempotent=idempotent,
         )
 
     async def request(
@@ -76,8 +87,9 @@ class Pool:
         """Send `wire` (default: the template's static bytes) and return the complete response.
 
         Raises only `HttpError` for network faults. Redirects are returned, never followed. A
-        request that failed on a reused connection before any response byte arrived is retried
-        once on a new connection (see docs/http.md for why that is safe).
+        request is sent at most once unless it may be replayed: one never written, or a
+        `template.replayable` one whose reused connection closed before any response byte, is
+        retried once on a new connection (see docs/http.md).
         """
         if wire is None:
             wire = template.wire
@@ -90,8 +102,9 @@ class Pool:
             conn = await self._acquire(deadline, fresh=False)
         try:
             return await conn.send(wire, template.head, deadline)
-        except StaleConnectionError:
-            pass
+        except StaleConnectionError as exc:
+            if not (template.replayable or isinstance(exc, UnsentError)):
+                raise HttpError(exc.kind, _NOT_REPLAYED % template.method, exc.completed_at) from None
         except asyncio.CancelledError:
             conn.abandon()  # the response may still come; this socket is out of sync now
             raise

@@ -13,6 +13,10 @@ from urllib.parse import urlsplit
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods the client may send twice (Go's net/http rule): they promise no side effect."""
+IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
+"""A request carrying one of these tells the server to de-duplicate it: it may be sent twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +59,13 @@ def _check_path(path: bytes) -> None:
         raise ValueError(f"invalid request path {path!r}: must start with '/' and hold no spaces")
 
 
-def _encode_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> bytes:
+def has_idempotency_key(names: Iterable[str]) -> bool:
+    """Whether one of `names` is an `Idempotency-Key` (or `X-Idempotency-Key`) header."""
+    return any(name.lower() in IDEMPOTENCY_HEADERS for name in names)
+
+
+def _encode_headers(items: Iterable[tuple[str, str]]) -> bytes:
     """Encode caller headers once, refusing the ones the client owns (framing and Host)."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
     lines = []
     for name, value in items:
         if name.lower() in _FORBIDDEN_HEADERS:
@@ -72,10 +80,23 @@ class RequestTemplate:
     """A request whose static parts are encoded once; `encode` joins in the dynamic parts.
 
     `wire` is the complete request for the static case. The client never follows redirects: a 3xx
-    is returned to the caller like any other response.
+    is returned to the caller like any other response. `replayable` says whether the pool may
+    send it a second time after a keep-alive race: GET, HEAD, OPTIONS and TRACE, a request the
+    caller declares `idempotent`, and one carrying an `Idempotency-Key` header (pass `idempotent`
+    when that header is rendered per request).
     """
 
-    __slots__ = ("_has_body", "_head_block", "_method_sp", "body", "head", "method", "path", "wire")
+    __slots__ = (
+        "_has_body",
+        "_head_block",
+        "_method_sp",
+        "body",
+        "head",
+        "method",
+        "path",
+        "replayable",
+        "wire",
+    )
 
     def __init__(
         self,
@@ -85,10 +106,17 @@ class RequestTemplate:
         host: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
         body: bytes | None = None,
+        idempotent: bool = False,
     ) -> None:
         self.method = method.upper()
         if not self.method.isalpha():
             raise ValueError(f"invalid method {method!r}")
+        items = list(headers.items() if isinstance(headers, Mapping) else headers)
+        self.replayable = (
+            idempotent
+            or self.method in REPLAYABLE_METHODS
+            or has_idempotency_key(name for name, _ in items)
+        )
         self.path = path.encode("ascii")
         _check_path(self.path)
         self.body = body
@@ -96,7 +124,7 @@ class RequestTemplate:
         self._has_body = body is not None or self.method in _BODY_METHODS
         self._method_sp = self.method.encode("ascii") + b" "
         self._head_block = (
-            b" HTTP/1.1\r\nHost: " + host.encode("ascii") + b"\r\n" + _encode_headers(headers)
+            b" HTTP/1.1\r\nHost: " + host.encode("ascii") + b"\r\n" + _encode_headers(items)
         )
         self.wire = self.encode()
 

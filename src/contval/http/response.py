@@ -39,20 +39,37 @@ class Response:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Headers by lower-case name; repeated headers are joined with ', ' (RFC 9110 5.3)."""
+        """Headers by lower-case name; repeated headers are joined with ', ' (RFC 9110 5.3).
+
+        Except `set-cookie`, which cannot be joined (its values hold commas, RFC 6265 3): the
+        dict has its first value; `header_values("set-cookie")` has each one.
+        """
         if self._headers is None:
             merged: dict[str, str] = {}
             raw = self._raw_headers
             for i in range(0, len(raw), 2):
                 name = raw[i].decode("latin-1").lower()
                 value = raw[i + 1].decode("latin-1").strip()
-                merged[name] = f"{merged[name]}, {value}" if name in merged else value
+                if name not in merged:
+                    merged[name] = value
+                elif name != "set-cookie":
+                    merged[name] = f"{merged[name]}, {value}"
             self._headers = merged
         return self._headers
 
     def header(self, name: str) -> str | None:
         """One header's value by case-insensitive name, or None."""
         return self.headers.get(name.lower())
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header, one per field line as received, in order (never joined)."""
+        wanted = name.lower().encode("latin-1", "replace")
+        raw = self._raw_headers
+        return [
+            raw[i + 1].decode("latin-1").strip()
+            for i in range(0, len(raw), 2)
+            if raw[i].lower() == wanted
+        ]
 
     def text(self, encoding: str = "utf-8") -> str:
         """The body decoded; invalid bytes are replaced since checks must not crash the run."""

@@ -139,6 +139,12 @@ class HttpCall(Frozen):
     extract: Mapping[VarName, Extract] = Field(
         default_factory=dict, description="variable name → where to take it from in the response"
     )
+    idempotent: bool = Field(
+        False,
+        description="the server de-duplicates this request: the client may send it twice after a"
+        " keep-alive race (GET, HEAD, OPTIONS, TRACE and requests with an Idempotency-Key header"
+        " always may)",
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpCall:

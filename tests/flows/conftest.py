@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from contval.flows import FlowRunner, Program, compile_program
 from contval.http import Client, ClientOptions
-from contval.metrics import Recorder, Slot
+from contval.metrics import ErrorClass, Recorder, Slot
 from contval.spec import Suite, load_suite_text
 
 
@@ -143,7 +143,7 @@ def counts(slot: Slot) -> dict[str, Any]:
     }
 
 
-_ERROR_NAMES = ("REFUSED", "RESET", "TIMEOUT", "MALFORMED", "HTTP_STATUS", "CHECK_FAILED")
+_ERROR_NAMES = tuple(kind.name for kind in ErrorClass)
 
 
 async def no_sleep(seconds: float) -> None:

@@ -53,7 +53,7 @@ def test_wildcard_marks_a_path_multi() -> None:
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
 json_values = st.recursive(
-    json_scalars | st.floats(allow_nan=False),
+    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
     max_leaves=8,
 )

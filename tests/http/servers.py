@@ -58,6 +58,11 @@ CANNED: dict[str, tuple[bytes, bool]] = {
         b"Set-Cookie: b=2; Path=/\r\nX-Many: x\r\nX-Many: y\r\nContent-Length: 2\r\n\r\nok",
         True,
     ),
+    "/controls": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 78\r\n\r\n"
+        b'{"crlf": "a\\r\\nHost: evil", "nul": "a\\u0000b", "esc": "\\u001b[31m", "ok": "x"}',
+        True,
+    ),
     "/huge-head": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"h" * (2 * 1024 * 1024) + b"\r\n\r\n", True),
     "/endless-trailers": (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n2\r\nok\r\n0\r\n"
@@ -76,6 +81,8 @@ class Stats:
     active: int = 0
     max_active: int = 0
     requests: list[str] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    heads: list[bytes] = field(default_factory=list)
     inflight: int = 0
 
 
@@ -149,6 +156,8 @@ class RawServer:
             length = _content_length(head)
             body = await reader.readexactly(length) if length else b""
             self.stats.requests.append(path)
+            self.stats.bodies.append(body)
+            self.stats.heads.append(head)
             if drop_next:
                 return  # the request reached us, yet we close without a byte: a stale socket
             if reset_next:

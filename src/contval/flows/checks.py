@@ -34,30 +34,35 @@ class Reply:
 
     @property
     def document(self) -> object:
-        """The body as JSON, or `INVALID`."""
+        """The body as JSON, or `INVALID` when it is not JSON (or not UTF-8).
+
+        A body that is JSON but that Python cannot represent (nesting past the recursion limit,
+        an integer of more than 4300 digits) raises: the step records it as `CHECK_ERROR`.
+        """
         if not self._parsed:
             self._parsed = True
             try:
                 self._document = json.loads(self.response.body)
-            except ValueError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 self._document = INVALID
         return self._document
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledCheck:
-    """Accepted statuses (None: anything below 400) and JSON conditions."""
+    """Accepted statuses (None: any 2xx) and JSON conditions."""
 
     status: frozenset[int] | None
     conditions: tuple[JsonCondition, ...]
 
     @property
     def counts_status(self) -> bool:
-        """Only a declared status check is a check in the metrics; the implicit < 400 is not."""
+        """Only a declared status check is a check in the metrics; the implicit 2xx is not."""
         return self.status is not None
 
     def status_ok(self, status: int) -> bool:
-        return status < 400 if self.status is None else status in self.status
+        """Declared statuses, else 2xx: a redirect is not followed, so it is not a success."""
+        return 200 <= status < 300 if self.status is None else status in self.status
 
 
 NO_CHECK: Final = CompiledCheck(None, ())
@@ -103,8 +108,8 @@ class Extractor:
             text = reply.response.text()
             group = 1 if self.pattern.groups else 0
             return [m.group(group) for m in self.pattern.finditer(text)]
-        value = reply.response.header(self.header)
-        return [] if value is None else [value]
+        # One match per field line: repeated headers (Set-Cookie above all) are never joined.
+        return list(reply.response.header_values(self.header))
 
 
 def compile_extract(name: str, spec: Extract, resolver: Resolver) -> Extractor:

@@ -135,6 +135,7 @@ def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
         body,
         template,
         tuple(compile_extract(n, e, resolver) for n, e in spec.extract.items()),
+        spec.idempotent,
     )
 
 

@@ -30,6 +30,8 @@ class Call:
     body: bytes | None
     body_template: JsonBody | Text | None
     extractors: tuple[Extractor, ...]
+    idempotent: bool = False
+    """The step says the server de-duplicates it: the client may replay it (see docs/http.md)."""
 
     @property
     def is_static(self) -> bool:

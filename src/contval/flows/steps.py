@@ -4,6 +4,10 @@ Each `run(scope, due)` returns `(succeeded, ended_at)`; the next step is due whe
 so every request is timed from when it was due and a slow step cannot hide the next one's wait.
 Every request is recorded exactly once, as `request(latency)` or as `error(kind, latency)`, so a
 slot's `error_rate` is errors / requests.
+
+Nothing a server sends may raise out of a step: an exception while rendering a request, judging a
+response or extracting from it (a RecursionError on deeply nested JSON, a number Python refuses, a
+value unfit for a header) is recorded as one `CHECK_ERROR` and ends the iteration.
 """
 
 from __future__ import annotations
@@ -14,20 +18,22 @@ from typing import ClassVar
 
 from contval.flows.checks import INVALID, CompiledCheck, Reply
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
-from contval.flows.templates import Scope
+from contval.flows.templates import RenderError, Scope
 from contval.http import HttpError, Pool, Response, now
+from contval.http.request import FORBIDDEN_HEADERS, has_idempotency_key
 from contval.metrics import ErrorClass, Slot
 
 Sleep = Callable[[float], Awaitable[None]]
 _HTTP_STATUS = ErrorClass.HTTP_STATUS
 _CHECK_FAILED = ErrorClass.CHECK_FAILED
+_CHECK_ERROR = ErrorClass.CHECK_ERROR
 _REFUSED = ErrorClass.REFUSED
 
 
 class BoundCall:
     """A call's pool and request template; `wire` renders the bytes (None: the static bytes)."""
 
-    __slots__ = ("call", "dynamic_path", "pool", "rng", "static", "template")
+    __slots__ = ("call", "dynamic_path", "pool", "refused", "rng", "static", "template")
 
     def __init__(self, call: Call, pool: Pool, rng: random.Random) -> None:
         self.call = call
@@ -36,14 +42,27 @@ class BoundCall:
         self.static = call.is_static
         path = call.path.static
         self.dynamic_path = path is None
+        names = [name for name, _ in call.dynamic_headers]
         self.template = pool.template(
-            call.method, path or "/", headers=dict(call.headers), body=call.body
+            call.method,
+            path or "/",
+            headers=dict(call.headers),
+            body=call.body,
+            idempotent=call.idempotent or has_idempotency_key(names),
         )
+        forbidden = [name for name in names if name.lower() in FORBIDDEN_HEADERS]
+        self.refused = (
+            None if not forbidden else f"header {forbidden[0]!r} is set by the client, not by steps"
+        )
+        """Why every rendering fails: a templated header would be a second Host (or framing);
+        validation refuses it, this keeps a suite built another way from sending it."""
 
     def wire(self, scope: Scope) -> bytes | None:
-        """The request bytes for this iteration; raises `ValueError` if a template can't render."""
+        """The request bytes for this iteration; raises if a template can't render."""
         if self.static:
             return None
+        if self.refused is not None:
+            raise RenderError(self.refused)
         call = self.call
         path = call.path.render(scope).encode("ascii") if self.dynamic_path else None
         body = None if call.body_template is None else _body(call, scope)
@@ -123,7 +142,7 @@ class RequestStepRunner:
         self.simple = not op.check.conditions and not op.call.extractors
         """Only the status matters: no `Reply`, no JSON, one comparison."""
         self.statuses = op.check.status
-        """The declared statuses (a counted check), or None: anything below 400, not counted."""
+        """The declared statuses (a counted check), or None: any 2xx, not counted."""
         self.direct = self if self.simple and bound.static else None
         self.pool = bound.pool
         self.template = bound.template
@@ -134,7 +153,7 @@ class RequestStepRunner:
         statuses = self.statuses
         slot = self.slot
         if statuses is None:
-            ok = status < 400
+            ok = 200 <= status < 300
         else:
             ok = status in statuses
             slot.check(ok)
@@ -151,14 +170,13 @@ class RequestStepRunner:
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         bound = self.bound
-        slot = self.slot
         if bound.static:
             wire = None
         else:
             try:
                 wire = bound.wire(scope)
-            except ValueError:
-                slot.error(_CHECK_FAILED)  # a template that cannot render: counted, nothing sent
+            except Exception:  # whatever an extracted value does, nothing is sent
+                self.slot.error(_CHECK_ERROR)
                 return False, now()
         try:
             response = await self.pool.request(self.template, wire, self.timeout)
@@ -167,16 +185,25 @@ class RequestStepRunner:
         if self.simple:
             return self.settle(response, due), response.completed_at
         end = response.completed_at
-        reply = bound.judge(self.check, response, slot)
+        try:
+            kind = self._outcome(response, scope)
+        except Exception:  # a hostile body is an error of its own class
+            kind = _CHECK_ERROR
+        if kind is None:
+            self.slot.request(end - due)
+            return True, end
+        self.slot.error(kind, end - due)
+        return False, end
+
+    def _outcome(self, response: Response, scope: Scope) -> ErrorClass | None:
+        """Judge and extract: None when the step succeeded, else the error class to record."""
+        bound = self.bound
+        reply = bound.judge(self.check, response, self.slot)
         if reply is None:
-            status_ok = self.check.status_ok(response.status)
-            slot.error(_CHECK_FAILED if status_ok else _HTTP_STATUS, end - due)
-            return False, end
+            return _CHECK_FAILED if self.check.status_ok(response.status) else _HTTP_STATUS
         if bound.call.extractors and not bound.extract(reply, scope):
-            slot.error(_CHECK_FAILED, end - due)
-            return False, end
-        slot.request(end - due)
-        return True, end
+            return _CHECK_FAILED
+        return None
 
 
 class ThinkStepRunner:
@@ -207,6 +234,9 @@ class ThinkStepRunner:
 class PollStepRunner:
     """Repeat a request every `every` until `until` holds; the step's duration is time-to-condition.
 
+    A response whose check or extraction raised (`CHECK_ERROR`) ends the poll at once: retrying
+    would only raise again on the next hostile body.
+
     Each attempt is a request on the poll's slot, timed from when that attempt was due. Attempts
     that don't satisfy the condition, and transient network failures, are retried and recorded as
     plain requests; only the last attempt of a poll that times out is an error: CHECK_FAILED if it
@@ -232,8 +262,8 @@ class PollStepRunner:
         slot = self.slot
         try:
             wire = bound.wire(scope)
-        except ValueError:
-            slot.error(_CHECK_FAILED)
+        except Exception:  # see RequestStepRunner.run
+            slot.error(_CHECK_ERROR)
             return False, now()
         deadline = due + self.timeout
         attempt_due = due
@@ -245,7 +275,7 @@ class PollStepRunner:
                 slot.duration(end - due)
                 return True, end
             next_due = max(attempt_due + self.every, end)
-            if next_due >= deadline:
+            if next_due >= deadline or kind is _CHECK_ERROR:
                 slot.error(kind, _latency(kind, end - attempt_due))
                 slot.check(False)
                 slot.duration(end - due)
@@ -266,7 +296,10 @@ class PollStepRunner:
             response = await bound.pool.request(bound.template, wire, timeout)
         except HttpError as exc:
             return exc.kind, exc.completed_at
-        reply = bound.judge(self.until, response, None)
-        if reply is None or not bound.extract(reply, scope):
-            return _CHECK_FAILED, response.completed_at
+        try:
+            reply = bound.judge(self.until, response, None)
+            if reply is None or not bound.extract(reply, scope):
+                return _CHECK_FAILED, response.completed_at
+        except Exception:  # a hostile body ends the poll at once
+            return _CHECK_ERROR, response.completed_at
         return None, response.completed_at

@@ -9,6 +9,7 @@ lookups. JSON bodies are serialized once with holes; only the holes are rendered
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -98,11 +99,19 @@ def path_value(value: object) -> str:
     return quote(to_text(value), safe="")
 
 
+_HEADER_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+"""Control characters a field value may not hold (RFC 9110 5.5); tab is allowed."""
+
+
 def header_value(value: object) -> str:
-    """A dynamic header value; line breaks would split the request, so they are refused."""
+    """A dynamic header value; CR or LF would split the request, NUL and other controls are
+    refused by servers or truncate the value, so any of them fails the request unsent."""
     text = to_text(value)
-    if "\r" in text or "\n" in text:
-        raise RenderError("a header value may not contain line breaks")
+    bad = _HEADER_CONTROL.search(text)
+    if bad is not None:
+        raise RenderError(
+            f"a header value may not contain control characters ({bad.group()!r} found)"
+        )
     return text
 
 

@@ -104,7 +104,9 @@ class Pool:
             return await conn.send(wire, template.head, deadline)
         except StaleConnectionError as exc:
             if not (template.replayable or isinstance(exc, UnsentError)):
-                raise HttpError(exc.kind, _NOT_REPLAYED % template.method, exc.completed_at) from None
+                raise HttpError(
+                    exc.kind, _NOT_REPLAYED % template.method, exc.completed_at
+                ) from None
         except asyncio.CancelledError:
             conn.abandon()  # the response may still come; this socket is out of sync now
             raise

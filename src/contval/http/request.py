@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Methods the client may send twice (Go's net/http rule): they promise no side effect."""
 IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
@@ -68,7 +68,7 @@ def _encode_headers(items: Iterable[tuple[str, str]]) -> bytes:
     """Encode caller headers once, refusing the ones the client owns (framing and Host)."""
     lines = []
     for name, value in items:
-        if name.lower() in _FORBIDDEN_HEADERS:
+        if name.lower() in FORBIDDEN_HEADERS:
             raise ValueError(f"header {name!r} is set by the client, not by templates")
         if any(c in name + value for c in "\r\n") or ":" in name:
             raise ValueError(f"invalid header {name!r}: {value!r}")

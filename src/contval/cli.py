@@ -30,15 +30,27 @@ def version() -> None:
     typer.echo(__version__)
 
 
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where feeder CSV files live (default: the suite file's directory); "
+        "no feeder is read from outside it.",
+        metavar="DIR",
+    ),
+]
+
+
 @app.command()
 def validate(
     suite: Annotated[Path, typer.Argument(help="The suite file to check.", show_default=False)],
+    data_dir: DataDirOption = None,
 ) -> None:
     """Check a suite file and report every error at once as file:line:col: message."""
     from contval.spec import SuiteInvalid, load_suite, summarize
 
     try:
-        loaded = load_suite(suite)
+        loaded = load_suite(suite, data_dir=data_dir)
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -47,6 +59,10 @@ def validate(
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
     for line in summarize(loaded):
         typer.echo(line)
+    from contval.pipeline.gate import gate_warnings
+
+    for line in gate_warnings(loaded):
+        typer.echo(f"warning: {line}")
 
 
 @app.command()
@@ -57,11 +73,11 @@ def schema() -> None:
     typer.echo(suite_json_schema_text())
 
 
-def _load_or_exit(suite: Path) -> Suite:
+def _load_or_exit(suite: Path, data_dir: Path | None = None) -> Suite:
     from contval.spec import SuiteInvalid, load_suite
 
     try:
-        return load_suite(suite)
+        return load_suite(suite, data_dir=data_dir)
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -99,11 +115,12 @@ def plan(
     ] = None,
     workers: Annotated[int, typer.Option(help="Show the split across N workers.", min=1)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Print what a run would do (schedules, expected iterations, thresholds), without running."""
     from contval.engine.plan import plan_data, render_plan
 
-    loaded = _load_or_exit(suite)
+    loaded = _load_or_exit(suite, data_dir)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
     if as_json:
         typer.echo(json.dumps(plan_data(loaded, names, workers), indent=2))
@@ -143,6 +160,11 @@ def run(
     history: Annotated[
         bool, typer.Option(help="Compare with the baseline and record the run in the history.")
     ] = True,
+    allow_ungated: Annotated[
+        bool,
+        typer.Option(help="Exit 0 even when no scenario was judged (no thresholds, no baseline)."),
+    ] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
@@ -150,16 +172,12 @@ def run(
     from contval.pipeline.gate import GateOptions
     from contval.pipeline.run import RunOptions, default_workers, run_suite
 
-    loaded = _load_or_exit(suite)
+    loaded = _load_or_exit(suite, data_dir)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []]
     overrides = _pairs(var or [], "--var")
     for key, _ in overrides:
         _pick(key, list(loaded.variables), "variable")
-    targets = _pairs(target or [], "--target")
-    for key, url in targets:
-        _pick(key, list(loaded.targets), "target")
-        if not url.startswith(("http://", "https://")):
-            _usage_error(f"--target {key}: {url!r} is not an http(s) URL")
+    targets = _checked_targets(loaded, target or [])
     options = RunOptions(
         suite_path=suite.resolve(),
         suite=_with_targets(loaded, targets),
@@ -169,7 +187,8 @@ def run(
         overrides=tuple(overrides),
         target_overrides=tuple(targets),
         seed=seed,
-        gate=GateOptions(store, env, label, require_baseline, history),
+        gate=GateOptions(store, env, label, require_baseline, history, allow_ungated),
+        data_dir=data_dir.absolute() if data_dir is not None else None,
     )
     width = None if sys.stdout.isatty() else 120  # logs: wide enough for the tables
     code = run_suite(options, Console(width=width))
@@ -372,6 +391,7 @@ def calibrate(
 
     loaded = _load_or_exit(suite)
     _pick(scenario, list(loaded.scenarios), "scenario")
+    _checked_targets(loaded, target or [])  # refuse a bad URL once, not in every run
     with tempfile.TemporaryDirectory(prefix="contval-calibrate-") as tmp:
         db = str(Path(tmp) / "history.db")
         extra = [a for t in target or [] for a in ("--target", t)]
@@ -528,10 +548,24 @@ def init(
         typer.echo(f"  {step}")
 
 
+def _checked_targets(suite: Suite, values: list[str]) -> list[tuple[str, str]]:
+    """`--target NAME=URL` values, checked as the suite's own targets are (exit 2 otherwise)."""
+    from contval.spec.retarget import TargetOverrideError, parse_target_overrides
+
+    pairs = [(key, url) for key, url in _pairs(values, "--target")]
+    for key, _ in pairs:
+        _pick(key, list(suite.targets), "target")
+    try:
+        return list(parse_target_overrides(suite, pairs).items())
+    except TargetOverrideError as exc:
+        _usage_error(str(exc))
+
+
 def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:
-    if not targets:
-        return suite
-    return suite.model_copy(update={"targets": {**suite.targets, **dict(targets)}})
+    """Targets replaced; absolute step URLs on a moved target move with it."""
+    from contval.spec.retarget import with_targets
+
+    return with_targets(suite, dict(targets))
 
 
 def main() -> None:

@@ -48,7 +48,8 @@ def test_every_key_span_points_at_the_key_text(tree: dict[str, Any], flow: bool)
             key = doc.spans[path].key
             assert key is not None
             line = lines[key.line - 1]
-            assert line[key.column - 1 :].startswith(path[-1])
+            # a key YAML would read as something else (`'on'`) is dumped quoted
+            assert line[key.column - 1 :].lstrip("'\"").startswith(path[-1])
 
 
 def _suite(flows: dict[str, int], rate: int) -> dict[str, Any]:

@@ -57,3 +57,4 @@ class WorkerJob:
     target_overrides: tuple[tuple[str, str], ...] = ()
     seed: int | None = None
     grace: float = 30.0
+    data_dir: str | None = None

@@ -22,15 +22,14 @@ from contval.flows import FlowRunner, compile_program
 from contval.http import Client, ClientOptions, now
 from contval.metrics import Recorder
 from contval.spec import Suite, load_suite
+from contval.spec.retarget import with_targets
 
 
 def load_for_job(job: msg.WorkerJob) -> Suite:
-    """The suite as the run sees it: `--target` overrides applied to the loaded file."""
-    suite = load_suite(job.suite_path)
-    if job.target_overrides:
-        targets = {**suite.targets, **dict(job.target_overrides)}
-        suite = suite.model_copy(update={"targets": targets})
-    return suite
+    """The suite as the run sees it: `--target` overrides applied to the loaded file (absolute
+    step URLs on a moved target move with it)."""
+    suite = load_suite(job.suite_path, data_dir=job.data_dir)
+    return with_targets(suite, dict(job.target_overrides))
 
 
 def worker_main(job: msg.WorkerJob, conn: Connection) -> None:

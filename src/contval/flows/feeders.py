@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from contval.spec import CsvFeeder
+from contval.spec.feeders import open_feeder
 
 Row = tuple[str, ...]
 Order = Literal["sequential", "random", "unique"]
@@ -40,8 +41,12 @@ class FeederData:
 
 
 def read_feeder(name: str, spec: CsvFeeder, worker: int, workers: int) -> FeederData:
-    """Read the CSV and keep this worker's share; the header names the columns."""
-    with Path(spec.csv).open(newline="", encoding="utf-8-sig") as handle:
+    """Read the CSV and keep this worker's share; the header names the columns.
+
+    Opened as validation opens it (a regular file, never blocking on a FIFO or a device), so a
+    file swapped after validation is refused rather than read.
+    """
+    with open_feeder(Path(spec.csv)) as handle:
         reader = csv.reader(handle)
         header = tuple(column.strip() for column in next(reader, ()))
         width = len(header)

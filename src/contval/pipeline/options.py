@@ -26,6 +26,8 @@ class RunOptions:
     seed: int | None = None
     grace: float = 30.0
     gate: GateOptions = field(default_factory=GateOptions)
+    data_dir: Path | None = None
+    """`--data-dir`: where feeder files live; workers load the suite with it too."""
 
 
 @dataclass

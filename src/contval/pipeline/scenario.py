@@ -141,6 +141,7 @@ def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
             options.target_overrides,
             options.seed,
             options.grace,
+            str(options.data_dir) if options.data_dir is not None else None,
         )
         for w in range(workers)
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from contval.spec.chaoschecks import ParsedThreshold, check_chaos, check_threshold_phases
@@ -38,10 +39,16 @@ def find_threshold_parser() -> ThresholdParser | None:
 
 
 def check_suite_references(
-    suite: Suite, doc: SourceDocument, parse_threshold: ThresholdParser | None
+    suite: Suite,
+    doc: SourceDocument,
+    parse_threshold: ThresholdParser | None,
+    data_dir: Path | None = None,
 ) -> list[SuiteError]:
-    """Every cross-reference problem in a suite whose sections each validated on their own."""
-    columns, errors = _check_feeders(suite, doc)
+    """Every cross-reference problem in a suite whose sections each validated on their own.
+
+    Feeder files must live under `data_dir` (default: the suite file's directory).
+    """
+    columns, errors = _check_feeders(suite, doc, data_dir or doc.path.parent.absolute())
     errors += check_flows(suite, doc, columns)
     errors += _check_workloads(suite, doc)
     errors += check_chaos(suite, doc)
@@ -70,14 +77,14 @@ def _check_pipeline(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
 
 
 def _check_feeders(
-    suite: Suite, doc: SourceDocument
+    suite: Suite, doc: SourceDocument, root: Path
 ) -> tuple[dict[str, tuple[str, ...] | None], list[SuiteError]]:
     columns: dict[str, tuple[str, ...] | None] = {}
     errors: list[SuiteError] = []
     for name, feeder in suite.data.items():
         label = _raw(doc, ("data", name, "csv"))
         try:
-            columns[name] = read_header(feeder.csv, label)
+            columns[name] = read_header(feeder.csv, label, root)
         except FeederFileError as exc:
             columns[name] = None
             errors.append(doc.error(("data", name, "csv"), str(exc)))

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
-from contval.spec.errors import SuiteError, did_you_mean
+from contval.spec.errors import SuiteError, closest, did_you_mean
+from contval.spec.feeders import shown, shown_columns
 from contval.spec.headers import header_name_problem, header_value_problem
 from contval.spec.models import Flow, Suite
 from contval.spec.source import DocPath, SourceDocument
@@ -218,10 +219,11 @@ class _FlowChecker:
         header = self.columns.get(feeder)
         if header is None or column in header:
             return None
-        hint = did_you_mean(column, header)
+        close = closest(column, header)
+        hint = f"; did you mean {shown(close)}?" if close is not None else ""
         return (
             f"template uses `data.{feeder}.{column}`, but the CSV file has no column `{column}` "
-            f"(columns: {', '.join(header)}){hint}"
+            f"(columns: {shown_columns(header)}){hint}"
         )
 
     def _error(self, path: DocPath, message: str) -> None:

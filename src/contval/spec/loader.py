@@ -21,40 +21,59 @@ ParserChoice = ThresholdParser | Literal["auto"] | None
 """A threshold parser, "auto" (use `contval.thresholds` if present), or None (skip)."""
 
 
-def load_suite(path: str | Path, *, threshold_parser: ParserChoice = "auto") -> Suite:
+def load_suite(
+    path: str | Path,
+    *,
+    threshold_parser: ParserChoice = "auto",
+    data_dir: str | Path | None = None,
+) -> Suite:
     """The validated suite at `path`; raises `SuiteInvalid` carrying every error found.
 
-    `threshold_parser` defaults to `contval.thresholds.parse_threshold` when that exists; pass
-    None to skip threshold syntax checks, or a callable to use another parser.
+    This is the one validation path: `contval validate`, `plan`, `run` and every worker use it,
+    so whatever a run would refuse is refused here first. `threshold_parser` defaults to
+    `contval.thresholds.parse_threshold` when that exists; pass None to skip threshold syntax
+    checks, or a callable to use another parser. `data_dir` is where feeder files live (and
+    where their relative paths start); by default the suite file's directory.
     """
     try:
         doc = read_source(Path(path))
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
-    return validate_document(doc, threshold_parser=threshold_parser)
+    return validate_document(doc, threshold_parser=threshold_parser, data_dir=data_dir)
 
 
 def load_suite_text(
-    text: str, path: str | Path = "<suite>", *, threshold_parser: ParserChoice = "auto"
+    text: str,
+    path: str | Path = "<suite>",
+    *,
+    threshold_parser: ParserChoice = "auto",
+    data_dir: str | Path | None = None,
 ) -> Suite:
     """Like `load_suite` for text in memory; `path` labels errors and anchors relative files."""
     try:
         doc = parse_source(text, Path(path))
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
-    return validate_document(doc, threshold_parser=threshold_parser)
+    return validate_document(doc, threshold_parser=threshold_parser, data_dir=data_dir)
 
 
-def validate_document(doc: SourceDocument, *, threshold_parser: ParserChoice = "auto") -> Suite:
+def validate_document(
+    doc: SourceDocument,
+    *,
+    threshold_parser: ParserChoice = "auto",
+    data_dir: str | Path | None = None,
+) -> Suite:
     """Models first, then cross-references; raises `SuiteInvalid` with everything found."""
     if not isinstance(doc.data, dict):
         raise SuiteInvalid([_not_a_mapping(doc)])
+    base_dir = doc.path.parent.absolute()
+    data = Path(data_dir).absolute() if data_dir is not None else base_dir
     try:
-        suite = Suite.model_validate(doc.data, context={"base_dir": doc.path.parent.absolute()})
+        suite = Suite.model_validate(doc.data, context={"base_dir": base_dir, "data_dir": data})
     except ValidationError as exc:
         raise SuiteInvalid(translate(exc, doc, Suite)) from None
     parser = find_threshold_parser() if threshold_parser == "auto" else threshold_parser
-    errors = check_suite_references(suite, doc, parser)
+    errors = check_suite_references(suite, doc, parser, data)
     if errors:
         raise SuiteInvalid(errors)
     return suite

@@ -32,8 +32,10 @@ class CsvFeeder(Frozen):
     @field_validator("csv")
     @classmethod
     def _relative_to_suite(cls, value: Path, info: ValidationInfo) -> Path:
-        """Resolve against the suite's directory, so runs work from any working directory."""
-        base = (info.context or {}).get("base_dir")
+        """Resolve against the data directory (by default the suite's), so runs work from any
+        working directory; whether the file may be read is checked with the other feeders."""
+        context = info.context or {}
+        base = context.get("data_dir") or context.get("base_dir")
         return value if base is None or value.is_absolute() else Path(base) / value
 
 

@@ -13,12 +13,15 @@ def test_values_are_the_documented_ones() -> None:
         "RUN_INCOMPLETE": 3,
         "FAULT_NOT_REVERTED": 4,
         "REGRESSION": 5,
+        "NOT_GATED": 6,
     }
 
 
 def test_the_most_urgent_outcome_wins() -> None:
     assert worst() is ExitCode.OK
     assert worst(ExitCode.OK, ExitCode.REGRESSION) is ExitCode.REGRESSION
+    assert worst(ExitCode.NOT_GATED, ExitCode.REGRESSION) is ExitCode.REGRESSION
+    assert worst(ExitCode.OK, ExitCode.NOT_GATED) is ExitCode.NOT_GATED
     assert worst(ExitCode.REGRESSION, ExitCode.THRESHOLD_FAILED) is ExitCode.THRESHOLD_FAILED
     assert worst(ExitCode.THRESHOLD_FAILED, ExitCode.RUN_INCOMPLETE) is ExitCode.RUN_INCOMPLETE
     assert (

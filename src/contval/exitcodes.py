@@ -18,6 +18,9 @@ class ExitCode(IntEnum):
     """A fault could not be confirmed reverted: the output names it and how to clean it by hand."""
     REGRESSION = 5
     """Worse than the baseline beyond its noise (or no baseline, with --require-baseline)."""
+    NOT_GATED = 6
+    """Nothing was judged: every scenario ran without thresholds and without a baseline to
+    compare with (`--allow-ungated` accepts that)."""
 
 
 SEVERITY = (
@@ -26,6 +29,7 @@ SEVERITY = (
     ExitCode.RUN_INCOMPLETE,
     ExitCode.THRESHOLD_FAILED,
     ExitCode.REGRESSION,
+    ExitCode.NOT_GATED,
     ExitCode.OK,
 )
 

@@ -76,8 +76,8 @@ def constant_rate(rate: str, duration: str, mix: str = "{f: 1}", max_vus: int = 
 def run(
     suite: Path, out: Path, *args: str, timeout: float = 120
 ) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run(
-        [*CLI, "run", str(suite), "--out", str(out), *args],
+    proc = subprocess.run(  # most suites here judge nothing: a not-gated run may exit 0
+        [*CLI, "run", str(suite), "--out", str(out), "--allow-ungated", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

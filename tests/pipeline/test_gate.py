@@ -118,11 +118,22 @@ def test_run_records_history_and_require_baseline_fails_without_one(
         text=True,
         timeout=120,
     )
-    assert first.returncode == 0, first.stdout
+    assert first.returncode == 6, first.stdout  # no thresholds, no baseline: nothing judged
     assert "baseline (rolling): NO BASELINE YET" in first.stdout
+    assert "scenario main: NOT GATED" in first.stdout
     result = json.loads((tmp_path / "a" / "result.json").read_text())
+    assert (result["verdict"], result["exit_code"]) == ("not_gated", 6)
+    assert result["scenarios"][0]["verdict"] == "not_gated"
     baseline = result["scenarios"][0]["baseline"]
     assert baseline["verdict"] == "no_baseline" and baseline["run_id"].startswith("r-")
+    assert baseline["accepted"] is True  # a baseline has to start somewhere
+    allowed = subprocess.run(
+        [*base, "--out", str(tmp_path / "c"), "--allow-ungated"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert allowed.returncode == 0, allowed.stdout
     assert strict.returncode == 5, strict.stdout
     strict_result = json.loads((tmp_path / "b" / "result.json").read_text())
     assert strict_result["exit_code"] == 5 and strict_result["verdict"] == "fail"
@@ -132,11 +143,11 @@ def test_run_records_history_and_require_baseline_fails_without_one(
     history = HistoryStore(store)
     runs = history.runs(env="ci")
     history.close()
-    assert len(runs) == 2 and {r.label for r in runs} == {"build-1"}
+    assert len(runs) == 3 and {r.label for r in runs} == {"build-1"}
 
 
 def test_thresholds_that_name_the_baseline(tmp_path: Path) -> None:
-    from contval.pipeline.scenario import baseline_figures
+    from contval.pipeline.verdict import baseline_figures
     from contval.thresholds import evaluate, parse_threshold
 
     for seed in range(8):

@@ -35,10 +35,18 @@ import numpy as np
 
 from contval.baseline.stats import FloatArray, as_values, shift_interval
 
-MetricName = Literal["p50", "p95", "p99", "error_rate", "rps"]
+MetricName = Literal["p50", "p95", "p99", "error_rate", "rps", "dropped", "late"]
 Outcome = Literal["pass", "regression", "improvement", "inconclusive", "no_baseline"]
 
-METRICS: Final[tuple[MetricName, ...]] = ("p50", "p95", "p99", "error_rate", "rps")
+METRICS: Final[tuple[MetricName, ...]] = (
+    "p50",
+    "p95",
+    "p99",
+    "error_rate",
+    "rps",
+    "dropped",
+    "late",
+)
 # Signed: the sign is the bad direction (throughput is bad when it falls).
 DEFAULT_TOLERANCES: Final[dict[str, float]] = {
     "p50": 0.10,
@@ -46,7 +54,11 @@ DEFAULT_TOLERANCES: Final[dict[str, float]] = {
     "p99": 0.10,
     "error_rate": 0.005,
     "rps": -0.10,
+    "dropped": 0.01,  # share of scheduled iterations never started (open model)
+    "late": 0.05,  # share of iterations started late (open model)
 }
+# Shares: compared in absolute points, like the error rate.
+_SHARES: Final = ("error_rate", "dropped", "late")
 LATENCY_METRICS: Final = ("p50", "p95", "p99")
 DEFAULT_CONFIDENCE: Final = 0.98
 MIN_RUNS: Final = 3
@@ -82,8 +94,9 @@ class Comparison:
 
 
 def is_relative(metric: str) -> bool:
-    """Latency and throughput shifts are ratios; error rate shifts are differences."""
-    return metric != "error_rate"
+    """Latency and throughput shifts are ratios; shifts of shares (error rate, dropped and late
+    iterations) are differences."""
+    return metric not in _SHARES
 
 
 def bad_sign(metric: str) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from contval.metrics.hdr import Histogram
+from contval.metrics.rates import per_second
 
 Phase = Literal["before", "during", "after"]
 BaselineMode = Literal["rolling", "pinned"]
@@ -35,6 +36,8 @@ class WindowRecord:
     latency: str | None = None
     duration: str | None = None
     phases: Mapping[str, Phase] = field(default_factory=dict)
+    dropped: int = 0  # open model: scheduled iterations that never started
+    late: int = 0  # open model: iterations that started late
 
     @property
     def seconds(self) -> int:
@@ -48,7 +51,7 @@ class WindowRecord:
     @property
     def rps(self) -> float:
         """Requests per second: windows cut at fault edges may be shorter than 10 s."""
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
+        return per_second(self.requests, self.seconds) or 0.0
 
     def latency_percentile(self, pct: float) -> int | None:
         """The window's request latency at `pct` (0..100) in µs; None without latencies."""
@@ -66,6 +69,8 @@ class WindowRecord:
             "latency": self.latency,
             "duration": self.duration,
             "phases": dict(sorted(self.phases.items())),
+            "dropped": self.dropped,
+            "late": self.late,
         }
 
     @classmethod
@@ -81,6 +86,8 @@ class WindowRecord:
             latency=data.get("latency"),
             duration=data.get("duration"),
             phases=dict(data.get("phases") or {}),
+            dropped=int(data.get("dropped", 0)),
+            late=int(data.get("late", 0)),
         )
 
 

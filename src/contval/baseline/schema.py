@@ -85,7 +85,14 @@ def _m2_documents(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_m1_initial, _m2_documents)
+def _m3_dropped_late(db: sqlite3.Connection) -> None:
+    """Dropped and late iterations per window: what an open-model run is judged on instead of
+    its throughput (which is the schedule's, an input)."""
+    db.execute("ALTER TABLE windows ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE windows ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_m1_initial, _m2_documents, _m3_dropped_late)
 LATEST: Final = len(MIGRATIONS)
 
 

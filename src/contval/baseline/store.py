@@ -36,7 +36,7 @@ _RUN_COLUMNS: Final = (
     "complete, created_at, accepted, pinned"
 )
 _WINDOW_COLUMNS: Final = (
-    "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration"
+    "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration, dropped, late"
 )
 
 
@@ -323,7 +323,7 @@ def _insert_run(db: sqlite3.Connection, meta: RunMeta, windows: Iterable[WindowR
         (seq, *_run_row(stored)),
     )
     db.executemany(
-        f"INSERT INTO windows (run_id, {_WINDOW_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+        f"INSERT INTO windows (run_id, {_WINDOW_COLUMNS}) VALUES ({', '.join('?' * 13)})",
         ((run_id, *_window_row(w)) for w in windows),
     )
     return run_id
@@ -424,11 +424,23 @@ def _run_of(row: Sequence[Any]) -> RunMeta:
 def _window_row(w: WindowRecord) -> tuple[Any, ...]:
     phases = json.dumps(dict(sorted(w.phases.items())))
     return (w.flow, w.step, w.t0, w.t1, phases, w.requests, w.errors, w.iterations, w.latency,
-            w.duration)  # fmt: skip
+            w.duration, w.dropped, w.late)  # fmt: skip
 
 
 def _window_of(row: Sequence[Any]) -> WindowRecord:
-    flow, step, t0, t1, phases, requests, errors, iterations, latency, duration = row
+    flow, step, t0, t1, phases, requests, errors, iterations, latency, duration = row[:10]
+    dropped, late = row[10:]
     return WindowRecord(
-        flow, step, t0, t1, requests, errors, iterations, latency, duration, json.loads(phases)
+        flow,
+        step,
+        t0,
+        t1,
+        requests,
+        errors,
+        iterations,
+        latency,
+        duration,
+        json.loads(phases),
+        dropped,
+        late,
     )

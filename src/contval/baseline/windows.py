@@ -20,19 +20,25 @@ DEFAULT_SIZE = 10
 
 
 def windows_of(
-    series: Series, size: int = DEFAULT_SIZE, faults: Mapping[str, Window] | None = None
+    series: Series,
+    size: int = DEFAULT_SIZE,
+    faults: Mapping[str, Window] | None = None,
+    span: Window | None = None,
 ) -> list[WindowRecord]:
     """Every (flow, step) of `series` over consecutive windows of `size` seconds.
 
-    Windows tile [series.start, series.end) exactly; the last window of a segment (before a
-    fault edge or the run's end) may be shorter. Every slot seen in the run gets a record in
-    every window, zero counts included: a flow that went quiet is data, not a gap.
+    Windows tile `span` (default [series.start, series.end)) exactly; the gate passes the
+    planned [0, duration) so a run and its baseline runs share one grid whatever they drained
+    or lost. The last window of a segment (before a fault edge or the end) may be shorter.
+    Every slot seen in the run gets a record in every window, zero counts included: a flow that
+    went quiet is data, not a gap.
     """
     if size < 1:
         raise ValueError("window size must be at least one second")
     keys = series.slot_keys()
     records: list[WindowRecord] = []
-    for t0, t1 in grid(series.start, series.end, size, faults or {}):
+    start, end = span if span is not None else (series.start, series.end)
+    for t0, t1 in grid(start, end, size, faults or {}):
         totals = series.window(t0, t1)
         phases = phases_at(t0, faults or {})
         for flow, step in keys:
@@ -52,6 +58,8 @@ def windows_of(
                     latency=part.latency.encode(),
                     duration=part.duration.encode(),
                     phases=phases,
+                    dropped=part.counters.dropped_iterations,
+                    late=part.counters.late_starts,
                 )
             )
     return records

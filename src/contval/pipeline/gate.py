@@ -1,31 +1,45 @@
 """The baseline gate: compare a finished scenario with its baseline runs, then store it.
 
 Per flow (and per step a threshold names) and per metric (p50/p95/p99 latency, error rate,
-throughput), the current run's 10-second windows are compared with those of the baseline
-runs (`contval.baseline.compare`). Chaos scenarios compare each phase of each fault with the
-same phase of their baseline. The run is stored afterwards, so it is never its own baseline;
-only passing runs are accepted into rolling baselines.
+throughput or, for open-model runs, dropped and late iterations), the current run's windows are
+compared with those of the baseline runs (`contval.baseline.compare`). Windows adapt to the
+scenario's planned length (`window_size`). Chaos scenarios compare each phase of each fault with
+the same phase of their baseline. Comparing (`compare_run`) and recording (`record`) are two
+steps: `contval.pipeline.verdict` records the run once, with its final verdict, so the run is
+never its own baseline and a failed run never becomes part of one.
 """
 
 from __future__ import annotations
 
+import math
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-from contval.baseline.compare import METRICS, Comparison, compare, summarize
+from contval.baseline.compare import (
+    METRICS,
+    MIN_WINDOWS,
+    Comparison,
+    MetricName,
+    compare,
+    summarize,
+)
 from contval.baseline.fingerprint import fingerprint
+from contval.baseline.policy import admits
 from contval.baseline.records import RunMeta, WindowRecord
 from contval.baseline.store import HistoryStore
 from contval.baseline.windows import windows_of
 from contval.metrics import Histogram, Series
+from contval.metrics.rates import per_second
 from contval.spec import Suite
 from contval.thresholds import Threshold
 
 Window = tuple[int, int]
 PHASES = ("before", "during", "after")
+WINDOWS_PER_RUN: Final = 5
+WINDOWS_PER_PHASE: Final = 3
 
 
 @dataclass(frozen=True)
@@ -35,9 +49,10 @@ class GateOptions:
     label: str | None = None
     require_baseline: bool = False
     enabled: bool = True
+    allow_ungated: bool = False  # a suite that judges nothing may exit 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class GateResult:
     outcome: str  # pass | regression | inconclusive | no_baseline | improvement
     mode: str = "rolling"
@@ -46,6 +61,7 @@ class GateResult:
     run_id: str | None = None
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     detail: str = ""
+    accepted: bool | None = None  # joins rolling baselines (None: not recorded yet)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +70,7 @@ class GateResult:
             "fingerprint": self.fingerprint,
             "baseline_runs": list(self.baseline_runs),
             "run_id": self.run_id,
+            "accepted": self.accepted,
             "detail": self.detail,
             "comparisons": self.comparisons,
         }
@@ -70,6 +87,118 @@ def git_label() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+@dataclass(frozen=True)
+class GatePlan:
+    """The window grid of a scenario, planned from its schedule and fault timeline alone, so a
+    run and every one of its baseline runs are cut the same way (never from when a fault
+    happened to start, or from how long the run took to drain)."""
+
+    duration: int
+    faults: Mapping[str, Window]
+    open_model: bool = False
+
+    @property
+    def size(self) -> int:
+        return window_size(self.duration, self.faults)
+
+    @property
+    def phases(self) -> list[tuple[str, str]]:
+        """(fault, phase) pairs that last at least a second (a fault at 0 has no `before`)."""
+        return [
+            (name, phase)
+            for name, (f0, f1) in self.faults.items()
+            for phase, length in zip(PHASES, (f0, f1 - f0, self.duration - f1), strict=True)
+            if length > 0
+        ]
+
+
+def plan_gate(suite: Suite, scenario: str) -> GatePlan:
+    """The planned duration, fault windows (whole seconds) and load model of `scenario`."""
+    from contval.chaos.timeline import timeline
+    from contval.engine.schedules import OpenSchedule, schedule_for
+
+    model = suite.scenarios[scenario]
+    planned = timeline(model, suite)
+    duration = max(1, math.ceil(planned.duration))
+    faults = {}
+    for w in planned.windows:
+        first = min(math.floor(w.start), duration)
+        faults[w.fault] = (first, min(max(math.ceil(w.end), first + 1), duration))
+    schedule = schedule_for(suite.workloads[model.workload])
+    return GatePlan(duration, faults, isinstance(schedule, OpenSchedule))
+
+
+@dataclass(frozen=True)
+class PendingGate:
+    """A comparison made but not yet recorded: the run joins the history only once its final
+    verdict is known (`record`), so a run that a baseline threshold then fails is stored as
+    failed and never becomes part of the next baseline."""
+
+    result: GateResult
+    windows: tuple[WindowRecord, ...]
+    meta: RunMeta
+
+
+def compare_run(
+    options: GateOptions,
+    suite: Suite,
+    scenario: str,
+    series: Series,
+    thresholds: Sequence[Threshold],
+    started_at: float,
+    duration_s: float,
+    plan: GatePlan | None = None,
+) -> PendingGate:
+    """Compare a finished run with its baseline; nothing is written. Pure but for the store."""
+    plan = plan or plan_gate(suite, scenario)
+    policy = suite.scenarios[scenario].baseline
+    print_ = fingerprint(suite, scenario)
+    windows = windows_of(series, plan.size, dict(plan.faults), span=(0, plan.duration))
+    with HistoryStore(options.store) as store:
+        baseline = store.baseline(suite.name, scenario, options.env, print_)
+        base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
+    comparisons = compare_all(
+        windows,
+        base_windows,
+        scope_metrics(suite, scenario, thresholds, plan.open_model),
+        plan.phases,
+        policy.min_runs,
+        policy.tolerances(),
+        floor_ms=policy.latency_floor * 1000,
+    )
+    outcome = summarize(s.comparison for s in comparisons)
+    detail = _detail(outcome, baseline.runs, baseline.mismatched, policy.min_runs, comparisons)
+    result = GateResult(
+        outcome,
+        baseline.mode,
+        print_,
+        baseline.run_ids,
+        None,
+        [comparison_row(c) for c in comparisons],
+        detail,
+    )
+    meta = RunMeta(
+        suite=suite.name,
+        scenario=scenario,
+        fingerprint=print_,
+        started_at=datetime.fromtimestamp(started_at, UTC).isoformat(),
+        env=options.env,
+        label=options.label or git_label(),
+        duration_s=duration_s,
+    )
+    return PendingGate(result, tuple(windows), meta)
+
+
+def record(
+    options: GateOptions, pending: PendingGate, verdict: str, accepted: bool, complete: bool
+) -> GateResult:
+    """Store the run once, with its final verdict; only `accepted` runs join rolling baselines."""
+    meta = replace(pending.meta, verdict=verdict, accepted=accepted, complete=complete)
+    with HistoryStore(options.store) as store:
+        run_id = store.record_run(meta, pending.windows)
+    return replace(pending.result, run_id=run_id, accepted=accepted)
+
+
 def run_gate(
     options: GateOptions,
     suite: Suite,
@@ -81,67 +210,64 @@ def run_gate(
     started_at: float,
     duration_s: float,
 ) -> GateResult:
-    """Compare with the baseline, then record this run. Pure but for the store."""
-    store = HistoryStore(options.store)
-    try:
-        print_ = fingerprint(suite, scenario)
-        windows = windows_of(series, size=window_size(series, faults), faults=dict(faults))
-        baseline = store.baseline(suite.name, scenario, options.env, print_)
-        base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
-        scopes = _scopes(suite, scenario, thresholds)
-        policy = suite.scenarios[scenario].baseline
-        comparisons = compare_all(
-            windows,
-            base_windows,
-            scopes,
-            list(faults),
-            policy.min_runs,
-            policy.tolerances(),
-            floor_ms=policy.latency_floor * 1000,
-        )
-        outcome = summarize(s.comparison for s in comparisons)
-        passed = verdict == "pass" and outcome != "regression"  # inconclusive does not fail
-        meta = RunMeta(
-            suite=suite.name,
-            scenario=scenario,
-            fingerprint=print_,
-            started_at=datetime.fromtimestamp(started_at, UTC).isoformat(),
-            env=options.env,
-            label=options.label or git_label(),
-            verdict="pass" if passed else "fail",
-            duration_s=duration_s,
-            accepted=passed,
-        )
-        run_id = store.record_run(meta, windows)
-    finally:
-        store.close()
-    detail = _detail(
-        outcome, baseline.runs, baseline.mismatched, suite.scenarios[scenario].baseline.min_runs
+    """Compare and record in one go, for callers whose verdict is already final (tests, tools).
+
+    `faults` replaces the planned fault windows (a synthetic run has no timeline)."""
+    plan = plan_gate(suite, scenario)
+    if faults:
+        plan = replace(plan, faults=dict(faults))
+    pending = compare_run(
+        options, suite, scenario, series, thresholds, started_at, duration_s, plan
     )
-    return GateResult(
-        outcome,
-        baseline.mode,
-        print_,
-        baseline.run_ids,
-        run_id,
-        [comparison_row(c) for c in comparisons],
-        detail,
-    )
+    final = "fail" if pending.result.outcome == "regression" else verdict
+    accepted = admits(final, pending.result.outcome, pending.result.comparisons)
+    return record(options, pending, final, accepted, True)
 
 
-def window_size(series: Series, faults: Mapping[str, Window]) -> int:
-    """10 s windows; shorter for chaos, so each phase (before, during, after) has at least
-    3 windows to compare (a phase of 10 s gets 3 s windows; never under 2 s)."""
-    if not faults:
-        return 10
-    start, end = series.start, series.end
-    shortest = min(min(f0 - start, f1 - f0, end - f1) for f0, f1 in faults.values())
-    return max(2, min(10, shortest // 3))
+def window_size(duration: int, faults: Mapping[str, Window]) -> int:
+    """Windows adapt to the scenario's length: at least 5 per run and at most 10 s each (a 15 s
+    scenario gets 3 s windows); for chaos, at least 3 in every phase (before, during, after)
+    of every fault. Never under 1 s: a scenario too short for that cannot be gated, and
+    `contval validate` says so (`gate_blind_spot`)."""
+    size = max(1, min(10, duration // WINDOWS_PER_RUN))
+    for f0, f1 in faults.values():
+        phases = [p for p in (f0, f1 - f0, duration - f1) if p > 0]
+        size = min([size, *(max(1, p // WINDOWS_PER_PHASE) for p in phases)])
+    return size
 
 
-def _detail(outcome: str, runs: Sequence[RunMeta], mismatched: Sequence[str], min_runs: int) -> str:
+def gate_blind_spot(suite: Suite, scenario: str) -> str | None:
+    """Why `scenario` can never be gated against a baseline, or None when it can."""
+    plan = plan_gate(suite, scenario)
+    if plan.duration < MIN_WINDOWS:
+        return (
+            f"its load lasts {plan.duration}s: the baseline gate needs {MIN_WINDOWS} windows of "
+            f"at least 1s, so it can never compare it (make the workload {MIN_WINDOWS}s or longer)"
+        )
+    for name, (f0, f1) in sorted(plan.faults.items()):
+        for phase, length in (("before", f0), ("during", f1 - f0), ("after", plan.duration - f1)):
+            if 0 < length < MIN_WINDOWS:
+                return (
+                    f"the `{phase}` phase of fault `{name}` lasts {length}s: the baseline gate "
+                    f"needs {MIN_WINDOWS}s or more in each phase to compare it"
+                )
+    return None
+
+
+def _detail(
+    outcome: str,
+    runs: Sequence[RunMeta],
+    mismatched: Sequence[str],
+    min_runs: int,
+    comparisons: Sequence[ScopedComparison] = (),
+) -> str:
+    """The headline's reason, the real one: too few baseline runs, or too few windows."""
     if outcome == "no_baseline":
-        text = f"no baseline yet: {len(runs)} comparable passing run(s), {min_runs} needed"
+        reasons = [c.comparison.detail for c in comparisons if c.comparison.outcome == outcome]
+        if len(runs) < min_runs or not reasons:
+            text = f"no baseline yet: {len(runs)} comparable passing run(s), {min_runs} needed"
+        else:
+            text = f"cannot compare with {len(runs)} baseline run(s): {reasons[0]}"
     else:
         text = f"compared with {len(runs)} baseline run(s)"
     if mismatched:
@@ -149,18 +275,38 @@ def _detail(outcome: str, runs: Sequence[RunMeta], mismatched: Sequence[str], mi
     return text
 
 
-def _scopes(suite: Suite, scenario: str, thresholds: Sequence[Threshold]) -> list[tuple[str, str]]:
-    """Every flow the scenario runs, plus the flow/step pairs its thresholds name."""
+Scope = tuple[str, str, tuple[MetricName, ...]]
+
+
+def scope_metrics(
+    suite: Suite, scenario: str, thresholds: Sequence[Threshold], open_model: bool
+) -> list[Scope]:
+    """What is compared, per scope: every flow the scenario runs, the flow/step pairs its
+    thresholds name, and the whole scenario ("*").
+
+    Latency of the whole scenario only for a single-flow scenario or when a threshold names
+    it: the median of a mix of a 0.6 ms and a 20 ms route sits between the modes and jumps from
+    one to the other (docs/baselines.md). Throughput of an open-model run is its input (the
+    schedule), so it is not compared; its dropped and late iterations are."""
     from contval.pipeline.preflight import flows_used
 
     mix = suite.workloads[suite.scenarios[scenario].workload].mix
-    scopes = [("*", "")]  # the whole scenario, all flows together
-    scopes += [(flow, "") for flow in mix if flow in flows_used(suite, scenario)]
+    flows = [flow for flow in mix if flow in flows_used(suite, scenario)]
+    load: tuple[MetricName, ...] = ("dropped", "late") if open_model else ("rps",)
+    named = {t.aggregate.baseline_metric for t in thresholds if not t.scope.flow}
+    whole: tuple[MetricName, ...] = (
+        LATENCY if len(flows) == 1 else tuple(m for m in LATENCY if m in named)
+    )
+    scopes: list[Scope] = [("*", "", (*whole, "error_rate", *load))]
+    scopes += [(flow, "", (*LATENCY, "error_rate", *load)) for flow in flows]
     for t in thresholds:
         flow, step = t.scope.flow, t.scope.step
-        if flow and step and (flow, step) not in scopes:
-            scopes.append((flow, step))
+        if flow and step and all((flow, step) != s[:2] for s in scopes):
+            scopes.append((flow, step, (*LATENCY, "error_rate", *load[:1])))
     return scopes
+
+
+LATENCY: tuple[MetricName, ...] = ("p50", "p95", "p99")
 
 
 @dataclass(frozen=True)
@@ -174,21 +320,22 @@ class ScopedComparison:
 def compare_all(
     current: Sequence[WindowRecord],
     baseline: Mapping[str, Sequence[WindowRecord]],
-    scopes: Sequence[tuple[str, str]],
-    faults: Sequence[str],
+    scopes: Sequence[Scope],
+    phases: Sequence[tuple[str, str]],
     min_runs: int = 3,
     tolerances: Mapping[str, float] | None = None,
     floor_ms: float | None = None,
 ) -> list[ScopedComparison]:
-    phases: list[tuple[str, str] | None] = [None]
-    if faults:
-        phases = [(fault, phase) for fault in faults for phase in PHASES]
+    """Every scope's metrics, per phase of every fault for chaos (`phases` empty: whole run)."""
+    split: list[tuple[str, str] | None] = list(phases) or [None]
     comparisons: list[ScopedComparison] = []
-    for flow, step in scopes:
-        for phase in phases:
+    for flow, step, metrics in scopes:
+        for phase in split:
             mine = values_by_metric(current, flow, step, phase)
             theirs = {run: values_by_metric(w, flow, step, phase) for run, w in baseline.items()}
-            for metric in METRICS:
+            for metric in metrics:
+                if not mine[metric] and not any(v[metric] for v in theirs.values()):
+                    continue  # measured by neither (no iterations, say): nothing to compare
                 c = compare(
                     metric,
                     mine[metric],
@@ -199,15 +346,50 @@ def compare_all(
                     floor=floor_ms,
                 )
                 comparisons.append(ScopedComparison(c, flow, step, phase))
+            comparisons += outages(flow, step, phase, current, baseline)
     return comparisons
 
 
 def values_by_metric(
     windows: Sequence[WindowRecord], flow: str, step: str, phase: tuple[str, str] | None
 ) -> dict[str, list[float]]:
-    """Per 10-second window of one scope (flow "*": every flow): p50/p95/p99 (ms), error rate
-    and throughput."""
-    merged: dict[tuple[int, int], tuple[int, int, Histogram]] = {}
+    """Per window of one scope (flow "*": every flow): p50/p95/p99 (ms), error rate, throughput,
+    and the shares of dropped and late iterations.
+
+    A window without requests is kept: its throughput is 0 (an outage is data); its error
+    rate and latency have no value (no request, no rate), and `outages` judges it."""
+    values: dict[str, list[float]] = {m: [] for m in METRICS}
+    for (t0, t1), w in sorted(merged_windows(windows, flow, step, phase).items()):
+        for metric, pct in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0)):
+            value = w.hist.percentile(pct)
+            if value is not None:
+                values[metric].append(value / 1000)
+        if w.requests:
+            values["error_rate"].append(w.errors / w.requests)
+        values["rps"].append(per_second(w.requests, t1 - t0) or 0.0)
+        if w.iterations + w.dropped:
+            values["dropped"].append(w.dropped / (w.iterations + w.dropped))
+        if w.iterations:
+            values["late"].append(min(1.0, w.late / w.iterations))
+    return values
+
+
+@dataclass
+class Merged:
+    """One window of one scope: every matching (flow, step) record added up."""
+
+    requests: int = 0
+    errors: int = 0
+    iterations: int = 0
+    dropped: int = 0
+    late: int = 0
+    hist: Histogram = field(default_factory=Histogram)
+
+
+def merged_windows(
+    windows: Sequence[WindowRecord], flow: str, step: str, phase: tuple[str, str] | None
+) -> dict[tuple[int, int], Merged]:
+    merged: dict[tuple[int, int], Merged] = {}
     for w in windows:
         if flow not in ("*", w.flow):
             continue
@@ -215,21 +397,56 @@ def values_by_metric(
             continue
         if phase is not None and w.phases.get(phase[0]) != phase[1]:
             continue
-        requests, errors, hist = merged.get((w.t0, w.t1), (0, 0, Histogram()))
+        m = merged.setdefault((w.t0, w.t1), Merged())
         if w.latency:
-            hist.add(Histogram.decode(w.latency))
-        merged[(w.t0, w.t1)] = (requests + w.requests, errors + w.errors, hist)
-    values: dict[str, list[float]] = {m: [] for m in METRICS}
-    for (t0, t1), (requests, errors, hist) in sorted(merged.items()):
-        if not requests:
-            continue
-        for metric, pct in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0)):
-            value = hist.percentile(pct)
-            if value is not None:
-                values[metric].append(value / 1000)
-        values["error_rate"].append(errors / requests)
-        values["rps"].append(requests / max(t1 - t0, 1))
-    return values
+            m.hist.add(Histogram.decode(w.latency))
+        m.requests += w.requests
+        m.errors += w.errors
+        m.iterations += w.iterations
+        m.dropped += w.dropped
+        m.late += w.late
+    return merged
+
+
+def outages(
+    flow: str,
+    step: str,
+    phase: tuple[str, str] | None,
+    current: Sequence[WindowRecord],
+    baseline: Mapping[str, Sequence[WindowRecord]],
+) -> list[ScopedComparison]:
+    """Windows in which the scope served nothing (no request, or every request failed) while
+    every baseline run served it in the same window: an outage, a regression on its own.
+
+    The shift statistics are robust to one odd window by design, so a 10 s outage in a 60 s run
+    would move no median; it is judged here instead, window by window on the shared grid."""
+    if len(baseline) < 2:
+        return []
+    mine = merged_windows(current, flow, step, phase)
+    theirs = [merged_windows(w, flow, step, phase) for w in baseline.values()]
+    dark = [
+        key
+        for key, w in sorted(mine.items())
+        if w.requests == w.errors
+        and all(key in t and t[key].requests > t[key].errors for t in theirs)
+    ]
+    if not dark:
+        return []
+    seconds = sum(t1 - t0 for t0, t1 in dark)
+    spans = ", ".join(f"{t0}-{t1}s" for t0, t1 in dark)
+    c = Comparison(
+        "outage",
+        float(seconds),
+        0.0,
+        None,
+        None,
+        None,
+        0.0,
+        "regression",
+        tuple(baseline),
+        f"served nothing in {seconds}s ({spans}) where every baseline run served it",
+    )
+    return [ScopedComparison(c, flow, step, phase)]
 
 
 def comparison_row(scoped: ScopedComparison) -> dict[str, Any]:
@@ -250,3 +467,13 @@ def comparison_row(scoped: ScopedComparison) -> dict[str, Any]:
         "verdict": c.outcome,
         "detail": c.detail,
     }
+
+
+def gate_warnings(suite: Suite) -> list[str]:
+    """`contval validate`'s warnings: scenarios that can never be gated against a baseline."""
+    warnings = []
+    for name in suite.scenarios:
+        why = gate_blind_spot(suite, name)
+        if why is not None:
+            warnings.append(f"scenario `{name}` cannot be gated against a baseline: {why}")
+    return warnings

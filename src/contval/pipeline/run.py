@@ -22,6 +22,7 @@ from contval.pipeline.gate import git_label
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.pipeline.preflight import targets_used, unreachable
 from contval.pipeline.scenario import run_scenario
+from contval.pipeline.verdict import suite_code
 from contval.report.console import print_suite_summary
 from contval.report.markdown import append_step_summary
 from contval.report.render import FILE_NAMES, write_reports
@@ -107,8 +108,21 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
     result.complete = state.reason is None and code != ExitCode.RUN_INCOMPLETE
     if state.reason and code != ExitCode.FAULT_NOT_REVERTED:
         code = ExitCode.RUN_INCOMPLETE
+    code = suite_code(code, result.scenarios, options.gate.allow_ungated)
+    if code == ExitCode.NOT_GATED:
+        console.print(
+            "[yellow]not gated:[/yellow] no scenario has thresholds or a baseline to compare "
+            "with, so nothing was judged (exit 6). Add thresholds, let the baseline build up, "
+            "or pass --allow-ungated.",
+            highlight=False,
+        )
     result.exit_code = int(code)
-    verdicts = {ExitCode.OK: "pass", ExitCode.THRESHOLD_FAILED: "fail", ExitCode.REGRESSION: "fail"}
+    verdicts = {
+        ExitCode.OK: "pass",
+        ExitCode.THRESHOLD_FAILED: "fail",
+        ExitCode.REGRESSION: "fail",
+        ExitCode.NOT_GATED: "not_gated",
+    }
     result.verdict = verdicts.get(code, "error")
     result.extra["health"] = suite_health(result.scenarios)
     result.write()

@@ -10,18 +10,17 @@ from typing import Any
 
 from rich.console import Console
 
-from contval.baseline.sqlite import StoreError
 from contval.chaos.session import FaultRecord, FaultSession
 from contval.chaos.timeline import Timeline, timeline
 from contval.engine import messages as msg
 from contval.engine.local import LocalController, RunOutcome, SecondStats, WorkerFailed
 from contval.engine.schedules import OpenSchedule, Schedule, schedule_for
-from contval.exitcodes import ExitCode, worst
+from contval.exitcodes import ExitCode
 from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
-from contval.pipeline.gate import run_gate
 from contval.pipeline.options import Interrupt, RunOptions
+from contval.pipeline.verdict import Stop, StopCause, baseline_figures, decide, not_started, note
 from contval.report import console as con
 from contval.report.result import (
     FlowSeries,
@@ -31,16 +30,7 @@ from contval.report.result import (
     second_row,
     totals_dict,
 )
-from contval.thresholds import (
-    BaselineFigure,
-    Threshold,
-    Verdict,
-    check_abort,
-    evaluate,
-    evaluate_all,
-    needs_baseline,
-    parse_threshold,
-)
+from contval.thresholds import Threshold, check_abort, evaluate_all, parse_threshold
 from contval.thresholds.health import flow_health
 
 RESULT_EVERY = 5  # seconds between rewrites of result.json while a scenario runs
@@ -59,6 +49,7 @@ class ScenarioRun:
     flow_series: FlowSeries = field(default_factory=FlowSeries)
     chaos: ChaosThread | None = None
     invalid: str | None = None
+    stop: StopCause | None = None  # why the load stopped early (`verdict.note`)
 
 
 def run_scenario(
@@ -97,11 +88,10 @@ def run_scenario(
     except WorkerFailed as exc:
         controller.close()
         console.print(f"[red]error:[/red] could not start the workers: {exc}", highlight=False)
-        run.entry.update(verdict="error", stop_reason="workers failed to start")
-        return ExitCode.RUN_INCOMPLETE
+        return not_started(run, str(exc))
     if not run.timeline.windows:
         outcome = _load(run, controller, schedule.duration, result, console, state)
-        return _finish(run, outcome, result, console, [])
+        return _finish(run, outcome, result, console, [], state.reason)
     with FaultSession(f"{name}-{uuid.uuid4().hex[:8]}") as session:
         run.chaos = ChaosThread(
             suite,
@@ -122,10 +112,12 @@ def run_scenario(
     records = session.records
     for line in run.chaos.state.log:
         console.print(f"  chaos: {line}", highlight=False)
-    return _finish(run, outcome, result, console, records)
+    return _finish(run, outcome, result, console, records, state.reason)
 
 
 def _invalid(run: ScenarioRun, controller: LocalController, reason: str) -> None:
+    steady = run.chaos is not None and run.chaos.state.invalid == reason
+    note(run, Stop.STEADY_STATE if steady else Stop.CHAOS_FAILED, reason)
     run.invalid = run.invalid or reason
     controller.stop(reason)
 
@@ -168,6 +160,8 @@ def _load(
             _fill(run, series, controller.outcome, final=False)
             result.write()
         reason = _abort_reason(aborts, series, _fault_windows(run, series))
+        if reason:
+            note(run, Stop.ABORTED, reason)
         if reason and run.chaos is not None:
             run.chaos.stop()  # an abort stops the load and reverts every fault at once
         return reason
@@ -193,9 +187,11 @@ def _finish(
     result: ResultFile,
     console: Console,
     records: Sequence[FaultRecord],
+    interrupted: str | None = None,
 ) -> ExitCode:
-    code = _fill(run, outcome.series, outcome, final=True, records=records)
-    code = worst(code, _baseline_gate(run, outcome, console))
+    _fill(run, outcome.series, outcome, final=True, records=records)
+    faults = _fault_windows(run, outcome.series)
+    code = decide(run, outcome, faults, console, interrupted)
     result.write()
     con.print_scenario(console, run.entry)
     unreverted = [r for r in records if r.reverted_ok is False]
@@ -209,80 +205,7 @@ def _finish(
     return ExitCode.FAULT_NOT_REVERTED if unreverted else code
 
 
-def _baseline_gate(run: ScenarioRun, outcome: RunOutcome, console: Console) -> ExitCode:
-    """Compare a finished scenario with its baseline and store it; the gate's exit code."""
-    gate = run.options.gate
-    if run.entry["verdict"] not in ("pass", "fail"):
-        return ExitCode.OK  # an interrupted, invalid or aborted run is neither judged nor kept
-    if not gate.enabled:
-        if any(needs_baseline(t) for t in run.thresholds):  # no data: never a pass
-            run.entry["verdict"] = "fail"
-            return ExitCode.THRESHOLD_FAILED
-        return ExitCode.OK
-    try:
-        verdict = run_gate(
-            gate,
-            run.options.suite,
-            run.name,
-            outcome.series,
-            _fault_windows(run, outcome.series),
-            run.thresholds,
-            run.entry["verdict"],
-            outcome.started_at,
-            run.entry["duration_s"],
-        )
-    except StoreError as exc:
-        console.print(f"[red]error:[/red] history store: {exc}", highlight=False)
-        run.entry["baseline"] = {"verdict": "error", "detail": str(exc)}
-        return ExitCode.RUN_INCOMPLETE
-    run.entry["baseline"] = verdict.to_dict()
-    code = _baseline_thresholds(run, outcome, verdict.to_dict())
-    if code != ExitCode.OK:
-        return code
-    if verdict.outcome == "regression":
-        return ExitCode.REGRESSION
-    if verdict.outcome == "no_baseline" and gate.require_baseline:
-        return ExitCode.REGRESSION
-    return ExitCode.OK
-
-
-def _baseline_thresholds(run: ScenarioRun, outcome: RunOutcome, gate: dict[str, Any]) -> ExitCode:
-    """Judge the thresholds that name the baseline, now that the comparison is known."""
-    indices = [i for i, t in enumerate(run.thresholds) if needs_baseline(t)]
-    if not indices:
-        return ExitCode.OK
-    figures = baseline_figures(gate)
-    faults = _fault_windows(run, outcome.series)
-    failed = False
-    for i in indices:
-        result = evaluate(run.thresholds[i], outcome.series, faults=faults, baseline=figures)
-        run.entry["thresholds"][i] = result.to_dict()
-        failed = failed or result.verdict != Verdict.PASS
-    if not failed:
-        return ExitCode.OK
-    if run.entry["verdict"] == "pass":
-        run.entry["verdict"] = "fail"
-    return ExitCode.THRESHOLD_FAILED
-
-
-def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:
-    """The gate's comparisons as thresholds read them (latency in seconds)."""
-    figures: dict[Any, BaselineFigure] = {}
-    runs = tuple(gate.get("baseline_runs", ()))
-    for c in gate.get("comparisons", []):
-        scale = 0.001 if c["metric"] in ("p50", "p95", "p99") else 1.0
-        phase = c["phase"] or {}
-        key = (c["flow"], c["step"] or "", c["metric"], phase.get("fault"), phase.get("phase"))
-        base = c["baseline"]
-        figures[key] = BaselineFigure(
-            None if base is None else base * scale,
-            c["shift"],
-            c["low"],
-            c["high"],
-            runs,
-            c["verdict"],
-        )
-    return figures
+__all__ = ["baseline_figures", "run_scenario", "workers_for"]
 
 
 def _running_p95(series: Series) -> float | None:
@@ -346,7 +269,7 @@ def _fill(
         return ExitCode.OK
     flows = sorted(set(kinds) & set(run.entry["flows"]))
     run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=elapsed)
-    return _verdict(run, outcome, evaluated)
+    return ExitCode.OK  # the verdict is `contval.pipeline.verdict`'s
 
 
 def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[str, Any]]:
@@ -374,35 +297,6 @@ def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[
             }
         )
     return rows
-
-
-def _verdict(run: ScenarioRun, outcome: RunOutcome, evaluated: list[dict[str, Any]]) -> ExitCode:
-    reason = outcome.stop_reason or ""
-    aborted = reason.startswith("aborted")
-    chaos_failed = (run.invalid or "").startswith("chaos failed")
-    invalid = run.invalid is not None and not chaos_failed
-    interrupted = bool(reason) and not aborted and not invalid
-    # thresholds naming the baseline are judged after the comparison (_baseline_thresholds)
-    verdicts = {
-        r["verdict"]
-        for t, r in zip(run.thresholds, evaluated, strict=True)
-        if not needs_baseline(t)
-    }
-    if outcome.failures or interrupted or chaos_failed:
-        verdict, code = "error", ExitCode.RUN_INCOMPLETE
-    elif invalid:
-        verdict, code = "invalid", ExitCode.THRESHOLD_FAILED
-    elif aborted or Verdict.FAIL in verdicts or Verdict.NO_DATA in verdicts:
-        verdict, code = "fail", ExitCode.THRESHOLD_FAILED
-    else:
-        verdict, code = "pass", ExitCode.OK
-    run.entry.update(
-        verdict=verdict,
-        complete=verdict in ("pass", "fail") and not aborted,
-        stop_reason=run.invalid or outcome.stop_reason,
-        failures=outcome.failures,
-    )
-    return code
 
 
 def workers_for(schedule: Schedule, wanted: int) -> int:

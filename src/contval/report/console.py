@@ -141,9 +141,12 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     if scenario.get("baseline"):
         print_baseline(console, scenario["baseline"])
     verdict = scenario["verdict"]
-    style = "green" if verdict == "pass" else "red"
+    style = {"pass": "green", "not_gated": "yellow"}.get(verdict, "red")
     reason = f" ({scenario['stop_reason']})" if scenario.get("stop_reason") else ""
-    console.print(Text(f"scenario {scenario['name']}: {verdict.upper()}{reason}", style=style))
+    if verdict == "not_gated":  # say why: nothing judged it
+        reason = " (no thresholds, and no baseline to compare with yet)"
+    word = verdict.replace("_", " ").upper()
+    console.print(Text(f"scenario {scenario['name']}: {word}{reason}", style=style))
 
 
 BASELINE_STYLE = {
@@ -226,6 +229,7 @@ EXIT_REASONS: Final[dict[int, str]] = {
     ExitCode.RUN_INCOMPLETE: "the run did not complete",
     ExitCode.FAULT_NOT_REVERTED: "a fault was not confirmed reverted",
     ExitCode.REGRESSION: "a regression against the baseline",
+    ExitCode.NOT_GATED: "nothing was judged (no thresholds, no baseline)",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _OPERATOR = re.compile(r"<=|>=|==|!=|<|>")

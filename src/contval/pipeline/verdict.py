@@ -1,0 +1,259 @@
+"""One owner of a scenario's verdict: its stop reason, its verdict, its exit code and its
+history record are decided here, once, from typed outcomes.
+
+Why one place: the verdict used to be set in three steps (thresholds, then the run recorded in
+the history, then thresholds naming the baseline), so a run that `p95 < baseline + 10%` failed
+had already been recorded as passing and joined the next rolling baseline. Here the run is
+compared first, judged completely, and only then recorded, with its final verdict; which
+recorded runs join rolling baselines is `contval.baseline.policy`'s rule.
+
+Stops are an enum (`Stop`), noted where they happen (`note`), never parsed back from text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from rich.console import Console
+
+from contval.baseline.policy import admits
+from contval.baseline.sqlite import StoreError
+from contval.exitcodes import ExitCode, worst
+from contval.pipeline.gate import GateResult, compare_run, record
+from contval.thresholds import BaselineFigure, Verdict, evaluate, needs_baseline
+
+if TYPE_CHECKING:
+    from contval.engine.local import RunOutcome
+    from contval.pipeline.scenario import ScenarioRun
+
+Faults = Mapping[str, tuple[int, int]]
+
+
+class Stop(StrEnum):
+    """Why a scenario's load ended (result.json `stop`)."""
+
+    COMPLETED = "completed"
+    ABORTED = "aborted"  # an `abort` threshold failed
+    INTERRUPTED = "interrupted"  # SIGINT / SIGTERM
+    WORKER_FAILED = "worker_failed"
+    WORKERS_NOT_STARTED = "workers_not_started"
+    CHAOS_FAILED = "chaos_failed"  # a fault could not be driven
+    STEADY_STATE = "steady_state"  # `before` thresholds did not hold when a fault was due
+    FAULT_TOO_SHORT = "fault_too_short"  # a fault was active for too little of its phase
+    GENERATOR_SATURATED = "generator_saturated"  # the load generator could not keep up
+
+
+class ScenarioVerdict(StrEnum):
+    """A scenario's verdict (result.json `scenarios[].verdict`)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # the run could not be completed: no verdict about the system
+    INVALID = "invalid"  # the experiment did not happen as planned
+    NOT_GATED = "not_gated"  # nothing judged it: no thresholds, no baseline to compare with
+
+
+ERROR_STOPS: Final = frozenset(
+    {
+        Stop.INTERRUPTED,
+        Stop.WORKER_FAILED,
+        Stop.WORKERS_NOT_STARTED,
+        Stop.CHAOS_FAILED,
+        Stop.GENERATOR_SATURATED,
+    }
+)
+INVALID_STOPS: Final = frozenset({Stop.STEADY_STATE, Stop.FAULT_TOO_SHORT})
+
+
+@dataclass(frozen=True)
+class StopCause:
+    kind: Stop
+    text: str | None = None
+
+
+def note(run: ScenarioRun, kind: Stop, text: str) -> None:
+    """Remember why the load stopped early; the first cause wins (later ones are its echo)."""
+    if run.stop is None:
+        run.stop = StopCause(kind, text)
+
+
+def stop_cause(run: ScenarioRun, outcome: RunOutcome, interrupted: str | None) -> StopCause:
+    """The one reason the scenario ended, by precedence: a worker failure, a saturated load
+    generator (the measurement failed), a cause noted as it happened, an interrupt, else a
+    completed run."""
+    if outcome.failures:
+        return StopCause(Stop.WORKER_FAILED, outcome.stop_reason or outcome.failures[0])
+    saturated = getattr(outcome, "saturated", None)  # the engine's `Saturation`, when set
+    if saturated is not None:
+        return StopCause(Stop.GENERATOR_SATURATED, str(saturated.reason()))
+    if run.stop is not None:
+        return run.stop
+    if run.invalid is not None:  # set by a caller that did not note a kind
+        return StopCause(Stop.STEADY_STATE, run.invalid)
+    if interrupted:
+        return StopCause(Stop.INTERRUPTED, outcome.stop_reason or interrupted)
+    return StopCause(Stop.COMPLETED, outcome.stop_reason)
+
+
+def not_started(run: ScenarioRun, detail: str) -> ExitCode:
+    """The workers never started: an error, never judged, never recorded."""
+    run.entry.update(
+        verdict=ScenarioVerdict.ERROR.value,
+        stop=Stop.WORKERS_NOT_STARTED.value,
+        stop_reason="workers failed to start",
+        detail=detail,
+    )
+    return ExitCode.RUN_INCOMPLETE
+
+
+def decide(
+    run: ScenarioRun,
+    outcome: RunOutcome,
+    faults: Faults,
+    console: Console,
+    interrupted: str | None = None,
+) -> ExitCode:
+    """Judge a finished scenario (its thresholds are evaluated in `run.entry`), compare it with
+    its baseline, record it once with its final verdict, and return its exit code."""
+    cause = stop_cause(run, outcome, interrupted)
+    verdict, code = _first_verdict(run, cause)
+    if verdict in (ScenarioVerdict.PASS, ScenarioVerdict.FAIL):
+        verdict, gate_code = _gate(run, outcome, faults, console, verdict, cause)
+        code = worst(code, gate_code)
+    run.entry.update(
+        verdict=verdict.value,
+        complete=verdict not in (ScenarioVerdict.ERROR, ScenarioVerdict.INVALID)
+        and cause.kind == Stop.COMPLETED,
+        stop=cause.kind.value,
+        stop_reason=cause.text,
+        failures=outcome.failures,
+    )
+    return code
+
+
+def _first_verdict(run: ScenarioRun, cause: StopCause) -> tuple[ScenarioVerdict, ExitCode]:
+    """What the stop and the thresholds that do not name the baseline say."""
+    if cause.kind in ERROR_STOPS:
+        return ScenarioVerdict.ERROR, ExitCode.RUN_INCOMPLETE
+    if cause.kind in INVALID_STOPS:
+        return ScenarioVerdict.INVALID, ExitCode.THRESHOLD_FAILED
+    verdicts = {
+        r["verdict"]
+        for t, r in zip(run.thresholds, run.entry["thresholds"], strict=True)
+        if not needs_baseline(t)
+    }
+    if cause.kind == Stop.ABORTED or Verdict.FAIL in verdicts or Verdict.NO_DATA in verdicts:
+        return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
+    return ScenarioVerdict.PASS, ExitCode.OK
+
+
+def _gate(
+    run: ScenarioRun,
+    outcome: RunOutcome,
+    faults: Faults,
+    console: Console,
+    verdict: ScenarioVerdict,
+    cause: StopCause,
+) -> tuple[ScenarioVerdict, ExitCode]:
+    """Compare with the baseline, judge the thresholds naming it, then record the run."""
+    gate = run.options.gate
+    if not gate.enabled:
+        if any(needs_baseline(t) for t in run.thresholds):  # no data: never a pass
+            return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
+        if not run.thresholds:
+            return ScenarioVerdict.NOT_GATED, ExitCode.OK
+        return verdict, ExitCode.OK
+    try:
+        pending = compare_run(
+            gate,
+            run.options.suite,
+            run.name,
+            outcome.series,
+            run.thresholds,
+            outcome.started_at,
+            run.entry["duration_s"],
+        )
+    except StoreError as exc:
+        return _store_failed(run, console, exc)
+    compared = pending.result
+    code = ExitCode.OK
+    if _baseline_thresholds(run, outcome, faults, compared.to_dict()):
+        verdict, code = ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
+    elif verdict == ScenarioVerdict.PASS and ungated(run, compared):
+        verdict = ScenarioVerdict.NOT_GATED
+    kept = "fail" if verdict == ScenarioVerdict.FAIL or compared.outcome == "regression" else "pass"
+    accepted = admits(kept, compared.outcome, compared.comparisons)
+    try:
+        recorded = record(gate, pending, kept, accepted, cause.kind == Stop.COMPLETED)
+    except StoreError as exc:
+        return _store_failed(run, console, exc)
+    run.entry["baseline"] = recorded.to_dict()
+    if compared.outcome == "regression":
+        code = worst(code, ExitCode.REGRESSION)
+    if compared.outcome == "no_baseline" and gate.require_baseline:
+        code = worst(code, ExitCode.REGRESSION)
+    return verdict, code
+
+
+def ungated(run: ScenarioRun, compared: GateResult) -> bool:
+    """Nothing judged the run: no thresholds, and no baseline it could be compared with."""
+    return not run.thresholds and compared.outcome == "no_baseline"
+
+
+def _store_failed(
+    run: ScenarioRun, console: Console, exc: StoreError
+) -> tuple[ScenarioVerdict, ExitCode]:
+    console.print(f"[red]error:[/red] history store: {exc}", highlight=False)
+    run.entry["baseline"] = {"verdict": "error", "detail": str(exc)}
+    return ScenarioVerdict.ERROR, ExitCode.RUN_INCOMPLETE
+
+
+def _baseline_thresholds(
+    run: ScenarioRun, outcome: RunOutcome, faults: Faults, gate: dict[str, Any]
+) -> bool:
+    """Judge the thresholds that name the baseline, now that the comparison is known; True when
+    one of them failed."""
+    figures = baseline_figures(gate)
+    failed = False
+    for i, threshold in enumerate(run.thresholds):
+        if not needs_baseline(threshold):
+            continue
+        result = evaluate(threshold, outcome.series, faults=faults, baseline=figures)
+        run.entry["thresholds"][i] = result.to_dict()
+        failed = failed or result.verdict != Verdict.PASS
+    return failed
+
+
+def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:
+    """The gate's comparisons as thresholds read them (latency in seconds)."""
+    figures: dict[Any, BaselineFigure] = {}
+    runs = tuple(gate.get("baseline_runs", ()))
+    for c in gate.get("comparisons", []):
+        scale = 0.001 if c["metric"] in ("p50", "p95", "p99") else 1.0
+        phase = c["phase"] or {}
+        key = (c["flow"], c["step"] or "", c["metric"], phase.get("fault"), phase.get("phase"))
+        base = c["baseline"]
+        figures[key] = BaselineFigure(
+            None if base is None else base * scale,
+            c["shift"],
+            c["low"],
+            c["high"],
+            runs,
+            c["verdict"],
+        )
+    return figures
+
+
+def suite_code(
+    code: ExitCode, scenarios: Sequence[Mapping[str, Any]], allow_ungated: bool
+) -> ExitCode:
+    """A suite in which every scenario ran but none was judged does not exit 0 (exit 6), unless
+    the user said `--allow-ungated`."""
+    if code != ExitCode.OK or allow_ungated or not scenarios:
+        return code
+    if all(s.get("verdict") == ScenarioVerdict.NOT_GATED for s in scenarios):
+        return ExitCode.NOT_GATED
+    return code

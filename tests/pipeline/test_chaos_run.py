@@ -5,6 +5,7 @@ on Ctrl-C, not when contval itself is SIGKILLed."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -46,7 +47,7 @@ class Stage:
         links: dict[str, Any] = ProxyClient(self.control).links()
         return list(links["payments-link"]["toxics"])
 
-    def suite(self, faults: str, scenario: str, duration: str = "8s") -> Path:
+    def suite(self, faults: str, scenario: str, duration: str = "8s", targets: str = "") -> Path:
         text = f"""version: 1
 name: chaos-test
 targets:
@@ -55,7 +56,7 @@ chaos_targets:
   payments-link: {{proxy: {{listen: 127.0.0.1:{self.listen}, upstream: 127.0.0.1:{self.upstream}}}}}
   order-worker: {{process: {{state_file: {self.system.dir}/state.json, key: worker}}}}
   host: {{host: local}}
-faults:
+{targets}faults:
 {faults}
 flows:
   browse:
@@ -363,3 +364,127 @@ def _rewrite_controller(ledger: Any, pid: int) -> None:
         data = json.loads(path.read_text())
         data["controller_pid"] = pid
         path.write_text(json.dumps(data))
+
+
+class ToxicWatch:
+    """Samples the proxy's toxics from the test: when the toxic was first and last seen, and
+    whether it was ever missing in between (a lapse the run would have to report)."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+        self.first: float | None = None
+        self.last: float | None = None
+        self.gap = False
+
+    def sample(self) -> bool:
+        present = bool(self.stage.toxics())
+        now = time.monotonic()
+        if present:
+            self.gap = self.gap or (self.last is not None and now - self.last > 1.0)
+            self.first = self.first or now
+            self.last = now
+        return present
+
+
+def test_a_slow_revert_never_lets_a_toxic_lease_lapse(stage: Stage) -> None:
+    """The kill's revert waits 10 s for a supervisor that never restarts the sleeper; the
+    toxic's 5 s lease is renewed all along, so the latency stays in effect until its revert."""
+    sleeper = subprocess.Popen(["sleep", "120"])
+    (stage.dir / "sleeper.pid").write_text(str(sleeper.pid))
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 300ms}\n"
+        "  crash: {type: kill, target: sleeper}",
+        """  slow-and-crash:
+    workload: load
+    chaos: [{fault: slow, at: 1s, for: 10s}, {fault: crash, at: 2s, for: 1s}]
+    thresholds:
+      - checkout/order: p10(latency) > 250ms during slow""",
+        duration="13s",
+        targets=f"  sleeper: {{process: {{pidfile: {stage.dir}/sleeper.pid}}}}\n",
+    )
+    watch = ToxicWatch(stage)
+    try:
+        proc = stage.run(suite)
+        while proc.poll() is None:
+            watch.sample()
+            time.sleep(0.1)
+        output = proc.stdout.read() if proc.stdout else ""
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=5)
+    assert proc.returncode == 0, output
+    assert watch.first is not None and watch.last is not None
+    # Before: no renewal after the kill's revert began at 3 s, so it lapsed by 8.5 s.
+    assert watch.last - watch.first >= 9.5 and not watch.gap, (watch.first, watch.last, output)
+    slow, crash = stage.result()["scenarios"][0]["faults"]
+    assert crash["detail"].startswith("not restarted within 10s")
+    assert slow["lapsed_at_s"] is None and slow["error"] is None
+    assert slow["active_s"] >= 9.5 and slow["reverted"] is True
+    assert stage.toxics() == []
+
+
+def _lose_the_toxic_after(stage: Stage, proc: subprocess.Popen[str], seconds: float) -> None:
+    """Delete the run's toxic behind contval's back `seconds` after it first appeared."""
+    from contval.chaos.faults.proxy_client import ProxyClient
+
+    watch = ToxicWatch(stage)
+    wait_until_injected(stage, proc, watch.sample)
+    assert watch.first is not None
+    time.sleep(max(0.0, watch.first + seconds - time.monotonic()))
+    [toxic] = stage.toxics()
+    assert ProxyClient(stage.control).delete("payments-link", toxic["id"])
+
+
+def test_a_lapse_early_in_the_phase_makes_the_scenario_invalid(stage: Stage) -> None:
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 300ms}",
+        """  lapsed:
+    workload: load
+    chaos: [{fault: slow, at: 2s, for: 6s}]
+    thresholds:
+      - checkout/order: p50(latency) > 250ms during slow""",
+        duration="11s",
+    )
+    proc = stage.run(suite)
+    _lose_the_toxic_after(stage, proc, 1.0)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output
+    scenario = stage.result()["scenarios"][0]
+    assert scenario["verdict"] == "invalid", output
+    assert scenario["stop_reason"].startswith("invalid: fault slow was in effect for ")
+    assert "of its planned 6s (less than half)" in scenario["stop_reason"]
+    assert "its lease lapsed" in scenario["stop_reason"]
+    (fault,) = scenario["faults"]
+    assert 2.5 <= fault["lapsed_at_s"] <= 4.5 and fault["active_until_s"] <= fault["lapsed_at_s"]
+    assert fault["active_s"] < 3
+    assert "slow: LEASE LAPSED" in output
+    assert scenario["duration_s"] < 8  # invalid: the load stopped at once
+
+
+def test_a_late_lapse_is_reported_and_during_is_judged_on_the_seconds_it_held(
+    stage: Stage,
+) -> None:
+    """Lost 4.5 s into a 6 s fault: judged on the seconds before the lapse only. p10 of the
+    order step is slow only if no second without the fault is counted as `during`."""
+    suite = stage.suite(
+        "  slow: {type: latency, target: payments-link, delay: 300ms}",
+        """  late-lapse:
+    workload: load
+    chaos: [{fault: slow, at: 2s, for: 6s}]
+    thresholds:
+      - checkout/order: p10(latency) > 250ms during slow""",
+        duration="11s",
+    )
+    proc = stage.run(suite)
+    _lose_the_toxic_after(stage, proc, 4.5)
+    output, _ = proc.communicate(timeout=120)
+    scenario = stage.result()["scenarios"][0]
+    assert proc.returncode == 0, output
+    assert scenario["verdict"] == "pass", scenario["thresholds"]
+    (fault,) = scenario["faults"]
+    assert fault["lapsed_at_s"] is not None and 5.5 <= fault["active_until_s"] <= 7.0
+    assert fault["reverted"] is True and "its lease lapsed" in fault["error"]
+    assert 3.0 <= fault["active_s"] <= 5.0
+    during = scenario["phases"]["slow"]["during"]["window"]
+    assert during == [2, math.floor(fault["active_until_s"])]
+    assert scenario["thresholds"][0]["window"] in (None, during)

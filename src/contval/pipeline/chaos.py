@@ -4,7 +4,13 @@ Faults are applied from their own thread so that a slow inject or revert (waitin
 to exit, starting stress-ng) never stalls the collection of the workers' metrics. Before each
 fault the steady state is checked (thresholds qualified `before FAULT`); if it does not hold the
 fault is not injected and the scenario is invalid. Every fault goes through a FaultSession:
-ledger first, leases renewed, reverted in `finally`, and a guard for when this process dies.
+ledger first, leases renewed (on the session's own timer), reverted in `finally`, and a guard
+for when this process dies.
+
+A fault is judged on the seconds it was verified in effect: from its verified inject until its
+revert, or until the last moment it was confirmed in effect if its lease lapsed (the proxy lost
+the toxic). A fault never verified, or in effect for less than half its planned `for`, makes
+the scenario invalid: its `during` phase would measure a system without the fault.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from contval.chaos.session import FaultRecord, FaultSession
 from contval.chaos.timeline import Timeline
@@ -22,7 +29,17 @@ from contval.pipeline.faults import make_driver
 from contval.spec import Suite
 from contval.thresholds import Threshold, steady_state
 
-RENEW_EVERY = 1.0  # seconds between lease renewals (leases last 5 s)
+MIN_COVERAGE = 0.5
+"""Share of a fault's planned duration it must be verified in effect for a valid scenario."""
+
+
+@dataclass(frozen=True)
+class Lapse:
+    """A fault found gone before its revert; offsets in seconds from the load's start."""
+
+    at: float  # when a renewal found it gone
+    active_until: float  # the last moment it was confirmed in effect
+    detail: str
 
 
 @dataclass
@@ -30,9 +47,48 @@ class ChaosState:
     """What the chaos thread did, read by the pipeline for results and verdicts."""
 
     windows: dict[str, tuple[float, float | None]] = field(default_factory=dict)
-    invalid: str | None = None  # why the scenario is invalid (steady state did not hold)
+    lapses: dict[str, Lapse] = field(default_factory=dict)
+    invalid: str | None = None  # why the scenario is invalid (steady state, fault not in effect)
+    invalid_stop: str | None = None  # its cause, a pipeline.verdict.Stop value
     errors: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+
+    def judged(self) -> dict[str, tuple[float, float | None]]:
+        """Each fault's window as judged: from its verified inject until its revert, cut at the
+        last moment it was confirmed in effect when its lease lapsed."""
+        windows = dict(self.windows)
+        for name, lapse in dict(self.lapses).items():
+            if name in windows:
+                start, end = windows[name]
+                until = max(start, lapse.active_until)
+                windows[name] = (start, until if end is None else min(end, until))
+        return windows
+
+    def whole_seconds(self, series_end: int) -> dict[str, tuple[int, int]]:
+        """judged() in whole seconds, the `faults=` of thresholds and phases: a second counts
+        if the fault was in effect during it, except that a lapsed fault keeps only the seconds
+        before it was last confirmed (nobody knows when in the next second it went); one still
+        active ends at `series_end`."""
+        lapsed = set(self.lapses)
+        windows = {}
+        for name, (start, end) in self.judged().items():
+            first = math.floor(start)
+            if end is None:
+                last = max(series_end, first + 1)
+            else:
+                last = math.floor(end) if name in lapsed else math.ceil(end)
+            windows[name] = (first, max(last, first + 1))
+        return windows
+
+    def fault_fields(self, name: str) -> dict[str, Any]:
+        """The result.json `faults` fields on a fault's lease (null when it never lapsed)."""
+        lapse = self.lapses.get(name)
+        start, end = self.judged().get(name, (None, None))
+        return {
+            "lapsed_at_s": None if lapse is None else round(lapse.at, 3),
+            "active_until_s": None if lapse is None else round(lapse.active_until, 3),
+            "active_s": None if start is None or end is None else round(end - start, 3),
+        }
 
 
 class ChaosThread(threading.Thread):
@@ -60,6 +116,7 @@ class ChaosThread(threading.Thread):
         self.start_at: float | None = None  # monotonic time of the load's start
         self._halt = threading.Event()
         self._begun = threading.Event()
+        session.on_lapse = self._lapsed
 
     def begin(self, start_at: float) -> None:
         if not self._begun.is_set():
@@ -83,17 +140,10 @@ class ChaosThread(threading.Thread):
 
     def _follow(self) -> None:
         assert self.start_at is not None
-        next_renew = time.monotonic() + RENEW_EVERY
         for event in self.timeline.events():
-            while not self._halt.is_set():
-                now = time.monotonic()
-                if now >= self.start_at + event.time:
-                    break
-                if now >= next_renew:
-                    self.state.errors.extend(self.session.tick())
-                    next_renew = now + RENEW_EVERY
-                self._halt.wait(min(0.05, self.start_at + event.time - now))
-            if self._halt.is_set():
+            # Leases are renewed by the session's own timer, never from here: this thread may
+            # block for seconds in a verify or a revert.
+            if self._halt.wait(max(0.0, self.start_at + event.time - time.monotonic())):
                 return
             if event.action == "inject":
                 if not self._inject(event.fault):
@@ -105,9 +155,8 @@ class ChaosThread(threading.Thread):
         window = self.timeline.phases(fault)
         failing = self._steady_state_failures(fault)
         if failing:
-            reason = f"invalid: the steady state did not hold before {fault}: {failing}"
-            self.state.invalid = reason
-            self.on_invalid(reason)
+            why = f"invalid: the steady state did not hold before {fault}: {failing}"
+            self._mark_invalid(why, "steady_state")
             return False
         driver = make_driver(self.suite, fault, window[1] - window[0])
         record = self.session.inject(fault, driver, target=self.suite.faults[fault].target)
@@ -120,7 +169,37 @@ class ChaosThread(threading.Thread):
         self.state.log.append(
             f"{fault}: injected at {offset:.1f}s, {verdict} {record.verify_detail}"
         )
+        if not record.verified:
+            self._mark_invalid(
+                f"invalid: fault {fault} was not verified in effect: {record.verify_detail}"
+            )
+            return False
         return True
+
+    def _lapsed(self, record: FaultRecord) -> None:
+        """Called by the session's lease timer when a renewal finds a fault gone."""
+        if record.name not in self.state.windows or record.lapsed_at is None:
+            return
+        now_wall, now = time.time(), self._offset()
+        until = now - (now_wall - (record.active_until or record.lapsed_at))
+        lapse = Lapse(now - (now_wall - record.lapsed_at), until, record.error or "")
+        self.state.lapses[record.name] = lapse
+        self.state.log.append(
+            f"{record.name}: LEASE LAPSED, found gone at {lapse.at:.1f}s, last confirmed in "
+            f"effect at {until:.1f}s: {lapse.detail}"
+        )
+        start, _ = self.state.windows[record.name]
+        had, planned = max(0.0, until - start), self.timeline.window(record.name).duration
+        if had < MIN_COVERAGE * planned:
+            self._mark_invalid(
+                f"invalid: fault {record.name} was in effect for {had:.1f}s of its planned "
+                f"{planned:g}s (less than half): {lapse.detail}"
+            )
+
+    def _mark_invalid(self, reason: str, stop: str = "fault_too_short") -> None:
+        if self.state.invalid is None:
+            self.state.invalid, self.state.invalid_stop = reason, stop
+        self.on_invalid(reason)
 
     def _steady_state_failures(self, fault: str) -> str:
         if not any(t.phase is not None and t.phase.fault == fault for t in self.thresholds):

@@ -217,15 +217,11 @@ def _running_p95(series: Series) -> float | None:
 
 
 def _fault_windows(run: ScenarioRun, series: Series) -> dict[str, tuple[int, int]]:
-    """Faults as injected (whole seconds); one still active ends at the series' end."""
+    """Faults as judged (whole seconds): from the verified inject to the revert, or to the last
+    moment a lapsed lease was confirmed; one still active ends at the series' end."""
     if run.chaos is None:
         return {}
-    windows = {}
-    for name, (start, end) in dict(run.chaos.state.windows).items():
-        first = math.floor(start)
-        last = math.ceil(end) if end is not None else max(series.end, first + 1)
-        windows[name] = (first, max(last, first + 1))
-    return windows
+    return run.chaos.state.whole_seconds(series.end)
 
 
 def _abort_reason(
@@ -294,6 +290,7 @@ def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[
                 "reverted": record.reverted_ok if record else None,
                 "detail": record.detail if record else "not injected",
                 "error": record.error if record else None,
+                **(run.chaos.state.fault_fields(window.fault) if run.chaos else {}),
             }
         )
     return rows

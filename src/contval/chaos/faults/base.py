@@ -15,6 +15,11 @@ class FaultError(Exception):
     """A fault could not be injected, renewed or reverted; the message says what to do."""
 
 
+class LeaseLapsed(FaultError):
+    """A renewal found the fault gone (its lease ran out, or the proxy lost it): it is no
+    longer in effect, and renewing again cannot bring it back."""
+
+
 class FaultSkipped(Exception):
     """The fault cannot run on this machine (not root, no netem...): nothing was applied."""
 

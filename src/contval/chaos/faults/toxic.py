@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from contval.chaos.faults.base import FaultError, Verification
+from contval.chaos.faults.base import LeaseLapsed, Verification
 from contval.chaos.faults.proxy_client import DEFAULT_CONTROL, ProxyClient, ProxyRequestError
 
 Direction = Literal["downstream", "upstream", "both"]
@@ -80,7 +80,7 @@ class ToxicFault:
             self._client.renew(self.link.link, self.toxic_id, self.lease)
         except ProxyRequestError as exc:
             if exc.status == 404:
-                raise FaultError(
+                raise LeaseLapsed(
                     f"toxic {self.toxic_id} on {self.link.link} is gone: its lease lapsed "
                     f"(renew more often than every {self.lease:g}s)"
                 ) from None

@@ -22,6 +22,7 @@ HEADER_BYTES: Final = 64 * 1024
 _SYSTEM_DIRS: Final = (Path("/proc"), Path("/sys"), Path("/dev"))
 _SHOWN_COLUMNS: Final = 10
 _SHOWN_CHARS: Final = 40
+_LABEL_CHARS: Final = 200
 
 
 class FeederFileError(ValueError):
@@ -33,7 +34,7 @@ def feeder_path(path: Path, root: Path | None, label: str | None = None) -> Path
 
     `label` is how messages name the file: what the user wrote, not the resolved path.
     """
-    name = shown(label or str(path))
+    name = shown(label or str(path), _LABEL_CHARS)
     resolved = path.resolve()
     if any(resolved.is_relative_to(d) for d in _SYSTEM_DIRS):
         raise FeederFileError(f"refused: CSV file {name} is a system file, not data")
@@ -49,13 +50,14 @@ def feeder_path(path: Path, root: Path | None, label: str | None = None) -> Path
     return resolved
 
 
-def open_feeder(path: Path) -> io.TextIOWrapper:
+def open_feeder(path: Path, label: str | None = None) -> io.TextIOWrapper:
     """The file as text, opened without blocking (a FIFO never hangs us) and refused unless it
     is a regular file (a device or socket is not data)."""
+    name = shown(label or str(path), _LABEL_CHARS)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise FeederFileError(f"refused: CSV file {shown(str(path))} is not a regular file")
+            raise FeederFileError(f"refused: CSV file {name} is not a regular file")
         os.set_blocking(fd, True)
         raw = os.fdopen(fd, "rb")
     except BaseException:
@@ -66,10 +68,10 @@ def open_feeder(path: Path) -> io.TextIOWrapper:
 
 def read_header(path: Path, label: str | None = None, root: Path | None = None) -> tuple[str, ...]:
     """The column names of the CSV at `path` (only the start of the file is read)."""
-    name = shown(label or str(path))
+    name = shown(label or str(path), _LABEL_CHARS)
     resolved = feeder_path(path, root, label)
     try:
-        with open_feeder(resolved) as handle:
+        with open_feeder(resolved, label) as handle:
             head = handle.buffer.read(HEADER_BYTES)
     except OSError as exc:
         raise FeederFileError(f"cannot read CSV file {name}: {exc.strerror or exc}") from None
@@ -105,9 +107,9 @@ def _first_row(head: bytes, name: str) -> list[str]:
         raise FeederFileError(f"cannot read CSV file {name}: {exc}") from None
 
 
-def shown(text: str) -> str:
+def shown(text: str, limit: int = _SHOWN_CHARS) -> str:
     """Text from a file or the user, safe for a message: escaped, quoted, and cut short."""
-    cut = text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+    cut = text if len(text) <= limit else text[:limit] + "…"
     return "`" + "".join(_escape(c) for c in cut) + "`"
 
 

@@ -27,6 +27,12 @@ FORBIDDEN_HEADERS: Final = (
 )
 """Lower-case names the client sets itself; documented in docs/suite.md."""
 
+_WHY: Final = {
+    "host": "the host comes from the flow's target (use `--target` to move it)",
+    "content-length": "it frames the body it sends",
+    "transfer-encoding": "it frames the body it sends",
+    "expect": "it sends bodies without waiting for 100 Continue",
+}
 _TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """RFC 9110 `token`: what a header name may be made of."""
 _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -36,10 +42,8 @@ _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 def header_name_problem(name: str) -> str | None:
     """Why `name` cannot be a request header set by a suite, or None if it can."""
     if name.lower() in FORBIDDEN_HEADERS:
-        return (
-            f"header `{name}` is set by contval's HTTP client and cannot be set in a suite; "
-            "remove it (the host comes from the flow's target)"
-        )
+        why = _WHY.get(name.lower(), "the client manages connections itself")
+        return f"header `{name}` is set by contval's HTTP client, not by a suite: {why}; remove it"
     if not _TOKEN.fullmatch(name):
         shown = ascii(name if len(name) <= 40 else name[:40] + "…")
         return (

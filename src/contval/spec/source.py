@@ -169,7 +169,7 @@ class _CountingLoader(yaml.SafeLoader):
                 mark = event.start_mark
                 position = Position(mark.line + 1, mark.column + 1)
                 if self._depth > MAX_DEPTH:
-                    message = f"values are nested more than {MAX_DEPTH} levels deep"
+                    message = f"values are nested more than {MAX_DEPTH} levels deep; flatten them"
                 else:
                     message = f"the document is too large (over {_MAX_NODES} values)"
                 raise _TooBig(position, message)

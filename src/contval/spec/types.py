@@ -56,7 +56,8 @@ def _unit(parse: Any, what: str) -> Any:
     def convert(value: Any) -> Any:
         if isinstance(value, bool):
             # pydantic's lax mode would take `true` as 1: refuse it as the unit-less value it is
-            raise units.UnitError(f"{what} {str(value).lower()} is not a {what}")
+            hint = units.HINTS.get(what, f"a {what}")
+            raise units.UnitError(f"{str(value).lower()} is not a {what}; expected {hint}")
         if not isinstance(value, str | int | float):
             return value  # let the float validator report the wrong type
         if not isinstance(value, str):

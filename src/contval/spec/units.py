@@ -35,6 +35,12 @@ DURATION_HINT: Final = "a duration such as 250ms, 2s, 1m or 1m30s"
 RATE_HINT: Final = "a rate such as 50/s, 600/m or 3600/h"
 PERCENT_HINT: Final = "a percentage such as 1% or 99.5%"
 SIZE_HINT: Final = "a size such as 512MiB, 1GiB or 100kB"
+HINTS: Final = {
+    "duration": DURATION_HINT,
+    "rate": RATE_HINT,
+    "percentage": PERCENT_HINT,
+    "size": SIZE_HINT,
+}
 
 
 def parse_duration(text: str) -> float:
@@ -65,7 +71,7 @@ def parse_duration(text: str) -> float:
 def _finite(value: float, text: str, what: str) -> float:
     """Hundreds of digits parse to infinity; a number that large is a mistake, not a value."""
     if not math.isfinite(value):
-        raise UnitError(f"{what} {_short(text)} is too large")
+        raise UnitError(f"{what} {_short(text)} is too large; expected {HINTS[what]}")
     return value
 
 

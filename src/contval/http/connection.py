@@ -25,6 +25,10 @@ MAX_HEAD = 1024 * 1024
 MAX_INTERIM = 32
 """1xx responses skipped before one final response; more is a server gone wrong."""
 
+FRAMING_PER_BODY_BYTE = 8
+"""Framing bytes (chunk sizes and extensions, trailers) allowed per body byte, beyond MAX_HEAD:
+one-byte chunks take 5, so only endless framing around a body that never grows trips it."""
+
 
 class _Stop(Exception):
     """Raised in a parser callback to stop parsing; the callback already settled the request."""
@@ -62,7 +66,6 @@ class Connection(asyncio.Protocol):
         "_timer_at",
         "_transport",
         "_waiter",
-        "_wire_limit",
         "closed",
         "idle",
         "lost",
@@ -73,8 +76,6 @@ class Connection(asyncio.Protocol):
         self._pool = pool
         self._loop = loop
         self._max_body = max_body
-        self._wire_limit = 2 * max_body + MAX_HEAD
-        """Bytes one response may take on the wire: framing (chunk sizes, trailers) included."""
         self._parser = HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[Response] | None = None
@@ -164,8 +165,7 @@ class Connection(asyncio.Protocol):
             return
         received = self._received + len(data)
         self._received = received
-        if received > MAX_HEAD and (received > self._wire_limit or not self._headers_done):
-            self._fail(ErrorClass.MALFORMED, _too_big(self._headers_done, self._wire_limit))
+        if received > MAX_HEAD and self._overflowed(received):
             return
         try:
             self._parser.feed_data(data)
@@ -177,6 +177,22 @@ class Connection(asyncio.Protocol):
             return
         if self._response is not None:
             self._deliver(reusable=True)
+
+    def _overflowed(self, received: int) -> bool:
+        """Fail a response whose head, or whose framing around the body, never ends.
+
+        Called only past MAX_HEAD bytes, so ordinary responses never pay for it. Bytes that are
+        not body (a head, chunk extensions, trailers) are bounded like the body is by max_body.
+        """
+        body = self._body_len
+        if not self._headers_done:
+            reason = f"response head (1xx responses included) exceeds {MAX_HEAD} bytes"
+        elif received - body > MAX_HEAD + FRAMING_PER_BODY_BYTE * body:
+            reason = f"response framing exceeds {MAX_HEAD} bytes plus 8 per body byte"
+        else:
+            return False
+        self._fail(ErrorClass.MALFORMED, reason)
+        return True
 
     def _on_parse_error(self, exc: HttpParserError) -> None:
         """Sort out why parsing stopped: our own `_Stop`, garbage after a response, or garbage."""
@@ -337,10 +353,3 @@ class Connection(asyncio.Protocol):
             self._transport.close()
         if notify:
             self._pool.on_closed(self)
-
-
-def _too_big(head_done: bool, limit: int) -> str:
-    """Why a response was cut off: an endless head, or endless framing around the body."""
-    if not head_done:
-        return f"response head (1xx responses included) exceeds {MAX_HEAD} bytes"
-    return f"response exceeds {limit} bytes on the wire"

@@ -8,6 +8,7 @@ caller's `on_second`, so abort checks and the progress line never see a partial 
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import threading
 import time
@@ -22,6 +23,12 @@ from contval.metrics import Series, Snapshot, merge
 
 START_DELAY = 0.3  # seconds between "all ready" and the common start, so all start together
 READY_TIMEOUT = 60.0
+SATURATION_LAG_MS = 500.0
+"""The generator is saturated when, in any second, an arrival that found a free virtual user
+started more than this late (open model): its own CPU, not the system, delayed the load, and
+every latency it timed from the schedule includes that delay. Dropped arrivals (no free user)
+are the system's doing and never count here. Half a second is far above the lag of a healthy
+generator (well under 10 ms) and of a machine's hiccups, yet a fraction of any run's length."""
 
 
 class WorkerFailed(Exception):
@@ -38,15 +45,44 @@ class SecondStats:
     rss_mb: float = 0.0  # the largest worker's
 
 
+@dataclass(frozen=True, slots=True)
+class Saturation:
+    """The generator fell behind its schedule with virtual users free: the measurement failed,
+    not the system (exit 3). The first second it was seen, and how late starts were then."""
+
+    second: int
+    lag_ms: float
+    bound_ms: float = SATURATION_LAG_MS
+
+    def reason(self) -> str:
+        return (
+            f"generator saturated: arrivals started {self.lag_ms:.0f} ms behind schedule in "
+            f"second {self.second} with virtual users free (bound {self.bound_ms:.0f} ms); "
+            "give the load generator more CPU or workers, or lower the rate"
+        )
+
+
 @dataclass
 class RunOutcome:
     series: Series
     stats: list[SecondStats] = field(default_factory=list)
     stop_reason: str | None = None  # why the run stopped early (abort, interrupt), or None
+    stopped_at: float | None = None  # seconds after the common start when a stop was sent
+    saturated: Saturation | None = None  # the generator fell behind: the measurement failed
     interrupted_iterations: int = 0
     failures: list[str] = field(default_factory=list)
     started_at: float = 0.0  # wall clock
     elapsed: float = 0.0
+
+
+def load_seconds(duration: float, outcome: RunOutcome) -> int:
+    """The whole seconds of the load window: the schedule's, or up to the second in which the
+    run was stopped (abort, interrupt, saturation). Seconds after it only drain iterations in
+    flight (`Series.fold_after`); every rate of the run is per second of this window."""
+    end = math.ceil(duration)
+    if outcome.stopped_at is not None:
+        end = min(end, math.floor(outcome.stopped_at) + 1)
+    return max(1, end)
 
 
 OnSecond = Callable[[Series, Snapshot, SecondStats], str | None]
@@ -128,6 +164,8 @@ class LocalController:
             return
         self._stop_sent = True
         self.outcome.stop_reason = self.outcome.stop_reason or reason
+        if self._start_at:
+            self.outcome.stopped_at = max(0.0, time.monotonic() - self._start_at)
         for peer in self.peers:
             if not peer.done:
                 with contextlib.suppress(OSError):
@@ -188,6 +226,9 @@ class LocalController:
                 self.outcome.series.add(merged[0])
                 self.outcome.stats.append(stats)
                 reason = on_second(self.outcome.series, merged[0], stats)
+            if self.outcome.saturated is None and stats.lag_ms > SATURATION_LAG_MS:
+                self.outcome.saturated = Saturation(second, stats.lag_ms)
+                reason = reason or self.outcome.saturated.reason()
             if reason and not self._stop_sent:
                 self.stop(reason)
 

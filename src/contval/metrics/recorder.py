@@ -40,9 +40,15 @@ class ErrorClass(IntEnum):
     CHECK_ERROR = 6
     """A check, an extraction or a template raised on what the server sent (deep JSON, huge
     numbers, a header value with a line break): the step ends, the run goes on."""
+    DROPPED = 7
+    """An arrival the schedule asked for that found every virtual user busy: the iteration
+    never started, so it counts as one failed request of its flow (its first, never sent),
+    otherwise a stall long enough to exhaust `max_vus` would hide from the error rate and the
+    percentiles alike (coordinated omission)."""
 
 
 ERROR_CLASSES = len(ErrorClass)
+assert int(ErrorClass.DROPPED) == 7  # inlined in Slot.dropped
 # The snapshot's and the series' zero tuples are spelled out; adding a class means widening them.
 assert len(SlotSnapshot("", "").errors) == ERROR_CLASSES
 # The hot path inlines hdr.index_of for this layout; fail at import if the layout changes.
@@ -134,8 +140,11 @@ class Slot:
         self.duration(seconds)
 
     def dropped(self) -> None:
-        """An iteration the schedule asked for but no virtual user could start."""
+        """An iteration the schedule asked for but no virtual user could start: a failed
+        iteration of the flow, counted as one failed request of class DROPPED (no latency)."""
         self.dropped_iterations += 1
+        self.errors[7] += 1  # ErrorClass.DROPPED, inlined
+        self.requests += 1
 
     def late(self) -> None:
         """An iteration started after its due time (the generator fell behind)."""

@@ -16,7 +16,7 @@ from contval.metrics.hdr import Histogram
 from contval.metrics.snapshot import Key, SlotSnapshot, Snapshot, merge_slots
 
 KeyFilter = Callable[[Key], bool]
-_ZERO_ERRORS = (0, 0, 0, 0, 0, 0, 0)
+_ZERO_ERRORS = (0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,25 @@ class Series:
     def end(self) -> int:
         """One past the last second seen: the run so far covers [start, end)."""
         return max(self._seconds, default=-1) + 1
+
+    def fold_after(self, end: int) -> None:
+        """Attribute what was recorded at or after second `end` to second `end - 1`.
+
+        After the schedule ends, the seconds that follow only drain the iterations in flight:
+        they are not seconds of load (judged alone they read as a collapse in throughput),
+        but what they recorded was sent during the load, so it stays in the run, in its last
+        second: a stall at the end cannot hide by finishing late. Totals are unchanged; only
+        O(draining seconds) snapshots move.
+        """
+        last = max(end, self.start + 1) - 1
+        late = sorted(second for second in self._seconds if second > last)
+        if not late:
+            return
+        into = self._seconds.setdefault(last, {})
+        for second in late:
+            for key, slot in self._seconds.pop(second).items():
+                old = into.get(key)
+                into[key] = slot if old is None else merge_slots([old, slot])
 
     def slot_keys(self) -> list[Key]:
         return sorted(self._totals)

@@ -14,6 +14,7 @@ from typing import Any
 
 from contval.metrics.hdr import Histogram
 
+_ZERO_ERRORS = (0, 0, 0, 0, 0, 0, 0, 0)  # one per ErrorClass (asserted in recorder)
 Key = tuple[str, str]
 """(flow, step); step "" is the flow's whole iteration."""
 
@@ -25,7 +26,7 @@ class SlotSnapshot:
     flow: str
     step: str
     requests: int = 0
-    errors: tuple[int, ...] = (0, 0, 0, 0, 0, 0, 0)
+    errors: tuple[int, ...] = _ZERO_ERRORS
     checks_passed: int = 0
     checks_failed: int = 0
     iterations: int = 0
@@ -55,7 +56,11 @@ class SlotSnapshot:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlotSnapshot:
-        return cls(**{**data, "errors": tuple(data["errors"])})
+        """Also reads snapshots written before the newest error classes (shorter `errors`)."""
+        errors = tuple(data["errors"])
+        width = len(_ZERO_ERRORS)
+        errors = errors + (0,) * (width - len(errors)) if len(errors) < width else errors
+        return cls(**{**data, "errors": errors})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from contval.metrics.hdr import Histogram
+from contval.metrics.rates import per_second
 from contval.metrics.series import Counters, SlotTotals, Totals
 
 US_PER_MS = 1000.0
@@ -76,8 +77,7 @@ class FlowSummary:
 
 def _rate(c: Counters, seconds: int) -> tuple[float | None, float | None]:
     error_rate = c.error_count / c.requests if c.requests else None
-    rps = c.requests / seconds if seconds > 0 else None
-    return error_rate, rps
+    return error_rate, per_second(c.requests, seconds)
 
 
 def _merged(parts: list[SlotTotals], attr: str) -> Histogram:

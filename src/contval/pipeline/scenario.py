@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,13 @@ from rich.console import Console
 from contval.chaos.session import FaultRecord, FaultSession
 from contval.chaos.timeline import Timeline, timeline
 from contval.engine import messages as msg
-from contval.engine.local import LocalController, RunOutcome, SecondStats, WorkerFailed
+from contval.engine.local import (
+    LocalController,
+    RunOutcome,
+    SecondStats,
+    WorkerFailed,
+    load_seconds,
+)
 from contval.engine.schedules import OpenSchedule, Schedule, schedule_for
 from contval.exitcodes import ExitCode
 from contval.metrics import Histogram, Series, Snapshot
@@ -28,12 +33,12 @@ from contval.report.result import (
     flows_dict,
     iso,
     second_row,
+    step_order,
     totals_dict,
 )
+from contval.report.seconds import SecondsLog
 from contval.thresholds import Threshold, check_abort, evaluate_all, parse_threshold
 from contval.thresholds.health import flow_health
-
-RESULT_EVERY = 5  # seconds between rewrites of result.json while a scenario runs
 
 
 @dataclass
@@ -147,18 +152,26 @@ def _load(
     console: Console,
     state: Interrupt,
 ) -> RunOutcome:
-    """Drive the load; every complete second updates progress, results and abort checks."""
+    """Drive the load; every complete second updates progress, results and abort checks.
+
+    result.json is written before the load starts; each complete second is appended to the
+    per-second log beside it (contval.report.seconds), so a kill loses at most one second and
+    a second's cost does not grow with the run. The outcome's series is cut to the load
+    window: the seconds draining iterations after the schedule fold into its last second."""
     progress = con.Progress(console, run.name, duration)
     aborts = [t for t in run.thresholds if t.abort]
+    flows = run.options.suite.flows
+    kinds = {name: flow.kind for name, flow in flows.items()}
+    index = len(result.scenarios) - 1
+    log = SecondsLog(result.seconds_path, run.name, index, kinds, step_order(flows))
+    result.write()
 
     def on_second(series: Series, snapshot: Snapshot, stats: SecondStats) -> str | None:
         row = second_row(snapshot, stats.active, stats.lag_ms, stats.rss_mb)
         run.rows.append(row)
         run.flow_series.add(snapshot)
+        log.second(row, snapshot)
         progress.update(row, _running_p95(series))
-        if stats.second % RESULT_EVERY == RESULT_EVERY - 1:
-            _fill(run, series, controller.outcome, final=False)
-            result.write()
         reason = _abort_reason(aborts, series, _fault_windows(run, series))
         if reason:
             note(run, Stop.ABORTED, reason)
@@ -167,6 +180,8 @@ def _load(
         return reason
 
     def on_tick(offset: float) -> None:
+        if not log.started:
+            log.start(controller.outcome.started_at)
         if run.chaos is not None:
             run.chaos.begin(controller.start_time)
 
@@ -174,10 +189,12 @@ def _load(
         outcome = controller.run(on_second, on_tick)
     finally:
         controller.close()
+        log.close()
         state.controller = None
         progress.finish()
     if state.reason and not outcome.stop_reason:
         outcome.stop_reason = state.reason
+    outcome.series.fold_after(load_seconds(duration, outcome))
     return outcome
 
 
@@ -244,26 +261,28 @@ def _fill(
 ) -> ExitCode:
     suite = run.options.suite
     kinds = {name: flow.kind for name, flow in suite.flows.items()}
-    # seconds past the schedule only drain iterations in flight: not part of the load's duration
-    elapsed = min(len(run.rows), math.ceil(run.timeline.duration))
+    # the load window (`_load` folded the draining seconds into its last): every figure of
+    # the scenario, its rates and its thresholds are over these seconds, and only these
+    elapsed = series.end - series.start if run.rows else 0
     faults = _fault_windows(run, series)
     evaluated = [r.to_dict() for r in evaluate_all(run.thresholds, series, faults=faults)]
     run.entry.update(
         started_at=iso(outcome.started_at) if outcome.started_at else None,
         duration_s=elapsed,
+        generator_saturated=outcome.saturated is not None,
         thresholds=evaluated,
         totals=totals_dict(series, elapsed, outcome.interrupted_iterations),
-        flows=flows_dict(series, kinds),
+        flows=flows_dict(series, kinds, step_order(suite.flows)),
         series=list(run.rows),
         flow_series=run.flow_series.to_dict(),
     )
     if run.timeline.windows:
         run.entry["faults"] = _faults_dict(run, records)
         if final:
-            run.entry["phases"] = phase_summary(series, faults, sorted(kinds))
+            run.entry["phases"] = phase_summary(series, faults, list(kinds))
     if not final:
         return ExitCode.OK
-    flows = sorted(set(kinds) & set(run.entry["flows"]))
+    flows = [name for name in kinds if name in run.entry["flows"]]
     run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=elapsed)
     return ExitCode.OK  # the verdict is `contval.pipeline.verdict`'s
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from contval.exitcodes import ExitCode
+from contval.metrics.rates import per_second
 
 LOG_EVERY = 10  # seconds between progress lines when not on a terminal
 
@@ -51,7 +52,8 @@ class Progress:
         elapsed = row["t"] + 1
         rate = self.errors / self.requests * 100 if self.requests else 0.0
         text = (
-            f"{self.scenario}  {elapsed:>4}s/{self.total:.0f}s  {row['requests']:>6}/s  "
+            f"{self.scenario}  {elapsed:>4}s/{self.total:.0f}s  "
+            f"{per_second(row['requests'], 1) or 0:>6.0f}/s  "
             f"active {row['active']:>4}  errors {self.errors} ({rate:.2f}%)  "
             f"p95 {fmt_ms(p95_ms)} ms"
         )
@@ -73,29 +75,52 @@ class Progress:
             self.console.file.flush()
 
 
+PERCENTILES: Final = ("p50", "p90", "p95", "p99", "max")
+
+
+def row_latency(stats: Mapping[str, Any], step: bool) -> Mapping[str, Any]:
+    """The latency a row of a flows table shows, the same in the console and report.html
+    (docs/reports.md): a flow's row, its requests' latency over all its steps (what
+    `FLOW: p95(latency)` judges); a step's row, its requests' latency, or for a poll step the
+    time until its condition held (what `FLOW/STEP: p95(duration)` judges). A flow's whole
+    iteration, think time included, is the separate `iteration p95` column."""
+    chosen = stats.get("duration") if step else None
+    chosen = chosen or stats.get("latency")
+    return chosen if isinstance(chosen, Mapping) else {}
+
+
+def iteration_p95(stats: Mapping[str, Any]) -> float | None:
+    duration = stats.get("duration")
+    value = duration.get("p95") if isinstance(duration, Mapping) else None
+    return value if isinstance(value, int | float) else None
+
+
 def flows_table(scenario: dict[str, Any]) -> Table:
+    """Flows and steps in declared order (result.json keeps it), latencies as `row_latency`."""
     table = Table(title=f"scenario {scenario['name']}", title_justify="left", expand=False)
     for column in ("flow / step", "requests", "errors", "rps"):
         table.add_column(column, justify="left" if column == "flow / step" else "right")
-    for column in ("p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"):
+    for column in (*(f"{p} ms" for p in PERCENTILES), "iteration p95 ms"):
         table.add_column(column, justify="right")
     for name, flow in scenario["flows"].items():
-        d = flow["duration"]
+        lat = row_latency(flow, step=False)
         table.add_row(
             Text(f"{name} ({flow['iterations']} iterations, {flow['kind']})", style="bold"),
             str(flow["requests"]),
             _errors(flow["errors"], flow["requests"]),
             f"{flow['rps'] or 0:.1f}",
-            *(fmt_ms(d[k]) for k in ("p50", "p90", "p95", "p99", "max")),
+            *(fmt_ms(lat.get(k)) for k in PERCENTILES),
+            fmt_ms(iteration_p95(flow)),
         )
         for step_name, step in flow["steps"].items():
-            lat = step["duration"] or step["latency"]
+            lat = row_latency(step, step=True)
             table.add_row(
                 f"  {step_name}",
                 str(step["requests"]),
                 _errors(step["errors"], step["requests"]),
                 f"{step['rps'] or 0:.1f}",
-                *(fmt_ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "max")),
+                *(fmt_ms(lat.get(k)) for k in PERCENTILES),
+                "",
             )
     return table
 
@@ -135,6 +160,14 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
         f"rps {totals['rps'] or 0:.1f}",
         highlight=False,
     )
+    if scenario.get("generator_saturated"):
+        console.print(
+            Text(
+                "GENERATOR SATURATED: the load generator fell behind its schedule; the "
+                "measurement failed, not the system",
+                style="bold red",
+            )
+        )
     table = thresholds_table(scenario["thresholds"])
     if table is not None:
         console.print(table)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from contval.report.console import iteration_p95, row_latency
 from contval.report.html_baseline import baseline_section
 from contval.report.html_chaos import chaos_section
 from contval.report.html_data import flows as chart_flows
@@ -82,6 +83,8 @@ def _meta(scenario: Mapping[str, Any]) -> str:
 
 def _notes(scenario: Mapping[str, Any], totals: Mapping[str, Any]) -> str:
     notes = []
+    if scenario.get("generator_saturated"):
+        notes.append("generator saturated: the measurement failed, not the system")
     if scenario.get("stop_reason"):
         notes.append(f"stopped: {scenario['stop_reason']}")
     notes.extend(f"worker failure: {f}" for f in _list(scenario.get("failures")))
@@ -191,12 +194,14 @@ def thresholds_html(scenario: Mapping[str, Any]) -> str:
 
 
 def _flow_row(name: str, stats: Mapping[str, Any], step: bool) -> list[str]:
-    latency = _mapping(stats.get("latency"))
+    """The console's row (`row_latency`: docs/reports.md), plus the kind and error rate."""
+    latency = row_latency(stats, step)
     label = f'<span class="step">↳ {esc(name)}</span>' if step else f"<b>{esc(name)}</b>"
     kind = "" if step else esc(stats.get("kind") or "")
     cells = [label, kind, esc(fmt_int(stats.get("requests"))), esc(fmt_int(stats.get("errors")))]
     cells += [esc(fmt_rate(stats.get("error_rate"))), esc(fmt_rps(stats.get("rps")))]
-    return cells + [esc(fmt_ms(latency.get(p))) for p in ("p50", "p95", "p99", "max")]
+    cells += [esc(fmt_ms(latency.get(p))) for p in ("p50", "p95", "p99", "max")]
+    return [*cells, esc(DASH if step else fmt_ms(iteration_p95(stats)))]
 
 
 def flows_html(scenario: Mapping[str, Any]) -> str:
@@ -209,7 +214,7 @@ def flows_html(scenario: Mapping[str, Any]) -> str:
         for step, step_stats in _mapping(_mapping(stats).get("steps")).items():
             rows.append(_flow_row(str(step), _mapping(step_stats), True))
     headers = ("flow / step", "kind", "requests", "errors", "error rate", "rps")
-    return table((*headers, "p50", "p95", "p99", "max"), rows, "flows num")
+    return table((*headers, "p50", "p95", "p99", "max", "iteration p95"), rows, "flows num")
 
 
 def scenario_section(index: int, scenario: Mapping[str, Any]) -> str:

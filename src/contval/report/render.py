@@ -6,12 +6,12 @@ store (`contval report RUN`) is byte-for-byte the one written when the run ended
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from contval.baseline.sqlite import StoreError
+from contval.report.seconds import read_result
 
 Document = Mapping[str, Any]
 ALL_FORMATS: Final = ("html", "junit", "markdown")
@@ -62,7 +62,7 @@ def load_document(run: str, store: str | None = None) -> dict[str, Any]:
         path = path / "result.json"
     if path.suffix == ".json" or path.exists():
         try:
-            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            loaded: dict[str, Any] = read_result(path)
         except (OSError, ValueError) as exc:
             raise ReportSourceError(f"cannot read {path}: {exc}") from None
         if not isinstance(loaded, dict) or "scenarios" not in loaded:

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from contval.metrics import ErrorClass, Histogram, Series, Snapshot, summarize
+from contval.metrics.rates import per_second
 from contval.metrics.summary import LatencySummary
+from contval.report.seconds import seconds_path
+from contval.spec.models import Flow
+from contval.spec.steps import IncludeStep, PollStep, RequestStep
 
 SCHEMA = "contval/result/v1"
 
@@ -71,7 +75,7 @@ def second_row(snapshot: Snapshot, active: int, lag_ms: float, rss_mb: float) ->
 
 def totals_dict(series: Series, elapsed: float, interrupted: int) -> dict[str, Any]:
     c = series.totals().counters()
-    seconds = max(elapsed, 1e-9)
+    rps = per_second(c.requests, elapsed)
     checks = c.checks_passed + c.checks_failed
     return {
         "requests": c.requests,
@@ -82,7 +86,7 @@ def totals_dict(series: Series, elapsed: float, interrupted: int) -> dict[str, A
         "dropped_iterations": c.dropped_iterations,
         "late_starts": c.late_starts,
         "interrupted_iterations": interrupted,
-        "rps": round(c.requests / seconds, 3) if elapsed > 0 else None,
+        "rps": None if rps is None else round(rps, 3),
         "checks": {
             "passed": c.checks_passed,
             "failed": c.checks_failed,
@@ -91,9 +95,39 @@ def totals_dict(series: Series, elapsed: float, interrupted: int) -> dict[str, A
     }
 
 
-def flows_dict(series: Series, kinds: Mapping[str, str]) -> dict[str, Any]:
+def step_order(flows: Mapping[str, Flow]) -> dict[str, list[str]]:
+    """Each flow's measured steps in the order it runs them (included flows' steps where they
+    are included): the order of every table of flows and steps."""
+
+    def steps(name: str, seen: tuple[str, ...]) -> list[str]:
+        names: list[str] = []
+        for step in flows[name].steps:
+            if isinstance(step, IncludeStep):
+                if step.include in flows and step.include not in seen:
+                    names += [n for n in steps(step.include, (*seen, name)) if n not in names]
+            elif isinstance(step, RequestStep | PollStep) and step.name not in names:
+                names.append(step.name)
+        return names
+
+    return {name: steps(name, ()) for name in flows}
+
+
+def _ordered(names: Sequence[str], order: Sequence[str]) -> list[str]:
+    """`names` in `order`; any not in it after them, sorted (a name the suite does not have)."""
+    known = [n for n in order if n in names]
+    return known + sorted(n for n in names if n not in known)
+
+
+def flows_dict(
+    series: Series, kinds: Mapping[str, str], order: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """Per flow and step, in declared order (`order`: flow → its steps, as `step_order`)."""
+    order = order or {}
+    summaries = summarize(series.totals())
     flows: dict[str, Any] = {}
-    for name, flow in summarize(series.totals()).items():
+    for name in _ordered(list(summaries), list(order)):
+        flow = summaries[name]
+        steps = _ordered(list(flow.steps), order.get(name, ()))
         flows[name] = {
             "kind": kinds.get(name, "user"),
             "requests": flow.requests,
@@ -114,7 +148,7 @@ def flows_dict(series: Series, kinds: Mapping[str, str]) -> dict[str, Any]:
                     "latency": latency_dict(step.latency),
                     "duration": latency_dict(step.duration) if step.duration.count else None,
                 }
-                for step_name, step in flow.steps.items()
+                for step_name, step in ((s, flow.steps[s]) for s in steps)
             },
         }
     return flows
@@ -155,6 +189,13 @@ class ResultFile:
             json.dump(self.document(), handle, indent=1, allow_nan=False)
             handle.write("\n")
         os.replace(tmp, self.path)
+        if self.exit_code is not None:  # finished: every second is in the document now
+            seconds_path(self.path).unlink(missing_ok=True)
+
+    @property
+    def seconds_path(self) -> Path:
+        """The per-second log a running scenario appends to (contval.report.seconds)."""
+        return seconds_path(self.path)
 
 
 class FlowSeries:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from contval.metrics.hdr import Histogram
+from contval.metrics.rates import per_second
 from contval.metrics.series import Counters, Series, Totals
 from contval.metrics.snapshot import Key
 from contval.thresholds.ast import Countable, Kind, Op, Threshold
@@ -79,7 +80,7 @@ def _observe(threshold: Threshold, totals: Totals, source: _Source) -> float | N
         checks = c.checks_passed + c.checks_failed
         return c.checks_passed / checks if checks else None
     if agg.kind is Kind.RPS:
-        return c.requests / totals.seconds if totals.seconds > 0 and parts else None
+        return per_second(c.requests, totals.seconds) if parts else None
     if not parts or agg.kind is Kind.RECOVERY_TIME:
         return None
     if agg.kind is Kind.DROPPED_ITERATIONS:

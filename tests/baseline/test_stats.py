@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -22,6 +22,7 @@ from contval.baseline.stats import (
     run_noise_halfwidth,
     run_noise_sd,
     shift_interval,
+    tie_term,
 )
 
 samples = st.lists(
@@ -163,6 +164,7 @@ def test_shift_of_a_sample_against_itself_is_zero(x):
 @settings(max_examples=60, deadline=None)
 @given(samples, samples, st.floats(min_value=-50, max_value=50))
 def test_adding_a_constant_moves_estimate_and_interval_by_it(x, y, c):
+    assume(np.unique(x + c).size == np.unique(x).size)  # rounding may make two values tie
     base, moved = hodges_lehmann(x, y), hodges_lehmann(x + c, y)
     assert moved == pytest.approx(base + c, abs=1e-6)
     (lo, hi), (lo2, hi2) = mw_interval(x, y, 0.9), mw_interval(x + c, y, 0.9)
@@ -194,3 +196,41 @@ def test_scaling_latency_shifts_the_log_estimate_by_its_log(windows, factor):
     b = shift_interval(current + math.log(factor), runs, 0.98)
     assert b.estimate == pytest.approx(a.estimate + math.log(factor), abs=1e-9)
     assert b.low == pytest.approx(a.low + math.log(factor), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), min_size=3, max_size=25),
+    st.lists(st.integers(0, 6), min_size=3, max_size=25),
+    st.sampled_from([0.80, 0.90, 0.98]),
+)
+def test_tied_interval_is_the_inversion_of_the_tie_corrected_test(
+    xs: list[int], ys: list[int], confidence: float
+) -> None:
+    """Bucketed data tie heavily: the interval is exactly the set of shifts the tie-corrected
+    Mann-Whitney test (scipy's, continuity-corrected) does not reject, probed between the
+    integer-valued pairwise differences."""
+    x, y = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    if np.unique(x).size == 1 and np.unique(y).size == 1:
+        return  # no variance at all: covered by the next test
+    low, high = mw_interval(x, y, confidence)
+    alpha = 1 - confidence
+
+    def rejected(shift: float) -> bool:
+        p = sps.mannwhitneyu(x - shift, y, method="asymptotic", use_continuity=True).pvalue
+        return bool(p < alpha)
+
+    for shift in np.arange(-7.5, 8.0, 1.0):  # never a pairwise difference: no cross ties
+        inside = low <= shift <= high
+        assert inside != rejected(shift), (shift, low, high)
+    assert low <= hodges_lehmann(x, y) <= high
+
+
+def test_tied_samples_are_judged_on_their_ties() -> None:
+    zeros = np.zeros(12)
+    assert mw_interval(zeros, np.zeros(30), 0.98) == (0.0, 0.0)  # all-zero error rates
+    # two buckets, same mix: the no-ties interval would be [-1, 1]; ties resolve it to 0
+    x = np.asarray([10.0] * 6 + [12.0] * 6)
+    y = np.asarray([10.0] * 15 + [12.0] * 15)
+    assert mw_interval(x, y, 0.98) == (0.0, 0.0)
+    assert mw_rank(12, 30, 0.98) < mw_rank(12, 30, 0.98, tie_term(x, y))

@@ -76,30 +76,52 @@ def _u_cdf(m: int, n: int) -> FloatArray:
     return np.asarray(cdf / cdf[-1], dtype=np.float64)
 
 
-def mw_rank(m: int, n: int, confidence: float) -> int:
+def mw_rank(m: int, n: int, confidence: float, tie_term: float = 0.0) -> int:
     """The order statistic k such that [D_(k), D_(mn+1-k)] covers the shift with >= confidence.
 
     k is the largest integer with P(U <= k - 1) <= alpha / 2 under the null; 0 means the samples
-    are too small for that confidence (the interval is unbounded).
+    are too small for that confidence (the interval is unbounded). `tie_term` is sum(t^3 - t)
+    over the groups of tied values within each sample: with ties the exact distribution does
+    not hold, and the normal one with the tie-corrected variance is used (as R's wilcox.test).
     """
     half_alpha = (1.0 - confidence) / 2.0
-    if m * n <= EXACT_LIMIT:
+    if m * n <= EXACT_LIMIT and tie_term == 0.0:
         cdf = _u_cdf(m, n)
         # number of u with P(U <= u) <= alpha/2 is the largest admissible k - 1, plus one
         return int(np.searchsorted(cdf, half_alpha * (1.0 + 1e-9), side="right"))
     z = float(sps.norm.ppf(1.0 - half_alpha))
-    sigma = math.sqrt(m * n * (m + n + 1) / 12.0)
-    return max(0, math.floor(m * n / 2.0 + 0.5 - z * sigma))
+    total = m + n
+    variance = m * n / 12.0 * ((total + 1) - tie_term / (total * (total - 1)))
+    sigma = math.sqrt(max(variance, 0.0))
+    # the continuity-corrected test accepts U with |U - mn/2| - 1/2 <= z * sigma
+    return max(0, math.ceil(m * n / 2.0 - 0.5 - z * sigma - 1e-9))
+
+
+def tie_term(x: FloatArray, y: FloatArray) -> float:
+    """sum(t^3 - t) over groups of equal values within x and within y.
+
+    Only ties *within* a sample matter for the interval: at a candidate shift d that is not one
+    of the pairwise differences, no x_i - d equals any y_j, so the ties the test sees are the
+    samples' own (bucketed percentiles, error rates of 0)."""
+    total = 0.0
+    for sample in (x, y):
+        _, counts = np.unique(sample, return_counts=True)
+        total += float(np.sum(counts.astype(np.float64) ** 3 - counts))
+    return total
 
 
 def mw_interval(x: FloatArray, y: FloatArray, confidence: float) -> tuple[float, float]:
     """Distribution-free confidence interval of the shift of x relative to y (Mann-Whitney).
 
     The inversion of the two-sided Mann-Whitney test (Hollander & Wolfe): the shifts it would
-    not reject are those between the k-th smallest and k-th largest pairwise differences.
+    not reject are those between the k-th smallest and k-th largest pairwise differences. Tied
+    data (bucketed percentiles, all-zero error rates) use the tie-corrected normal test, whose
+    variance is smaller: the no-ties interval would be too wide for them, so tied runs would be
+    `inconclusive` for no reason. Samples that are each constant give the one difference.
     """
     diffs = pairwise_differences(x, y)
-    k = mw_rank(x.size, y.size, confidence)
+    ties = tie_term(x, y)
+    k = mw_rank(x.size, y.size, confidence, ties)
     if k == 0:
         return -math.inf, math.inf
     return float(diffs[k - 1]), float(diffs[diffs.size - k])

@@ -165,6 +165,7 @@ def compare_run(
         policy.min_runs,
         policy.tolerances(),
         floor_ms=policy.latency_floor * 1000,
+        served=served_per_second(series, plan.duration),
     )
     outcome = summarize(s.comparison for s in comparisons)
     detail = _detail(outcome, baseline.runs, baseline.mismatched, policy.min_runs, comparisons)
@@ -325,6 +326,7 @@ def compare_all(
     min_runs: int = 3,
     tolerances: Mapping[str, float] | None = None,
     floor_ms: float | None = None,
+    served: Served | None = None,
 ) -> list[ScopedComparison]:
     """Every scope's metrics, per phase of every fault for chaos (`phases` empty: whole run)."""
     split: list[tuple[str, str] | None] = list(phases) or [None]
@@ -346,7 +348,7 @@ def compare_all(
                     floor=floor_ms,
                 )
                 comparisons.append(ScopedComparison(c, flow, step, phase))
-            comparisons += outages(flow, step, phase, current, baseline)
+            comparisons += outages(flow, step, phase, current, baseline, served or {})
     return comparisons
 
 
@@ -389,23 +391,41 @@ class Merged:
 def merged_windows(
     windows: Sequence[WindowRecord], flow: str, step: str, phase: tuple[str, str] | None
 ) -> dict[tuple[int, int], Merged]:
+    """Requests and latency from the step records (one step, or every step of a flow);
+    iterations, dropped and late starts from the flow-level records (step ""), where the
+    engine counts them."""
     merged: dict[tuple[int, int], Merged] = {}
     for w in windows:
-        if flow not in ("*", w.flow):
-            continue
-        if (step and w.step != step) or (not step and w.step == ""):
+        if flow not in ("*", w.flow) or (step and w.step != step):
             continue
         if phase is not None and w.phases.get(phase[0]) != phase[1]:
             continue
         m = merged.setdefault((w.t0, w.t1), Merged())
+        if w.step == "":
+            m.iterations += w.iterations
+            m.dropped += w.dropped
+            m.late += w.late
+            continue
         if w.latency:
             m.hist.add(Histogram.decode(w.latency))
         m.requests += w.requests
         m.errors += w.errors
-        m.iterations += w.iterations
-        m.dropped += w.dropped
-        m.late += w.late
     return merged
+
+
+Served = Mapping[int, Mapping[tuple[str, str], int]]
+OUTAGE_EXPECTED: Final = 20  # requests the baseline would have served: P(0 | Poisson 20) ~ 2e-9
+
+
+def served_per_second(series: Series, duration: int) -> dict[int, dict[tuple[str, str], int]]:
+    """Requests answered without error, per second and (flow, step), over [0, duration)."""
+    served: dict[int, dict[tuple[str, str], int]] = {}
+    for second in range(duration):
+        slots = series.window(second, second + 1, histograms=False).slots
+        served[second] = {
+            key: part.counters.requests - part.counters.error_count for key, part in slots.items()
+        }
+    return served
 
 
 def outages(
@@ -414,29 +434,40 @@ def outages(
     phase: tuple[str, str] | None,
     current: Sequence[WindowRecord],
     baseline: Mapping[str, Sequence[WindowRecord]],
+    served: Served,
 ) -> list[ScopedComparison]:
-    """Windows in which the scope served nothing (no request, or every request failed) while
-    every baseline run served it in the same window: an outage, a regression on its own.
+    """Seconds in which the scope served nothing (no request, or every one failed) where every
+    baseline run served it at a rate that makes silence impossible (together at least
+    `OUTAGE_EXPECTED` requests over those seconds): an outage, a regression on its own.
 
     The shift statistics are robust to one odd window by design, so a 10 s outage in a 60 s run
-    would move no median; it is judged here instead, window by window on the shared grid."""
-    if len(baseline) < 2:
+    would move no median; it is judged here, second by second against the shared grid. Silent
+    seconds before the scope first served are start-up (a slow first answer), not an outage."""
+    if len(baseline) < 2 or not served:
         return []
-    mine = merged_windows(current, flow, step, phase)
+    grid = sorted(merged_windows(current, flow, step, phase))
     theirs = [merged_windows(w, flow, step, phase) for w in baseline.values()]
-    dark = [
-        key
-        for key, w in sorted(mine.items())
-        if w.requests == w.errors
-        and all(key in t and t[key].requests > t[key].errors for t in theirs)
+    rates = [
+        {key: (t[key].requests - t[key].errors) / max(key[1] - key[0], 1) for key in grid}
+        for t in theirs
+        if all(key in t for key in grid)
     ]
-    if not dark:
+    if len(rates) != len(theirs):
         return []
-    seconds = sum(t1 - t0 for t0, t1 in dark)
-    spans = ", ".join(f"{t0}-{t1}s" for t0, t1 in dark)
+    seconds = [(sec, key) for key in grid for sec in range(*key)]
+    started = False
+    dark: list[tuple[int, tuple[int, int]]] = []
+    for sec, key in seconds:
+        count = sum(n for k, n in served.get(sec, {}).items() if _in_scope(k, flow, step))
+        started = started or count > 0
+        if started and count == 0:
+            dark.append((sec, key))
+    expected = min((sum(r[key] for _, key in dark) for r in rates), default=0.0)
+    if not dark or expected < OUTAGE_EXPECTED:
+        return []
     c = Comparison(
         "outage",
-        float(seconds),
+        float(len(dark)),
         0.0,
         None,
         None,
@@ -444,9 +475,27 @@ def outages(
         0.0,
         "regression",
         tuple(baseline),
-        f"served nothing in {seconds}s ({spans}) where every baseline run served it",
+        f"served nothing in {len(dark)}s ({_spans([sec for sec, _ in dark])}) where every "
+        f"baseline run served at least {expected:.0f} requests",
     )
     return [ScopedComparison(c, flow, step, phase)]
+
+
+def _in_scope(key: tuple[str, str], flow: str, step: str) -> bool:
+    if flow not in ("*", key[0]):
+        return False
+    return key[1] == step if step else key[1] != ""
+
+
+def _spans(seconds: Sequence[int]) -> str:
+    """`25-35s, 50-51s`: consecutive seconds as half-open spans."""
+    spans: list[list[int]] = []
+    for sec in seconds:
+        if spans and spans[-1][1] == sec:
+            spans[-1][1] = sec + 1
+        else:
+            spans.append([sec, sec + 1])
+    return ", ".join(f"{a}-{b}s" for a, b in spans)
 
 
 def comparison_row(scoped: ScopedComparison) -> dict[str, Any]:

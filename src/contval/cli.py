@@ -345,15 +345,18 @@ def baseline_import(file: Path, store: StoreOption = None) -> None:
 
 @app.command("compare")
 def compare_command(run_a: str, run_b: str, store: StoreOption = None) -> None:
-    """Differences between two runs of a scenario (B against A), with intervals and verdicts."""
-    from contval.pipeline.history import compare_runs
+    """Differences between two runs (B against A), with intervals and verdicts; a suite run id
+    compares each of its scenarios."""
+    from contval.pipeline.history import compare_runs, run_pairs
     from contval.report.history import comparisons_table
 
-    try:
-        rows = compare_runs(_store(store), run_a, run_b)
+    history = _store(store)
+    try:  # a suite run id (what `contval run` prints) stands for each of its scenarios' runs
+        tables = [(a, b, compare_runs(history, a, b)) for a, b in run_pairs(history, run_a, run_b)]
     except (ValueError, KeyError) as exc:
         _usage_error(str(exc))
-    _console().print(comparisons_table(f"{run_b} against {run_a}", rows))
+    for a, b, rows in tables:
+        _console().print(comparisons_table(f"{b} against {a}", rows))
 
 
 @app.command("history")

@@ -102,3 +102,25 @@ def test_calibrate_measures_the_noise_floor(tmp_path: Path, target: Target) -> N
     rps = next(line for line in proc.stdout.splitlines() if line.startswith("│ rps"))
     assert "50.0/s" in rps and "+10.0%" in rps  # steady rate: the default tolerance suffices
     assert target.seen.requests == 300
+
+
+def test_compare_accepts_the_suite_run_ids_that_run_prints(tmp_path: Path) -> None:
+    from contval.baseline.store import HistoryStore
+
+    ids = fill(tmp_path, 2)
+    slower = gate(tmp_path, synthetic_run(50, slow_factor=1.5))["run_id"]
+    store = str(tmp_path / "history.db")
+    with HistoryStore(store) as history:
+        for suite_run, run_id in (("s-20261204-100000-aaaa", ids[0]), ("s-2-b", slower)):
+            doc = {"suite": "gate-test", "started_at": suite_run, "run_id": suite_run}
+            doc["scenarios"] = [{"name": "main", "baseline": {"run_id": run_id}}]
+            history.save_document(suite_run, doc, [run_id])
+    code, out = cli("compare", "s-20261204-100000-aaaa", "s-2-b", "--store", store)
+    assert code == 0, out
+    assert f"{slower} against {ids[0]}" in out
+    slow_p95 = next(line for line in out.splitlines() if "│ slow" in line and "p95" in line)
+    assert "different" in slow_p95 and "+5" in slow_p95
+    code, out = cli("compare", "s-20261204-100000-aaaa", ids[1], "--store", store)
+    assert code == 0 and f"{ids[1]} against {ids[0]}" in out  # a suite run and a scenario run
+    code, out = cli("compare", "s-nope", slower, "--store", store)
+    assert code == 2 and "no suite run or scenario run s-nope" in out

@@ -13,7 +13,7 @@ import numpy as np
 
 from contval.baseline.records import RunMeta
 from contval.baseline.stats import as_values, hodges_lehmann, mw_interval
-from contval.baseline.store import HistoryStore
+from contval.baseline.store import HistoryStore, UnknownRun
 from contval.pipeline.gate import values_by_metric
 
 KEY_METRICS = ("p50", "p95", "p99", "error_rate", "rps")
@@ -63,6 +63,32 @@ def promote(store: HistoryStore, run_ids: Sequence[str]) -> RunMeta:
     first = runs[0]
     store.pin(first.suite, first.scenario, first.env, run_ids)
     return first
+
+
+def run_pairs(store: HistoryStore, run_a: str, run_b: str) -> list[tuple[str, str]]:
+    """The scenario runs to compare. Either id may be a suite run's (`s-…`, what `contval run`
+    prints): it stands for each of its scenarios' runs, paired with the same scenario's run on
+    the other side."""
+    a, b = _scenario_runs(store, run_a), _scenario_runs(store, run_b)
+    if len(a) == 1 and len(b) == 1:
+        return [(next(iter(a.values())), next(iter(b.values())))]
+    common = [name for name in a if name in b]
+    if not common:
+        raise ValueError(f"{run_a} and {run_b} share no scenario that was recorded")
+    return [(a[name], b[name]) for name in common]
+
+
+def _scenario_runs(store: HistoryStore, run_id: str) -> dict[str, str]:
+    """{scenario: its run id} for a scenario run id or a suite run id."""
+    try:
+        return {store.run(run_id).scenario: run_id}
+    except UnknownRun:
+        doc = store.document(run_id)  # raises UnknownRun naming both kinds of id
+    return {
+        s["name"]: s["baseline"]["run_id"]
+        for s in doc.get("scenarios", [])
+        if isinstance(s.get("baseline"), dict) and s["baseline"].get("run_id")
+    }
 
 
 def compare_runs(store: HistoryStore, run_a: str, run_b: str) -> list[dict[str, Any]]:

@@ -113,13 +113,18 @@ def plan(
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", "-s", help="Only these scenarios.")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Show the split across N workers.", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Show the split across N workers (default: as `run`).", min=1),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Print what a run would do (schedules, expected iterations, thresholds), without running."""
     from contval.engine.plan import plan_data, render_plan
+    from contval.pipeline.run import default_workers
 
+    workers = workers or default_workers()  # the same default, and cap, as `contval run`
     loaded = _load_or_exit(suite, data_dir)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
     if as_json:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from contval.engine.plan import fault_bar, plan_data, render_plan, sparkline
-from contval.engine.schedules import schedule_for
+from contval.engine.schedules import schedule_for, workers_for
 from contval.spec import Scenario, Suite, load_suite, load_suite_text
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "contoso-shoes" / "suite.yaml"
@@ -207,3 +210,36 @@ def test_overlapping_faults_in_start_order(suite: Suite) -> None:
 )
 def test_fault_bar_marks_every_touched_cell(start: float, end: float, bar: str) -> None:
     assert fault_bar(start, end, 4.0, width=4) == bar
+
+
+def test_plan_and_run_use_the_same_worker_count_for_a_closed_model() -> None:
+    """A closed model with 2 users cannot use 4 workers: `run` starts 2 (`workers_for`), and
+    the plan shows those 2, not 4 of which two have no user."""
+    suite = load_suite_text(
+        CLOSED.replace(
+            "executor: ramping-vus\n    start_vus: 2\n"
+            "    stages: [{to: 10, over: 20s}, {to: 10, over: 40s}, {to: 0, over: 10s}]",
+            "executor: constant-vus\n    vus: 2\n    duration: 10s",
+        )
+    )
+    schedule = schedule_for(suite.workloads["users"])
+    split = plan_data(suite, workers=4)["scenarios"][0]["workers"]
+    assert len(split) == workers_for(schedule, 4) == 2
+    assert [w["max_vus"] for w in split] == [1, 1]
+    assert "workers (2): 4 requested, but the peak VUs 2 allows 2" in render_plan(suite, workers=4)
+
+
+def test_plan_cli_defaults_to_the_workers_run_would_start(tmp_path: Path) -> None:
+    """`contval plan` without --workers shows `contval run`'s default (one per core, capped)."""
+    path = tmp_path / "suite.yaml"
+    path.write_text(CLOSED)
+    out = subprocess.run(
+        [sys.executable, "-m", "contval", "plan", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    cores = len(os.sched_getaffinity(0))
+    assert data["workers"] == cores
+    assert len(data["scenarios"][0]["workers"]) == min(cores, 10)

@@ -21,6 +21,7 @@ from contval.engine.schedules import (
     describe,
     sample,
     schedule_for,
+    workers_for,
 )
 from contval.spec.models import Suite
 from contval.spec.units import format_duration
@@ -112,14 +113,14 @@ def fault_bar(start: float, end: float, duration: float, width: int = SPARK_WIDT
 
 
 def _worker_split(schedule: Schedule, workers: int) -> list[dict[str, Any]]:
-    """Each worker's VU cap (and arrivals, open model). An open schedule cannot use more
-    workers than `max_vus` (each needs a VU for its arrivals), so the split stops there."""
+    """Each worker's VU cap (and arrivals, open model), for as many workers as `contval run`
+    starts (`workers_for`: each needs a VU of its own, so the split stops at the VUs)."""
+    used = workers_for(schedule, workers)
     if isinstance(schedule, ClosedSchedule):
         return [
-            {"worker": w, "max_vus": schedule.worker_max_vus(w, workers), "iterations": None}
-            for w in range(workers)
+            {"worker": w, "max_vus": schedule.worker_max_vus(w, used), "iterations": None}
+            for w in range(used)
         ]
-    used = min(workers, schedule.max_vus)
     return [
         {
             "worker": w,
@@ -200,7 +201,8 @@ def _render_workers(s: dict[str, Any], workers: int, is_open: bool) -> list[str]
     split = s["workers"]
     title = f"  workers ({len(split)})"
     if len(split) < workers:
-        title += f": {workers} requested, but max_vus {s['max_vus']} allows {len(split)}"
+        cap = "max_vus" if is_open else "the peak VUs"
+        title += f": {workers} requested, but {cap} {s['max_vus']} allows {len(split)}"
     headers = ["worker", "max VUs" if is_open else "peak VUs"] + (["iterations"] if is_open else [])
     rows = [
         [str(w["worker"]), str(w["max_vus"])] + ([str(w["iterations"])] if is_open else [])

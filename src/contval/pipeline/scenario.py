@@ -19,7 +19,7 @@ from contval.engine.local import (
     WorkerFailed,
     load_seconds,
 )
-from contval.engine.schedules import OpenSchedule, Schedule, schedule_for
+from contval.engine.schedules import schedule_for, workers_for
 from contval.exitcodes import ExitCode
 from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
@@ -314,8 +314,3 @@ def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[
         )
     return rows
 
-
-def workers_for(schedule: Schedule, wanted: int) -> int:
-    """Every worker needs at least one virtual user of its own."""
-    cap = schedule.max_vus if isinstance(schedule, OpenSchedule) else schedule.max_vus()
-    return max(1, min(wanted, cap))

@@ -31,6 +31,11 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def _rps(value: float | None) -> float | None:
+    """Every `rps` of result.json rounded alike: one run shows one number."""
+    return None if value is None else round(value, 3)
+
+
 def latency_dict(summary: LatencySummary) -> dict[str, Any]:
     return {
         "count": summary.count,
@@ -86,7 +91,7 @@ def totals_dict(series: Series, elapsed: float, interrupted: int) -> dict[str, A
         "dropped_iterations": c.dropped_iterations,
         "late_starts": c.late_starts,
         "interrupted_iterations": interrupted,
-        "rps": None if rps is None else round(rps, 3),
+        "rps": _rps(rps),
         "checks": {
             "passed": c.checks_passed,
             "failed": c.checks_failed,
@@ -133,7 +138,7 @@ def flows_dict(
             "requests": flow.requests,
             "errors": flow.errors,
             "error_rate": flow.error_rate,
-            "rps": flow.rps,
+            "rps": _rps(flow.rps),
             "iterations": flow.iterations,
             "dropped_iterations": flow.dropped_iterations,
             "late_starts": flow.late_starts,
@@ -144,7 +149,7 @@ def flows_dict(
                     "requests": step.requests,
                     "errors": step.errors,
                     "error_rate": step.error_rate,
-                    "rps": step.rps,
+                    "rps": _rps(step.rps),
                     "latency": latency_dict(step.latency),
                     "duration": latency_dict(step.duration) if step.duration.count else None,
                 }

@@ -35,7 +35,16 @@ __all__ = [
     "schedule_for",
     "share",
     "value_at",
+    "workers_for",
 ]
+
+
+def workers_for(schedule: Schedule, wanted: int) -> int:
+    """How many workers a run of `schedule` uses when `wanted` are asked for: every worker
+    needs at least one virtual user of its own, so never more than the peak VUs (closed) or
+    `max_vus` (open). `contval run` starts this many and `contval plan` shows this many."""
+    cap = schedule.max_vus if isinstance(schedule, OpenSchedule) else schedule.max_vus()
+    return max(1, min(wanted, cap))
 
 
 def schedule_for(

@@ -4,6 +4,7 @@ on Ctrl-C, not when contval itself is SIGKILLed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -488,3 +489,162 @@ def test_a_late_lapse_is_reported_and_during_is_judged_on_the_seconds_it_held(
     during = scenario["phases"]["slow"]["during"]["window"]
     assert during == [2, math.floor(fault["active_until_s"])]
     assert scenario["thresholds"][0]["window"] in (None, during)
+
+
+@pytest.mark.parametrize("fault", ["latency", "pause"])
+def test_killing_contvals_whole_process_group_still_reverts(stage: Stage, fault: str) -> None:
+    """What a CI cancel does: SIGKILL to every process of contval's group (workers included).
+    The guard lives in a session of its own, so it survives and reverts within 5 s."""
+    worker = stage.system.pid("worker")
+    declared, injected = {
+        "latency": (
+            "  f: {type: latency, target: payments-link, delay: 300ms}",
+            lambda: bool(stage.toxics()),
+        ),
+        "pause": ("  f: {type: pause, target: order-worker}", lambda: _state(worker) == "T"),
+    }[fault]
+    suite = stage.suite(
+        declared,
+        """  cancelled:
+    workload: load
+    chaos: [{fault: f, at: 2s, for: 20s}]""",
+        duration="30s",
+    )
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(stage.dir / "out"), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=stage.env,
+        start_new_session=True,
+    )
+    try:
+        wait_until_injected(stage, proc, injected)
+        group = [p for p in _pids() if _pgid(p) == proc.pid]
+        assert len(group) >= 3  # contval and its two load workers
+        os.killpg(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        proc.wait(timeout=10)
+        wait_for(lambda: not injected(), 5.0, f"the guard to revert the {fault} fault")
+        assert time.monotonic() - killed_at <= 5.0
+        wait_for(lambda: not any(_pgid(p) == proc.pid for p in _pids()), 5.0, "the group to end")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    ledger = Path(stage.env["CONTVAL_STATE_DIR"]) / "ledger"
+    wait_for(lambda: not list(ledger.glob("*.json")), 5.0, "the ledger to be empty")
+    status, order = stage.system.checkout(product_id=4)
+    assert status == 202 and order["payment"] == "authorized"
+
+
+def _pids() -> list[int]:
+    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _suite_behind_a_link(stage: Stage, listen: int, upstream: str, chaos: bool) -> Path:
+    """The shop loaded through a fault-proxy link of its own: the target URL is the link."""
+    scenario = (
+        """    chaos: [{fault: slow-shop, at: 1s, for: 2s}]
+    thresholds:
+      - browse: p50(latency) > 40ms during slow-shop"""
+        if chaos
+        else """    thresholds:
+      - browse: error_rate < 1%"""
+    )
+    path = stage.dir / "behind.yaml"
+    path.write_text(f"""version: 1
+name: behind-a-link
+targets:
+  shop: http://127.0.0.1:{listen}
+chaos_targets:
+  shop-link: {{proxy: {{listen: 127.0.0.1:{listen}, upstream: {upstream}}}}}
+faults:
+  slow-shop: {{type: latency, target: shop-link, delay: 50ms}}
+flows:
+  browse:
+    target: shop
+    steps:
+      - name: list
+        request: GET /api/products?limit=5
+        check: {{status: 200}}
+workloads:
+  load:
+    executor: constant-arrival-rate
+    rate: 20/s
+    duration: 4s
+    max_vus: 20
+    mix: {{browse: 1}}
+scenarios:
+  through-the-link:
+    workload: load
+{scenario}
+""")
+    return path
+
+
+@contextlib.contextmanager
+def _own_proxy_control(stage: Stage) -> Iterator[dict[str, str]]:
+    """An environment whose proxy control address nothing answers on yet; whatever proxy the
+    run starts there is stopped afterwards (by the PID in the state file it wrote)."""
+    control = f"127.0.0.1:{free_port()}"
+    env = {**stage.env, "CONTVAL_PROXY_CONTROL": control}
+    state = Path(env["CONTVAL_STATE_DIR"]) / f"proxy-{control.replace(':', '-')}.json"
+    try:
+        yield env
+    finally:
+        if state.exists():
+            pid = int(json.loads(state.read_text())["pid"])
+            if b"contval.chaos.proxy" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGTERM)
+
+
+@pytest.mark.parametrize("chaos", [True, False], ids=["with-a-fault", "without-faults"])
+def test_targets_behind_a_proxy_link_start_the_proxy_before_the_reachability_check(
+    stage: Stage, chaos: bool
+) -> None:
+    """Before: exit 3, "target `shop` ... is unreachable", since nothing listened on the link
+    until the proxy was started, after the check."""
+    listen, shop = free_port(), stage.system.url.removeprefix("http://")
+    suite = _suite_behind_a_link(stage, listen, shop, chaos)
+    with _own_proxy_control(stage) as env:
+        run = subprocess.run(
+            [*CLI, "run", str(suite), "--out", str(stage.dir / "out"), "--workers", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        output = run.stdout + run.stderr
+        assert run.returncode == 0, output
+        assert "started the fault proxy (it was not running)" in output
+        scenario = stage.result()["scenarios"][0]
+        assert scenario["verdict"] == "pass", scenario["thresholds"]
+        assert scenario["totals"]["requests"] >= 60  # 4 s at 20/s, all through the link
+
+
+def test_a_dead_service_behind_a_live_proxy_link_is_still_unreachable(stage: Stage) -> None:
+    """The proxy accepts connections on `listen` whatever is behind it: the check asks the
+    link's upstream too, so a service that is down still fails fast (exit 3)."""
+    listen, dead = free_port(), free_port()
+    suite = _suite_behind_a_link(stage, listen, f"127.0.0.1:{dead}", chaos=True)
+    with _own_proxy_control(stage) as env:
+        run = subprocess.run(
+            [*CLI, "run", str(suite), "--out", str(stage.dir / "out"), "--workers", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode == 3, output
+    assert (
+        f"target `shop` sits behind fault-proxy link `shop-link`, whose upstream "
+        f"127.0.0.1:{dead} is unreachable: Connection refused" in output
+    )
+    assert "nothing was run" in output

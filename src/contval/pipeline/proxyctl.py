@@ -1,5 +1,7 @@
 """The fault proxy as a run sees it: which links a suite declares, whether the proxy answers,
-and starting it detached when a run needs it and finds it missing (it then says so)."""
+and starting it detached when a run needs it and finds it missing (it then says so). A run
+needs it when a scenario has a proxy fault, or when a target it loads sits behind a link (the
+load goes through the proxy itself: without it the target would be unreachable)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from contval.chaos.faults import PROXY_TYPES
 from contval.chaos.faults.base import FaultError
 from contval.chaos.faults.proxy_client import ProxyClient
 from contval.pipeline.faults import proxy_control
+from contval.pipeline.preflight import behind_links, targets_used
 
 __all__ = [
     "link_args",
@@ -37,11 +40,12 @@ def link_args(suite: Suite) -> list[str]:
 
 
 def needs_proxy(suite: Suite, scenarios: tuple[str, ...]) -> bool:
+    """A scenario has a proxy fault, or the load itself goes through a proxy link."""
     return any(
         suite.faults[entry.fault].type in PROXY_TYPES
         for name in scenarios
         for entry in suite.scenarios[name].chaos
-    )
+    ) or bool(behind_links(suite, targets_used(suite, scenarios)))
 
 
 def state_file(control: str) -> Path:

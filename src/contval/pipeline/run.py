@@ -20,7 +20,7 @@ from contval.exitcodes import ExitCode, worst
 from contval.pipeline.cooldown import cool_down, probe_url
 from contval.pipeline.gate import git_label
 from contval.pipeline.options import Interrupt, RunOptions
-from contval.pipeline.preflight import targets_used, unreachable
+from contval.pipeline.preflight import reachability_problems
 from contval.pipeline.scenario import run_scenario
 from contval.pipeline.verdict import suite_code
 from contval.report.console import print_suite_summary
@@ -57,13 +57,13 @@ def _signals(state: Interrupt, handlers: dict[int, Any]) -> Iterator[None]:
 
 def run_suite(options: RunOptions, console: Console) -> ExitCode:
     suite = options.suite
-    problems = unreachable(targets_used(suite, options.scenarios))
+    if not _prepare_chaos(options, console):  # first: targets may sit behind the fault proxy
+        return ExitCode.RUN_INCOMPLETE
+    problems = reachability_problems(suite, options.scenarios)
     if problems:
         for problem in problems:
             console.print(f"[red]error:[/red] {problem}", highlight=False)
         console.print("nothing was run; start the system under test or fix `targets`.")
-        return ExitCode.RUN_INCOMPLETE
-    if not _prepare_chaos(options, console):
         return ExitCode.RUN_INCOMPLETE
     started = time.time()
     result = ResultFile(
@@ -194,11 +194,13 @@ def _publish(options: RunOptions, doc: dict[str, Any], console: Console) -> None
 
 
 def _prepare_chaos(options: RunOptions, console: Console) -> bool:
-    """Revert what a crashed run left behind; start the fault proxy if faults need it."""
-    if not any(options.suite.scenarios[name].chaos for name in options.scenarios):
-        return True
+    """Revert what a crashed run left behind; start the fault proxy if faults or targets need it."""
     from contval.chaos.ledger import recover
     from contval.pipeline import proxyctl
+
+    chaos = any(options.suite.scenarios[name].chaos for name in options.scenarios)
+    if not chaos and not proxyctl.needs_proxy(options.suite, options.scenarios):
+        return True
 
     for result in recover():
         state = "reverted" if result.ok else "COULD NOT revert"

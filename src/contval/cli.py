@@ -421,6 +421,7 @@ def calibrate(
                     "calibrate",
                     "--out",
                     str(Path(tmp) / f"out{i}"),
+                    "--allow-ungated",  # calibration measures noise; it judges nothing
                     *extra,
                 ],
                 check=False,

@@ -33,7 +33,7 @@ def sql(store: HistoryStore, query: str) -> list[tuple[object, ...]]:
 
 
 def test_migrates_an_empty_file(store: HistoryStore) -> None:
-    assert store.schema_version == schema.LATEST == 3
+    assert store.schema_version == schema.LATEST == 4
     tables = {row[0] for row in sql(store, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"schema_version", "runs", "windows", "baselines", "documents"} <= tables
     assert sql(store, "PRAGMA journal_mode") == [("wal",)]
@@ -46,8 +46,8 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
         run_id = first.record_run(meta(), [window(0)])
     for _ in range(2):
         with HistoryStore(path) as again:
-            assert again.schema_version == 3
-            assert sql(again, "SELECT version FROM schema_version") == [(1,), (2,), (3,)]
+            assert again.schema_version == 4
+            assert sql(again, "SELECT version FROM schema_version") == [(1,), (2,), (3,), (4,)]
             assert again.run(run_id).label is None
 
 
@@ -222,8 +222,9 @@ def test_a_version_1_database_is_migrated_and_keeps_its_runs(tmp_path: Path) -> 
     db.commit()
     db.close()
     with HistoryStore(path) as opened:
-        assert opened.schema_version == 3
+        assert opened.schema_version == 4
         run_id = opened.record_run(meta(), [window(0)])
+        assert opened.run(run_id).inconclusive == ()  # version 4
         assert opened.windows(run_id)[0].dropped == 0  # version 3 added dropped and late
         opened.save_document("suite-run-1", {"suite": "s", "started_at": "t", "x": [1]}, [run_id])
         assert opened.document(run_id) == {"suite": "s", "started_at": "t", "x": [1]}

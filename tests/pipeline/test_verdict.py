@@ -277,3 +277,32 @@ def test_whole_scenario_latency_only_for_one_flow_or_when_named(tmp_path: Path) 
     one = GateOptions(store=str(tmp_path / "one.db"), env="test")
     result = run_gate(one, single, "main", synthetic_run(5), {}, [], "pass", 0.0, 60.0)
     assert {"p50", "p95", "p99"} <= {c["metric"] for c in result.comparisons if c["flow"] == "*"}
+
+
+def test_a_comparison_inconclusive_in_most_recent_runs_is_called_noisy(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from contval.report.console import print_baseline
+    from contval.report.markdown import _baseline_section
+    from tests.baseline.test_policy import ONE_FLOW, noisy_run
+
+    suite = load_suite_text(ONE_FLOW)
+    options = GateOptions(store=store_of(tmp_path), env="test")
+    for seed in range(3):
+        run_gate(options, suite, "main", noisy_run(seed, run_sd=0.08), {}, [], "pass", 0.0, 60.0)
+    entries = []
+    for seed in range(10, 16):
+        run, outcome = scenario_run(tmp_path, suite, noisy_run(seed, run_sd=0.08), [])
+        decide(run, outcome, {}, Console())
+        entries.append(run.entry)
+    last = entries[-1]["baseline"]
+    noisy = {(n["flow"], n["metric"]): n for n in last["noise"]}
+    assert noisy, [e["baseline"]["verdict"] for e in entries]
+    note = next(iter(noisy.values()))
+    assert note["inconclusive"] * 2 > note["of"] and note["of"] == 9
+    assert note["suggested_tolerance"] is not None and note["suggested_tolerance"] > 0.10
+    assert "inconclusive in" in note["detail"] and "would suggest a tolerance of" in note["detail"]
+    out = StringIO()
+    print_baseline(Console(file=out, width=300), last)
+    assert "noisy: " + note["detail"] in out.getvalue()
+    assert any(line.startswith("> noisy: ") for line in _baseline_section(entries[-1]))

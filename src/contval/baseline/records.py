@@ -113,6 +113,7 @@ class RunMeta:
     created_at: str | None = None
     accepted: bool = True
     pinned: bool = False
+    inconclusive: tuple[str, ...] = ()  # comparisons (`comparison_key`) that were inconclusive
 
     def with_id(self, run_id: str, created_at: str) -> RunMeta:
         return replace(self, id=run_id, created_at=created_at)
@@ -132,6 +133,7 @@ class RunMeta:
             "created_at": self.created_at,
             "accepted": self.accepted,
             "pinned": self.pinned,
+            "inconclusive": list(self.inconclusive),
         }
 
     @classmethod
@@ -150,6 +152,7 @@ class RunMeta:
             created_at=data.get("created_at"),
             accepted=bool(data.get("accepted", True)),
             pinned=bool(data.get("pinned", False)),
+            inconclusive=tuple(data.get("inconclusive") or ()),
         )
 
 

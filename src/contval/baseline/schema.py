@@ -92,7 +92,18 @@ def _m3_dropped_late(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE windows ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_m1_initial, _m2_documents, _m3_dropped_late)
+def _m4_inconclusive(db: sqlite3.Connection) -> None:
+    """Which comparisons of a run were inconclusive, so the gate can say when a comparison is
+    inconclusive in most recent runs (too noisy for its tolerance)."""
+    db.execute("ALTER TABLE runs ADD COLUMN inconclusive TEXT NOT NULL DEFAULT '[]'")
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    _m1_initial,
+    _m2_documents,
+    _m3_dropped_late,
+    _m4_inconclusive,
+)
 LATEST: Final = len(MIGRATIONS)
 
 

@@ -33,7 +33,7 @@ EXPORT_SCHEMA: Final = "contval/baseline/v1"
 
 _RUN_COLUMNS: Final = (
     "id, suite, scenario, env, fingerprint, label, verdict, started_at, duration_s, "
-    "complete, created_at, accepted, pinned"
+    "complete, created_at, accepted, pinned, inconclusive"
 )
 _WINDOW_COLUMNS: Final = (
     "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration, dropped, late"
@@ -319,7 +319,7 @@ def _insert_run(db: sqlite3.Connection, meta: RunMeta, windows: Iterable[WindowR
     seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()[0]
     stored = replace(meta, id=run_id, created_at=meta.created_at or _now(), pinned=False)
     db.execute(
-        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
         (seq, *_run_row(stored)),
     )
     db.executemany(
@@ -398,12 +398,13 @@ def _run_row(meta: RunMeta) -> tuple[Any, ...]:
         meta.created_at,
         int(meta.accepted),
         int(meta.pinned),
+        json.dumps(list(meta.inconclusive)),
     )
 
 
 def _run_of(row: Sequence[Any]) -> RunMeta:
     (run_id, suite, scenario, env, fp, label, verdict, started, duration) = row[:9]
-    complete, created, accepted, pinned = row[9:]
+    complete, created, accepted, pinned, inconclusive = row[9:]
     return RunMeta(
         suite=suite,
         scenario=scenario,
@@ -418,6 +419,7 @@ def _run_of(row: Sequence[Any]) -> RunMeta:
         created_at=created,
         accepted=bool(accepted),
         pinned=bool(pinned),
+        inconclusive=tuple(json.loads(inconclusive or "[]")),
     )
 
 

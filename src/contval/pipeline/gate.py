@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -194,10 +194,27 @@ def record(
     options: GateOptions, pending: PendingGate, verdict: str, accepted: bool, complete: bool
 ) -> GateResult:
     """Store the run once, with its final verdict; only `accepted` runs join rolling baselines."""
-    meta = replace(pending.meta, verdict=verdict, accepted=accepted, complete=complete)
+    meta = replace(
+        pending.meta,
+        verdict=verdict,
+        accepted=accepted,
+        complete=complete,
+        inconclusive=inconclusive_keys(pending.result.comparisons),
+    )
     with HistoryStore(options.store) as store:
         run_id = store.record_run(meta, pending.windows)
     return replace(pending.result, run_id=run_id, accepted=accepted)
+
+
+def comparison_key(c: Mapping[str, Any]) -> str:
+    """`flow|step|metric|fault|phase`: one comparison, the same across runs."""
+    phase = c.get("phase") or {}
+    parts = (c["flow"], c.get("step") or "", c["metric"], phase.get("fault"), phase.get("phase"))
+    return "|".join(p or "" for p in parts)
+
+
+def inconclusive_keys(comparisons: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(comparison_key(c) for c in comparisons if c.get("verdict") == "inconclusive")
 
 
 def run_gate(

@@ -13,7 +13,7 @@ Stops are an enum (`Stop`), noted where they happen (`note`), never parsed back 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -21,8 +21,10 @@ from rich.console import Console
 
 from contval.baseline.policy import admits
 from contval.baseline.sqlite import StoreError
+from contval.baseline.store import HistoryStore
 from contval.exitcodes import ExitCode, worst
 from contval.pipeline.gate import GateResult, compare_run, record
+from contval.pipeline.noise import noise_notes
 from contval.thresholds import BaselineFigure, Verdict, evaluate, needs_baseline
 
 if TYPE_CHECKING:
@@ -188,9 +190,11 @@ def _gate(
     accepted = admits(kept, compared.outcome, compared.comparisons)
     try:
         recorded = record(gate, pending, kept, accepted, cause.kind == Stop.COMPLETED)
+        with HistoryStore(gate.store) as store:
+            notes = noise_notes(store, replace(pending.meta, id=recorded.run_id))
     except StoreError as exc:
         return _store_failed(run, console, exc)
-    run.entry["baseline"] = recorded.to_dict()
+    run.entry["baseline"] = recorded.to_dict() | {"noise": notes}
     if compared.outcome == "regression":
         code = worst(code, ExitCode.REGRESSION)
     if compared.outcome == "no_baseline" and gate.require_baseline:

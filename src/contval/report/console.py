@@ -203,6 +203,8 @@ def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
         f"— {baseline.get('detail', '')}",
         highlight=False,
     )
+    for note in baseline.get("noise") or []:  # inconclusive in most recent runs: too noisy
+        console.print(Text(f"  noisy: {note['detail']}", style="yellow"), highlight=False)
     rows = [c for c in baseline.get("comparisons", []) if c["verdict"] not in ("pass",)]
     if not rows or verdict == "no_baseline":
         return
@@ -231,8 +233,10 @@ def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
 def metric_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    if metric == "error_rate":
+    if metric in ("error_rate", "dropped", "late"):  # shares
         return f"{value * 100:.2f}%"
+    if metric == "outage":
+        return f"{value:g} s"
     if metric == "rps":
         return f"{value:.1f}/s"
     return f"{fmt_ms(value)} ms"
@@ -241,7 +245,8 @@ def metric_value(metric: str, value: float | None) -> str:
 def shift_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value * 100:+.2f} pp" if metric == "error_rate" else f"{value * 100:+.1f}%"
+    points = metric in ("error_rate", "dropped", "late")
+    return f"{value * 100:+.2f} pp" if points else f"{value * 100:+.1f}%"
 
 
 def shift_text(c: dict[str, Any]) -> str:

@@ -205,6 +205,9 @@ def _baseline_section(scenario: Mapping[str, Any]) -> list[str]:
         f"{md(baseline_label(baseline))} — {md(baseline.get('detail') or '')}",
         "",
     ]
+    for note in baseline.get("noise") or []:  # inconclusive in most recent runs: too noisy
+        if isinstance(note, Mapping):
+            lines += [f"> noisy: {md(str(note.get('detail', '')))}", ""]
     rows = []
     for c in _comparisons(scenario):
         if c.get("verdict") == "pass":

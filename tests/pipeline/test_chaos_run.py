@@ -496,13 +496,14 @@ def test_killing_contvals_whole_process_group_still_reverts(stage: Stage, fault:
     """What a CI cancel does: SIGKILL to every process of contval's group (workers included).
     The guard lives in a session of its own, so it survives and reverts within 5 s."""
     worker = stage.system.pid("worker")
-    declared, injected = {
+    cases: dict[str, tuple[str, Callable[[], bool]]] = {
         "latency": (
             "  f: {type: latency, target: payments-link, delay: 300ms}",
             lambda: bool(stage.toxics()),
         ),
         "pause": ("  f: {type: pause, target: order-worker}", lambda: _state(worker) == "T"),
-    }[fault]
+    }
+    declared, injected = cases[fault]
     suite = stage.suite(
         declared,
         """  cancelled:
@@ -514,6 +515,7 @@ def test_killing_contvals_whole_process_group_still_reverts(stage: Stage, fault:
         [*CLI, "run", str(suite), "--out", str(stage.dir / "out"), "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        text=True,
         env=stage.env,
         start_new_session=True,
     )

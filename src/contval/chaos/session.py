@@ -235,7 +235,7 @@ class FaultSession:
 
     def revert_all(self) -> list[FaultRecord]:
         """Revert every active fault, newest first; one failure does not stop the others."""
-        records = []
+        records: list[FaultRecord] = []
         while True:
             with self._lock:
                 if not self._active:

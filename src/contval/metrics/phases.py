@@ -5,6 +5,10 @@ phases, the pre-fault band a scope normally stays in, how many seconds the scope
 to that band after the fault ended, and the per-phase numbers the results show (requests,
 errors, availability, percentiles). Whether a recovery time or an error rate is good enough is
 `contval.thresholds`' call. Pure: no clock, no I/O; seconds are counted from the run's start.
+
+A fault's window is the one the run verified, not the one it planned: from the verified inject
+to the revert, cut where a lapsed lease was last confirmed (`ChaosState.whole_seconds`), so a
+`during` phase never counts seconds in which the fault was not known to be in effect.
 """
 
 from __future__ import annotations

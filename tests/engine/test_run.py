@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from contval.report.seconds import SECONDS_NAME, read_result
 from tests.engine.target import Target
 
 CLI = [sys.executable, "-m", "contval"]
@@ -133,6 +134,58 @@ def test_stalled_server_shows_in_p99(tmp_path: Path, target: Target) -> None:
     assert latency["p50"] < 50
 
 
+def test_one_rps_over_the_load_window_and_drain_seconds_not_judged(
+    tmp_path: Path, target: Target
+) -> None:
+    """200/s for 3 s against a 50 ms route: the last arrivals finish after the schedule, in a
+    drain second of a handful of requests. That second is not a second of load: every rate
+    is 200/s (it was 200, 150 and 150 before) and `over 1s` never judges the drain alone."""
+    target.behaviour.delay = 0.050
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/slow"),
+        constant_rate("200/s", "3s"),
+        "'rps > 150/s over 1s', 'f: rps > 190/s', 'error_rate < 1%'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    scenario = result["scenarios"][0]
+    assert code == 0, output
+    assert scenario["duration_s"] == 3
+    assert len(scenario["series"]) >= 4  # the drain second is still in the per-second rows
+    flow = scenario["flows"]["f"]
+    assert scenario["totals"]["requests"] == flow["requests"] == 600
+    assert scenario["totals"]["rps"] == flow["rps"] == flow["steps"]["get"]["rps"] == 200.0
+    assert [t["verdict"] for t in scenario["thresholds"]] == ["pass", "pass", "pass"]
+    assert "rps 200.0" in output
+
+
+def test_dropped_arrivals_fail_the_error_rate_they_would_fail_if_measured(
+    tmp_path: Path, target: Target
+) -> None:
+    """A 2 s stall at 200/s with max_vus 50: 50 arrivals wait, the rest find every VU busy and
+    are dropped. They never reach the latency histogram; counted as failed requests (class
+    `dropped`), they fail `error_rate < 1%`, as the stall would if it had been measured."""
+    target.behaviour.stall_after, target.behaviour.stall_for = 100, 2.0
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/stall"),
+        constant_rate("200/s", "4s", max_vus=50),
+        "'error_rate < 1%', 'f: error_rate < 1%'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    scenario = result["scenarios"][0]
+    assert code == 1, output
+    totals = scenario["totals"]
+    assert totals["dropped_iterations"] >= 250
+    assert totals["errors_by_class"]["dropped"] == totals["dropped_iterations"]
+    assert totals["requests"] == 800  # every arrival: sent, or dropped
+    assert [t["verdict"] for t in scenario["thresholds"]] == ["fail", "fail"]
+    assert scenario["thresholds"][0]["observed"] > 30  # percent
+    assert scenario["flows"]["f"]["steps"]["get"]["errors"] == 0  # the step never ran them
+
+
 def test_every_error_class_counted_while_the_run_goes_on(tmp_path: Path, target: Target) -> None:
     flows = "".join(
         [
@@ -179,7 +232,16 @@ def test_refused_connections_counted_when_a_target_goes_away(
             extra_targets=f"  other: {second.url}",
         )
         proc = subprocess.Popen(
-            [*CLI, "run", str(suite), "--out", str(tmp_path / "out"), "--workers", "1"],
+            [
+                *CLI,
+                "run",
+                str(suite),
+                "--out",
+                str(tmp_path / "out"),
+                "--workers",
+                "1",
+                "--allow-ungated",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -219,41 +281,91 @@ def test_abort_threshold_stops_the_run_early(tmp_path: Path, target: Target) -> 
     assert result["verdict"] == "fail" and result["exit_code"] == 1
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_killed_run_leaves_an_incomplete_result(
-    tmp_path: Path, target: Target, sig: signal.Signals
-) -> None:
-    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "60s"))
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [*CLI, "run", str(suite), "--out", str(out), "--workers", "1"],
+def load_started(out: Path, proc: subprocess.Popen[Any], timeout: float = 60) -> float:
+    """When the load started (wall clock), from the per-second log's start line: written as
+    the workers are told to start, so the test knows where second 0 began."""
+    log = out / SECONDS_NAME
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        for raw in log.read_text().splitlines() if log.exists() else []:
+            line = json.loads(raw) if raw.endswith("}") else {}
+            if "started_at" in line:
+                return float(line["started_at"])
+        time.sleep(0.02)
+    raise AssertionError("the load never started")
+
+
+def start_run(suite: Path, out: Path, *args: str) -> subprocess.Popen[Any]:
+    return subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--workers", "1", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    path = out / "result.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the file is rewritten every 5 s while running
-        if (
-            path.exists()
-            and json.loads(path.read_text())["scenarios"]
-            and json.loads(path.read_text())["scenarios"][0].get("series")
-        ):
-            break
-        time.sleep(0.1)
-    os.kill(proc.pid, sig)
-    code = proc.wait(timeout=30)
-    result = json.loads(path.read_text())
-    assert result["complete"] is False
+
+
+@pytest.mark.parametrize("whole", [2, 3])
+def test_sigkill_loses_at_most_the_second_in_progress(
+    tmp_path: Path, target: Target, whole: int
+) -> None:
+    """Killed at ~N.15 s, the result keeps at least N whole seconds (issue 11 §9: it kept 5 of
+    9): every second is appended to the log beside result.json as it completes."""
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "60s"))
+    out = tmp_path / "out"
+    proc = start_run(suite, out)
+    started = load_started(out, proc)
+    time.sleep(max(0.0, started + whole + 0.15 - time.time()))
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    raw = json.loads((out / "result.json").read_text())
+    assert raw["complete"] is False and raw["scenarios"][0]["complete"] is False
+    result = read_result(out / "result.json")  # what `contval report` reads
     scenario = result["scenarios"][0]
-    assert scenario["totals"]["requests"] >= 400
-    if sig == signal.SIGINT:
-        assert code == 3
-        assert result["exit_code"] == 3 and result["verdict"] == "error"
-        assert scenario["stop_reason"] == "interrupted by SIGINT"
-    else:
-        assert code == -signal.SIGKILL
-        assert result["verdict"] == "running"
+    assert scenario["verdict"] == "running" and scenario["complete"] is False
+    assert [row["t"] for row in scenario["series"]][:whole] == list(range(whole))
+    assert scenario["duration_s"] >= whole
+    assert scenario["totals"]["requests"] >= whole * 100 * 0.95
+    assert scenario["flows"]["f"]["steps"]["get"]["latency"]["count"] >= whole * 95
     assert target.seen.requests < 60 * 100  # the load stopped with the controller
+
+
+def test_sigkill_in_the_first_second_leaves_a_readable_incomplete_result(
+    tmp_path: Path, target: Target
+) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "60s"))
+    out = tmp_path / "out"
+    proc = start_run(suite, out)
+    started = load_started(out, proc)
+    time.sleep(max(0.0, started + 0.3 - time.time()))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    raw = json.loads((out / "result.json").read_text())
+    assert raw["complete"] is False and raw["verdict"] == "running"
+    assert raw["scenarios"][0]["name"] == "main" and raw["scenarios"][0]["complete"] is False
+    report = subprocess.run(
+        [*CLI, "report", str(out), "--out", str(tmp_path / "report")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert (tmp_path / "report" / "report.html").exists()
+
+
+def test_sigint_keeps_what_ran_and_exits_3(tmp_path: Path, target: Target) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "60s"))
+    out = tmp_path / "out"
+    proc = start_run(suite, out)
+    started = load_started(out, proc)
+    time.sleep(max(0.0, started + 4.2 - time.time()))
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 3
+    result = json.loads((out / "result.json").read_text())
+    scenario = result["scenarios"][0]
+    assert result["complete"] is False
+    assert result["exit_code"] == 3 and result["verdict"] == "error"
+    assert scenario["stop_reason"] == "interrupted by SIGINT"
+    assert scenario["totals"]["requests"] >= 400
+    assert not (out / SECONDS_NAME).exists()  # folded into result.json, which is final
 
 
 def test_unreachable_target_fails_fast_with_exit_3(tmp_path: Path) -> None:

@@ -253,6 +253,19 @@ async def test_endless_trailers_are_bounded(server: RawServer) -> None:
     assert "framing" in str(caught.value)
 
 
+async def test_a_body_nobody_reads_is_counted_not_stored(server: RawServer) -> None:
+    async with Client(ClientOptions(max_body=1000)) as client:
+        pool = client.pool(server.url)
+        dropped = await pool.request(pool.template("GET", "/big/1000", keep_body=False))
+        kept = await pool.request(pool.template("GET", "/big/1000"))
+        with pytest.raises(HttpError) as caught:  # still bounded: an endless body ends
+            await pool.request(pool.template("GET", "/big/1001", keep_body=False))
+    assert (dropped.status, dropped.body) == (200, b"")
+    assert kept.body == b"x" * 1000
+    assert caught.value.kind is ErrorClass.MALFORMED
+    assert server.stats.connections == 1  # the dropped body was read off the socket: reused
+
+
 async def test_redirect_is_returned_not_followed(server: RawServer) -> None:
     async with Client() as client:
         pool = client.pool(server.url)

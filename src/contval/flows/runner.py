@@ -72,7 +72,9 @@ class FlowRunner:
             if isinstance(op, ThinkOp):
                 steps.append(ThinkStepRunner(op, self.rng, sleep))
                 continue
-            call = BoundCall(op.call, client.pool(op.call.origin), self.rng)
+            # A step that reads only the status never stores a body (see RequestTemplate).
+            keep = not isinstance(op, RequestOp) or bool(op.check.conditions or op.call.extractors)
+            call = BoundCall(op.call, client.pool(op.call.origin), self.rng, keep)
             slot = recorder.slot(flow.name, op.name)
             if isinstance(op, RequestOp):
                 steps.append(RequestStepRunner(op, call, slot))

@@ -35,7 +35,7 @@ class BoundCall:
 
     __slots__ = ("call", "dynamic_path", "pool", "refused", "rng", "static", "template")
 
-    def __init__(self, call: Call, pool: Pool, rng: random.Random) -> None:
+    def __init__(self, call: Call, pool: Pool, rng: random.Random, keep_body: bool = True) -> None:
         self.call = call
         self.pool = pool
         self.rng = rng
@@ -49,6 +49,7 @@ class BoundCall:
             headers=dict(call.headers),
             body=call.body,
             idempotent=call.idempotent or has_idempotency_key(names),
+            keep_body=keep_body,
         )
         forbidden = [name for name in names if name.lower() in FORBIDDEN_HEADERS]
         self.refused = (

@@ -55,6 +55,7 @@ class Connection(asyncio.Protocol):
         "_headers",
         "_headers_done",
         "_interim",
+        "_keep",
         "_loop",
         "_lost_waiter",
         "_max_body",
@@ -87,6 +88,7 @@ class Connection(asyncio.Protocol):
         self._interim = 0
         self._headers_done = False
         self._head = False
+        self._keep = True
         self._deadline = 0.0
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
@@ -100,8 +102,13 @@ class Connection(asyncio.Protocol):
 
     # --- requests -------------------------------------------------------------------------------
 
-    def send(self, wire: bytes, head: bool, deadline: float) -> asyncio.Future[Response]:
-        """Write one request; the future resolves with the response or an `HttpError`."""
+    def send(
+        self, wire: bytes, head: bool, deadline: float, keep: bool = True
+    ) -> asyncio.Future[Response]:
+        """Write one request; the future resolves with the response or an `HttpError`.
+
+        `keep=False` drops the body as it arrives (counted against max_body, never stored).
+        """
         waiter = self._loop.create_future()
         transport = self._transport
         if transport is None or transport.is_closing() or self.closed:
@@ -113,6 +120,7 @@ class Connection(asyncio.Protocol):
             return waiter
         self._waiter = waiter
         self._head = head
+        self._keep = keep
         self._headers = []
         self._received = 0
         self._interim = 0
@@ -254,7 +262,8 @@ class Connection(asyncio.Protocol):
             self._fail(ErrorClass.MALFORMED, f"response body exceeds {self._max_body} bytes")
             raise _Stop
         self._body_len = size
-        self._chunks.append(chunk)
+        if self._keep:
+            self._chunks.append(chunk)
 
     def on_message_complete(self) -> None:
         """Build the response; 1xx interim responses are skipped, the final one follows."""

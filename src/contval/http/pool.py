@@ -70,6 +70,7 @@ class Pool:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         idempotent: bool = False,
+        keep_body: bool = True,
     ) -> RequestTemplate:
         """A `RequestTemplate` with this origin's Host header filled in."""
         return RequestTemplate(
@@ -79,6 +80,7 @@ class Pool:
             headers=headers or {},
             body=body,
             idempotent=idempotent,
+            keep_body=keep_body,
         )
 
     async def request(
@@ -101,7 +103,7 @@ class Pool:
         else:
             conn = await self._acquire(deadline, fresh=False)
         try:
-            return await conn.send(wire, template.head, deadline)
+            return await conn.send(wire, template.head, deadline, template.keep_body)
         except StaleConnectionError as exc:
             if not (template.replayable or isinstance(exc, UnsentError)):
                 raise HttpError(
@@ -112,7 +114,7 @@ class Pool:
             raise
         conn = await self._acquire(deadline, fresh=True)
         try:
-            return await conn.send(wire, template.head, deadline)
+            return await conn.send(wire, template.head, deadline, template.keep_body)
         except asyncio.CancelledError:
             conn.abandon()
             raise

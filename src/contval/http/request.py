@@ -92,6 +92,7 @@ class RequestTemplate:
         "_method_sp",
         "body",
         "head",
+        "keep_body",
         "method",
         "path",
         "replayable",
@@ -107,6 +108,7 @@ class RequestTemplate:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
         body: bytes | None = None,
         idempotent: bool = False,
+        keep_body: bool = True,
     ) -> None:
         self.method = method.upper()
         if not self.method.isalpha():
@@ -120,6 +122,9 @@ class RequestTemplate:
         self.path = path.encode("ascii")
         _check_path(self.path)
         self.body = body
+        self.keep_body = keep_body
+        """False: the response body is counted against max_body but never stored (status-only
+        steps), so an endless body costs no memory."""
         self.head = self.method == "HEAD"
         self._has_body = body is not None or self.method in _BODY_METHODS
         self._method_sp = self.method.encode("ascii") + b" "

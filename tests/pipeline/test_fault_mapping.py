@@ -57,3 +57,50 @@ def test_netem_on_the_host_maps_onto_tc(tmp_path: Path) -> None:
         0.05,
         0.05,
     )
+
+
+LINKED = """version: 1
+name: linked
+targets:
+  shop: {shop}
+  api: http://127.0.0.1:9300
+chaos_targets:
+  shop-link: {{proxy: {{listen: "{listen}", upstream: 127.0.0.1:9200}}}}
+flows:
+  browse: {{target: shop, steps: [{{name: list, request: GET /}}]}}
+  ping: {{target: api, steps: [{{name: ping, request: GET /}}]}}
+workloads:
+  shop-load: {{executor: constant-vus, vus: 1, duration: 2s, mix: {{browse: 1}}}}
+  api-load: {{executor: constant-vus, vus: 1, duration: 2s, mix: {{ping: 1}}}}
+scenarios:
+  shop: {{workload: shop-load}}
+  api: {{workload: api-load}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("shop", "listen", "behind"),
+    [
+        ("http://127.0.0.1:9101", "127.0.0.1:9101", True),
+        ("http://localhost:9101/", "127.0.0.1:9101", True),
+        ("http://127.0.0.1:9101", "localhost:9101", True),
+        ("http://[::1]:9101", "[::1]:9101", True),
+        ("http://127.0.0.1:9102", "127.0.0.1:9101", False),
+        ("http://127.0.0.2:9101", "127.0.0.1:9101", False),
+    ],
+)
+def test_targets_behind_a_proxy_link_need_the_proxy(
+    tmp_path: Path, shop: str, listen: str, behind: bool
+) -> None:
+    from contval.pipeline.preflight import behind_links, targets_used
+    from contval.pipeline.proxyctl import needs_proxy
+
+    path = tmp_path / "suite.yaml"
+    path.write_text(LINKED.format(shop=shop, listen=listen))
+    suite = load_suite(path)
+    found = behind_links(suite, targets_used(suite, ["shop"]))
+    assert [(t, link, str(up)) for t, link, up in found] == (
+        [("shop", "shop-link", "127.0.0.1:9200")] if behind else []
+    )
+    assert needs_proxy(suite, ("shop",)) is behind
+    assert needs_proxy(suite, ("api",)) is False  # only the scenarios that run count

@@ -410,7 +410,8 @@ def merged_windows(
 ) -> dict[tuple[int, int], Merged]:
     """Requests and latency from the step records (one step, or every step of a flow);
     iterations, dropped and late starts from the flow-level records (step ""), where the
-    engine counts them."""
+    engine counts them, with the dropped arrivals it counts there as failed requests (so the
+    error rate is result.json's)."""
     merged: dict[tuple[int, int], Merged] = {}
     for w in windows:
         if flow not in ("*", w.flow) or (step and w.step != step):
@@ -422,6 +423,8 @@ def merged_windows(
             m.iterations += w.iterations
             m.dropped += w.dropped
             m.late += w.late
+            m.requests += w.requests
+            m.errors += w.errors
             continue
         if w.latency:
             m.hist.add(Histogram.decode(w.latency))

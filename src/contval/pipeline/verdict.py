@@ -88,9 +88,8 @@ def stop_cause(run: ScenarioRun, outcome: RunOutcome, interrupted: str | None) -
     completed run."""
     if outcome.failures:
         return StopCause(Stop.WORKER_FAILED, outcome.stop_reason or outcome.failures[0])
-    saturated = getattr(outcome, "saturated", None)  # the engine's `Saturation`, when set
-    if saturated is not None:
-        return StopCause(Stop.GENERATOR_SATURATED, str(saturated.reason()))
+    if outcome.saturated is not None:  # the measurement failed, not the system
+        return StopCause(Stop.GENERATOR_SATURATED, outcome.saturated.reason())
     if run.stop is not None:
         return run.stop
     if run.invalid is not None:  # set by a caller that did not note a kind

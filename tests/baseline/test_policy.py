@@ -56,8 +56,8 @@ def gated(tmp_path: Path, series: Series, started: float) -> GateResult:
 
 
 def p50_shift(result: GateResult) -> float:
-    return next(
-        c["shift"] for c in result.comparisons if c["flow"] == "slow" and c["metric"] == "p50"
+    return float(
+        next(c["shift"] for c in result.comparisons if c["flow"] == "slow" and c["metric"] == "p50")
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -112,7 +113,7 @@ def test_compare_accepts_the_suite_run_ids_that_run_prints(tmp_path: Path) -> No
     store = str(tmp_path / "history.db")
     with HistoryStore(store) as history:
         for suite_run, run_id in (("s-20261204-100000-aaaa", ids[0]), ("s-2-b", slower)):
-            doc = {"suite": "gate-test", "started_at": suite_run, "run_id": suite_run}
+            doc: dict[str, Any] = {"suite": "gate-test", "started_at": suite_run}
             doc["scenarios"] = [{"name": "main", "baseline": {"run_id": run_id}}]
             history.save_document(suite_run, doc, [run_id])
     code, out = cli("compare", "s-20261204-100000-aaaa", "s-2-b", "--store", store)

@@ -117,7 +117,7 @@ def test_done_means_the_guard_exits_and_touches_nothing(ticker: Ticker) -> None:
         assert proc.is_alive(proc.ref_of(guard.pid))
         assert os.getsid(guard.pid) == guard.pid  # its own session: Ctrl-C does not reach it
         guard.done()
-        assert guard.process.returncode == 0
+        assert guard.returncode == 0
         time.sleep(0.2)
         assert proc.state_of(ticker.ref) == "T"
         assert ledger.entries("run-d") == [entry]
@@ -135,8 +135,54 @@ def test_eof_without_done_reverts_only_its_own_run(ticker: Ticker) -> None:
         guard = start_guard("run-e", ledger)
         os.close(guard._fd)  # type: ignore[arg-type]  # the controller "dies"
         guard._fd = None
-        assert guard.process.wait(timeout=10) == 0
+        assert guard.wait(timeout=10) == 0
         assert proc.state_of(ticker.ref) != "T"
         assert ledger.entries() == [other]
     finally:
         os.kill(ticker.pid, signal.SIGCONT)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below pid, found through /proc's parent links (what a runner that
+    kills a process tree walks)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def test_the_guard_is_not_in_the_controllers_process_tree(
+    ticker: Ticker, state_dir: Path, stress_ng_installed: None
+) -> None:
+    """A CI runner that cancels a job by killing the process tree (every descendant of the
+    step's shell) must not take the guard with it: the guard is detached (double fork) into a
+    session of its own, a child of init, so it outlives the tree and reverts the pause."""
+    controller, report = run_controller("run-tree", "hang", ticker.pid)
+    assert report["verified"] == [True, True]
+    guards = [p for p in _all_pids() if "contval.chaos.guard" in proc.cmdline(p)]
+    guard = next(p for p in guards if "run-tree" in proc.cmdline(p))
+    tree = _descendants(controller.pid)
+    assert guard not in tree
+    assert os.getsid(guard) == guard and os.getpgid(guard) != os.getpgid(controller.pid)
+    for pid in [controller.pid, *tree]:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    controller.wait(timeout=5)
+    wait_for(lambda: proc.state_of(ticker.ref) not in ("T", None), 5, "SIGCONT from the guard")
+    assert time.monotonic() - killed_at < 5
+    wait_for(lambda: not Ledger().entries("run-tree"), 5, "the ledger to be empty")
+    assert ticker.advancing()
+
+
+def _all_pids() -> list[int]:
+    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]

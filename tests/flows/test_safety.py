@@ -125,7 +125,7 @@ async def test_set_cookie_values_are_extracted_apart(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.parametrize("variable", ["crlf", "nul", "esc"])
+@pytest.mark.parametrize("variable", ["crlf", "nul", "esc", "snow"])
 async def test_a_templated_header_value_with_control_bytes_is_an_error_never_sent(
     tmp_path: Path, variable: str
 ) -> None:

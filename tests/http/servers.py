@@ -59,8 +59,9 @@ CANNED: dict[str, tuple[bytes, bool]] = {
         True,
     ),
     "/controls": (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 78\r\n\r\n"
-        b'{"crlf": "a\\r\\nHost: evil", "nul": "a\\u0000b", "esc": "\\u001b[31m", "ok": "x"}',
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 96\r\n\r\n"
+        b'{"crlf": "a\\r\\nHost: evil", "nul": "a\\u0000b", "esc": "\\u001b[31m", "ok": "x",'
+        b' "snow": "\\u2603"}',
         True,
     ),
     "/huge-head": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"h" * (2 * 1024 * 1024) + b"\r\n\r\n", True),

@@ -116,7 +116,10 @@ def test_a_bad_key_is_reported_at_its_line(flows: dict[str, int], data: st.DataO
         ("a: 1\n---\nb: 2\n", "2:1: invalid YAML: but found another document"),
         ("a:\n\t- 1\n", "2:1: invalid YAML: found character '\\t' that cannot start any token"),
         ("? [a, b]\n: 1\n", "1:3: mapping keys must be plain names, not lists or mappings"),
-        ("a: !!python/object:os.system x\n", "invalid YAML value"),
+        ("a: !!python/object:os.system x\n", "1:4: unknown YAML tag `!!python/object:os.system`"),
+        ("a: !!int abc\n", "1:4: 'abc' is not an integer; remove the tag or fix the value"),
+        ("a: 1\nb: x\x00y\n", "2:5: invalid YAML: the control character '\\x00' is not allowed"),
+        ("a: " + "[" * 65 + "]" * 65 + "\n", "1:67: values are nested more than 64 levels deep"),
     ],
 )
 def test_structural_yaml_problems(text: str, message: str) -> None:

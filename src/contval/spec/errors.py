@@ -7,8 +7,9 @@ messages are written for the person fixing the file, never raw validator output.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 
 class Position(NamedTuple):
@@ -26,9 +27,19 @@ class SuiteError(NamedTuple):
     message: str
 
     def __str__(self) -> str:
+        message = one_line(self.message)
         if self.position is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.position.line}:{self.position.column}: {self.message}"
+            return f"{self.file}: {message}"
+        return f"{self.file}:{self.position.line}:{self.position.column}: {message}"
+
+
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]")
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters escaped: a message quoting the user's
+    value stays one `file:line:col:` line, and no escape sequence reaches a terminal."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 class SuiteInvalid(Exception):

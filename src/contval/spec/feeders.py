@@ -35,7 +35,12 @@ def feeder_path(path: Path, root: Path | None, label: str | None = None) -> Path
     `label` is how messages name the file: what the user wrote, not the resolved path.
     """
     name = shown(label or str(path), _LABEL_CHARS)
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+        exists = resolved.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FeederFileError(f"invalid CSV file name {name}: {reason}") from None
     if any(resolved.is_relative_to(d) for d in _SYSTEM_DIRS):
         raise FeederFileError(f"refused: CSV file {name} is a system file, not data")
     if root is not None and not resolved.is_relative_to(root.resolve()):
@@ -43,7 +48,7 @@ def feeder_path(path: Path, root: Path | None, label: str | None = None) -> Path
             f"refused: CSV file {name} is outside `{root}`; feeder files must live under the "
             "suite's directory (or the directory given with --data-dir)"
         )
-    if not resolved.exists():
+    if not exists:
         raise FeederFileError(
             f"CSV file {name} does not exist (relative paths start at the suite file)"
         )

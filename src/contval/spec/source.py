@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 import yaml
+import yaml.constructor
+import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -23,7 +25,7 @@ DocPath: TypeAlias = tuple[PathKey, ...]
 MAX_BYTES: Final = 1024 * 1024
 """A suite file is refused above 1 MiB, before parsing: a 10 MB suite once took 34 s and 1 GB to
 be told it was too large. Real suites are a few kilobytes; big data belongs in CSV feeders."""
-_MAX_NODES: Final = 200_000
+_MAX_NODES: Final = 50_000
 """Aliases can multiply a small file into a huge document; refuse rather than exhaust memory."""
 MAX_DEPTH: Final = 64
 """Nesting deeper than this is refused while composing: deep input would exhaust the stack."""
@@ -131,8 +133,11 @@ def parse_source(text: str, path: Path) -> SourceDocument:
         raise SourceError([SuiteError(label, exc.position, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise SourceError([_yaml_error(label, exc)]) from exc
+    except yaml.reader.ReaderError as exc:
+        raise SourceError([_reader_error(label, text, exc)]) from exc
     except yaml.YAMLError as exc:
-        raise SourceError([SuiteError(label, Position(1, 1), f"invalid YAML: {exc}")]) from exc
+        message = f"invalid YAML: {str(exc).splitlines()[0]}"
+        raise SourceError([SuiteError(label, Position(1, 1), message)]) from exc
     if root is None:
         raise SourceError([SuiteError(label, Position(1, 1), "the suite file is empty")])
     builder = _Builder(label)
@@ -185,6 +190,19 @@ def _yaml_error(label: str, exc: yaml.MarkedYAMLError) -> SuiteError:
     problem = exc.problem or "invalid YAML"
     context = f" ({exc.context})" if exc.context else ""
     return SuiteError(label, position, f"invalid YAML: {problem}{context}")
+
+
+def _reader_error(label: str, text: str, exc: yaml.reader.ReaderError) -> SuiteError:
+    """A character YAML does not allow (NUL, other controls), at its line and column."""
+    at = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    character = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    message = (
+        f"invalid YAML: the control character {character!a} is not allowed; "
+        "remove it, or write it as an escape inside a double-quoted string"
+    )
+    return SuiteError(label, Position(line, column), message)
 
 
 def _position(node: Node) -> Position:
@@ -250,8 +268,10 @@ class _Builder:
             return str(node.value)  # dates are text to us; never surprise datetime objects
         try:
             return self._constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            self._fail(node, _unknown_tag(str(node.tag)))
         except yaml.YAMLError as exc:
-            self._fail(node, f"invalid YAML value: {exc}")
+            self._fail(node, f"invalid YAML value: {str(exc).splitlines()[0]}")
         except (ValueError, KeyError, TypeError, OverflowError):
             # An explicit tag (`!!int abc`) or a number past Python's digit limit.
             self._fail(node, _bad_scalar(node))
@@ -269,3 +289,12 @@ def _bad_scalar(node: Node) -> str:
         return f"the number {shown} has {len(text)} digits; numbers here are far smaller"
     kind = _TAG_NAMES.get(str(node.tag), f"the tag `{node.tag}`")
     return f"{shown} is not {kind}; remove the tag or fix the value"
+
+
+def _unknown_tag(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!", 1)
+    shown = shown if len(shown) <= 60 else shown[:60] + "…"
+    return (
+        f"unknown YAML tag `{shown}`; remove it (suite values are text, numbers, "
+        "true/false, lists and mappings)"
+    )

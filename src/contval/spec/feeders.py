@@ -77,7 +77,7 @@ def read_header(path: Path, label: str | None = None, root: Path | None = None) 
     resolved = feeder_path(path, root, label)
     try:
         with open_feeder(resolved, label) as handle:
-            head = handle.buffer.read(HEADER_BYTES)
+            head = bytes(handle.buffer.read(HEADER_BYTES))
     except OSError as exc:
         raise FeederFileError(f"cannot read CSV file {name}: {exc.strerror or exc}") from None
     header = _first_row(head, name)

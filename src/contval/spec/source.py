@@ -165,20 +165,20 @@ class _CountingLoader(yaml.SafeLoader):
         self._nodes = 0
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self._nodes += 1
         self._depth += 1
         try:
             if self._nodes > _MAX_NODES or self._depth > MAX_DEPTH:
-                event = self.peek_event()
+                event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
                 mark = event.start_mark
-                position = Position(mark.line + 1, mark.column + 1)
+                position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
                 if self._depth > MAX_DEPTH:
                     message = f"values are nested more than {MAX_DEPTH} levels deep; flatten them"
                 else:
                     message = f"the document is too large (over {_MAX_NODES} values)"
                 raise _TooBig(position, message)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

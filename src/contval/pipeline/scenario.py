@@ -283,7 +283,7 @@ def _fill(
     if not final:
         return ExitCode.OK
     flows = [name for name in kinds if name in run.entry["flows"]]
-    run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=elapsed)
+    run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=series.end)
     return ExitCode.OK  # the verdict is `contval.pipeline.verdict`'s
 
 

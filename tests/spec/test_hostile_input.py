@@ -147,6 +147,10 @@ def test_data_dir_moves_where_feeders_are_read_from(tmp_path: Path) -> None:
     assert loaded.data["c"].csv == data.absolute() / "people.csv"
     done = validate(str(suite), "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
+    plan = subprocess.run(
+        [*CLI, "plan", str(suite), "--data-dir", str(data)], capture_output=True, check=False
+    )
+    assert plan.returncode == 0, plan.stderr
     (error,) = messages(suite_with(suite_dir, str(suite_dir / "x.csv")), data_dir=data)
     assert "is outside" in error
 
@@ -241,6 +245,17 @@ def test_a_bad_target_override_exits_two_without_a_traceback(tmp_path: Path) -> 
         assert "Traceback" not in done.stderr
         assert done.stderr.startswith("error: ")
         assert not (tmp_path / "o").exists()
+    done = subprocess.run(
+        [*CLI, "calibrate", str(suite), "-s", "normal", "--target", "shop=http://h:0"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "error: --target shop: target URL 'http://h:0' has port 0; use a port from 1 to 65535\n"
+    )
 
 
 def test_absolute_urls_move_with_their_target() -> None:

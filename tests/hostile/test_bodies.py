@@ -124,8 +124,8 @@ def _poll(name: str, body: str) -> str:
         poll:
           request: GET /{body}
           until: {{json: {{"$.v": 1}}}}
-          every: 50ms
-          timeout: 200ms
+          every: 500ms
+          timeout: 1s
 """
 
 

@@ -94,10 +94,10 @@ workloads:
     executor: constant-arrival-rate
     rate: 600/s
     duration: 2s
-    max_vus: 50
+    max_vus: 200
     mix: {{order: 3, look: 1}}
 scenarios:
-  main: {{workload: load, thresholds: ["look: error_rate == 0%"]}}
+  main: {{workload: load, thresholds: ["look/get: error_rate == 0%"]}}
 """)
         proc = subprocess.run(
             [sys.executable, "-m", "contval", "run", str(suite), "--out", str(tmp_path / "out"),

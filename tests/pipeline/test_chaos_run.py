@@ -421,6 +421,7 @@ def test_a_slow_revert_never_lets_a_toxic_lease_lapse(stage: Stage) -> None:
     assert crash["detail"].startswith("not restarted within 10s")
     assert slow["lapsed_at_s"] is None and slow["error"] is None
     assert slow["active_s"] >= 9.5 and slow["reverted"] is True
+    assert 10.9 <= slow["reverted_at_s"] <= 11.6  # as planned: the kill's wait is beside it
     assert stage.toxics() == []
 
 

@@ -1,7 +1,9 @@
 """Chaos under load: a thread that follows a scenario's fault timeline while the load runs.
 
 Faults are applied from their own thread so that a slow inject or revert (waiting for a process
-to exit, starting stress-ng) never stalls the collection of the workers' metrics. Before each
+to exit, starting stress-ng) never stalls the collection of the workers' metrics; each revert
+runs on a thread of its own, so one that waits (a kill waits for its process to come back)
+never delays the next planned event either. Before each
 fault the steady state is checked (thresholds qualified `before FAULT`); if it does not hold the
 fault is not injected and the scenario is invalid. Every fault goes through a FaultSession:
 ledger first, leases renewed (on the session's own timer), reverted in `finally`, and a guard
@@ -65,18 +67,23 @@ class ChaosState:
         return windows
 
     def whole_seconds(self, series_end: int) -> dict[str, tuple[int, int]]:
-        """judged() in whole seconds, the `faults=` of thresholds and phases: a second counts
-        if the fault was in effect during it, except that a lapsed fault keeps only the seconds
-        before it was last confirmed (nobody knows when in the next second it went); one still
-        active ends at `series_end`."""
+        """judged() in whole seconds, the `faults=` of thresholds and phases.
+
+        A second counts when the fault was in effect for at least half of it (an inject at
+        3.04 s starts `during` at second 3, a revert at 6.02 s ends it before second 6), so the
+        phase is the planned one when the run kept to the plan, and never takes in a second
+        that mostly went without the fault. A lapsed fault keeps only the seconds before it
+        was last confirmed in effect (nobody knows when in the next second it went); one still
+        active ends at `series_end`.
+        """
         lapsed = set(self.lapses)
         windows = {}
         for name, (start, end) in self.judged().items():
-            first = math.floor(start)
+            first = _nearest(start)
             if end is None:
                 last = max(series_end, first + 1)
             else:
-                last = math.floor(end) if name in lapsed else math.ceil(end)
+                last = math.floor(end) if name in lapsed else _nearest(end)
             windows[name] = (first, max(last, first + 1))
         return windows
 
@@ -89,6 +96,11 @@ class ChaosState:
             "active_until_s": None if lapse is None else round(lapse.active_until, 3),
             "active_s": None if start is None or end is None else round(end - start, 3),
         }
+
+
+def _nearest(offset: float) -> int:
+    """The whole second nearest to `offset` (halves round up, never to even)."""
+    return math.floor(offset + 0.5)
 
 
 class ChaosThread(threading.Thread):
@@ -116,6 +128,7 @@ class ChaosThread(threading.Thread):
         self.start_at: float | None = None  # monotonic time of the load's start
         self._halt = threading.Event()
         self._begun = threading.Event()
+        self._reverts: list[threading.Thread] = []
         session.on_lapse = self._lapsed
 
     def begin(self, start_at: float) -> None:
@@ -135,6 +148,8 @@ class ChaosThread(threading.Thread):
             self.state.errors.append(f"{type(exc).__name__}: {exc}")
             self.on_invalid(f"chaos failed: {exc}")
         finally:
+            for thread in self._reverts:
+                thread.join()
             for record in self.session.revert_all():
                 self._note_revert(record)
 
@@ -149,7 +164,24 @@ class ChaosThread(threading.Thread):
                 if not self._inject(event.fault):
                     return
             elif event.fault in self.state.windows:
-                self._note_revert(self.session.revert(event.fault))
+                self._revert_beside(event.fault)
+
+    def _revert_beside(self, fault: str) -> None:
+        """Revert on a thread of its own: a revert may wait for seconds (a kill waits up to
+        10 s for its supervisor to bring the process back), and the next planned inject or
+        revert must not wait with it."""
+        thread = threading.Thread(
+            target=self._revert, args=(fault,), name=f"contval-revert-{fault}", daemon=True
+        )
+        self._reverts.append(thread)
+        thread.start()
+
+    def _revert(self, fault: str) -> None:
+        try:
+            self._note_revert(self.session.revert(fault))
+        except Exception as exc:  # the session's end retries it; the run says it went wrong
+            self.state.errors.append(f"{type(exc).__name__}: {exc}")
+            self.on_invalid(f"chaos failed: {exc}")
 
     def _inject(self, fault: str) -> bool:
         window = self.timeline.phases(fault)

@@ -121,8 +121,9 @@ def run_scenario(
 
 
 def _invalid(run: ScenarioRun, controller: LocalController, reason: str) -> None:
-    steady = run.chaos is not None and run.chaos.state.invalid == reason
-    note(run, Stop.STEADY_STATE if steady else Stop.CHAOS_FAILED, reason)
+    chaos = run.chaos.state if run.chaos is not None else None
+    stop = chaos.invalid_stop if chaos is not None and chaos.invalid == reason else None
+    note(run, Stop(stop) if stop else Stop.CHAOS_FAILED, reason)
     run.invalid = run.invalid or reason
     controller.stop(reason)
 

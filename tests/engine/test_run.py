@@ -440,3 +440,21 @@ def test_constant_vus(tmp_path: Path, target: Target) -> None:
     assert code == 0, output
     iterations = result["scenarios"][0]["totals"]["iterations"]
     assert 170 <= iterations <= 200  # 5 VUs × 20 iterations/s × 2 s, minus ramp-up jitter
+
+
+def test_an_abort_threshold_never_judges_the_drain(tmp_path: Path, target: Target) -> None:
+    """The drain second after the schedule (a handful of late answers) is not load: an
+    `rps … over 1s, abort` checked every second must not abort the run on it."""
+    target.behaviour.delay = 0.050
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/slow"),
+        constant_rate("200/s", "3s"),
+        "'rps > 150/s over 1s, abort'",
+    )
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    scenario = result["scenarios"][0]
+    assert code == 0, output
+    assert scenario["stop_reason"] is None and scenario["verdict"] == "pass"
+    assert len(scenario["series"]) >= 4  # there was a drain second

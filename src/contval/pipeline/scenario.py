@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -173,6 +174,8 @@ def _load(
         run.flow_series.add(snapshot)
         log.second(row, snapshot)
         progress.update(row, _running_p95(series))
+        if stats.second >= math.ceil(duration):
+            return None  # draining, not load: no abort threshold judges it (the load window)
         reason = _abort_reason(aborts, series, _fault_windows(run, series))
         if reason:
             note(run, Stop.ABORTED, reason)

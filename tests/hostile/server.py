@@ -123,7 +123,7 @@ def _chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-_GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
 """64 MiB of zeros in ~64 KiB: the client never decodes, so it is just a 64 KiB body."""
 
 _STATUS_OK = b"HTTP/1.1 200 OK\r\n"
@@ -244,13 +244,13 @@ ROUTES: dict[str, tuple[Action, ErrorClass | None]] = {
         send(
             _STATUS_OK
             + _J
-            + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(_GZIP_BOMB)
-            + _GZIP_BOMB
+            + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(GZIP_BOMB)
+            + GZIP_BOMB
         ),
         ErrorClass.CHECK_FAILED,  # a compressed body is not JSON to a client that never inflates
     ),
     "gzip-endless": (
-        endless(_STATUS_OK + b"Content-Encoding: gzip\r\nConnection: close\r\n\r\n", _GZIP_BOMB),
+        endless(_STATUS_OK + b"Content-Encoding: gzip\r\nConnection: close\r\n\r\n", GZIP_BOMB),
         ErrorClass.MALFORMED,
     ),
     # --- stalls and slowloris ----------------------------------------------------------------

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from contval.flows import compile_program
-from contval.http import Client, ClientOptions, now
+from contval.http import Client, ClientOptions, HttpError, now
 from contval.metrics import ErrorClass, Recorder
 from contval.spec import load_suite_text
 from tests.hostile.conftest import route_flows
-from tests.hostile.server import ROUTES, HostileServer
+from tests.hostile.server import GZIP_BOMB, ROUTES, HostileServer
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +46,17 @@ async def test_every_hostile_route_completes_with_its_error_class(
     expected = {route: (kind, 1) for route, (_, kind) in ROUTES.items()}
     assert seen == expected
     assert len(ROUTES) >= 40
+
+
+async def test_a_gzip_bomb_is_just_its_compressed_bytes_bounded_by_max_body(
+    hostile: HostileServer,
+) -> None:
+    async with Client(ClientOptions(max_body=1024 * 1024, timeout=20)) as client:
+        pool = client.pool(hostile.url)
+        bomb = await pool.request(pool.template("GET", "/gzip-bomb"))
+        with pytest.raises(HttpError) as caught:
+            await pool.request(pool.template("GET", "/gzip-endless"))
+    assert bomb.header("content-encoding") == "gzip"
+    assert bomb.body == GZIP_BOMB  # 64 MiB of zeros stay 64 KiB: never inflated
+    assert caught.value.kind is ErrorClass.MALFORMED
+    assert f"exceeds {1024 * 1024} bytes" in str(caught.value)

@@ -13,7 +13,7 @@ from rich.console import Console
 from contval.metrics import Recorder, Series
 from contval.report.console import flows_table
 from contval.report.html_scenario import flows_html
-from contval.report.result import flows_dict, step_order
+from contval.report.result import FlowSeries, flows_dict, step_order
 from contval.spec import load_suite_text
 
 SUITE = """
@@ -116,3 +116,10 @@ def test_a_flow_row_is_its_request_latency_in_both_and_the_iteration_is_apart() 
     zeta_row = page[page.index("<b>zeta</b>") : page.index("</tr>", page.index("<b>zeta</b>"))]
     cells_html = re.findall(r"<td[^>]*>([^<]*)</td>", zeta_row)
     assert cells_html[-5:] == ["20.0 ms", "40.0 ms", "40.0 ms", "40.0 ms", "1500 ms"]
+
+
+def test_per_flow_series_for_the_charts_follow_the_same_order() -> None:
+    series = FlowSeries()
+    for snapshot in _series().snapshots():
+        series.add(snapshot)
+    assert list(series.to_dict(["zeta", "common"])) == ["zeta", "common"]

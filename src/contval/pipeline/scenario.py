@@ -278,7 +278,7 @@ def _fill(
         totals=totals_dict(series, elapsed, outcome.interrupted_iterations),
         flows=flows_dict(series, kinds, step_order(suite.flows)),
         series=list(run.rows),
-        flow_series=run.flow_series.to_dict(),
+        flow_series=run.flow_series.to_dict(list(kinds)),
     )
     if run.timeline.windows:
         run.entry["faults"] = _faults_dict(run, records)

@@ -237,8 +237,9 @@ class FlowSeries:
                 value = hist.percentile(pct) if hist is not None else None
                 columns[key].append(None if value is None else round(value / 1000, 3))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, order: Sequence[str] = ()) -> dict[str, Any]:
+        """Per flow, in `order` (the suite's; others after, sorted)."""
         return {
-            flow: {"t": list(self.seconds), **{k: list(v) for k, v in columns.items()}}
-            for flow, columns in sorted(self.flows.items())
+            flow: {"t": list(self.seconds), **{k: list(v) for k, v in self.flows[flow].items()}}
+            for flow in _ordered(list(self.flows), order)
         }

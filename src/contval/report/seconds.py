@@ -112,7 +112,7 @@ def fold_seconds(doc: dict[str, Any], path: Path) -> dict[str, Any]:
         totals=totals_dict(series, len(rows), 0),
         flows=flows_dict(series, head.get("kinds") or {}, head.get("order") or {}),
         series=rows,
-        flow_series=flow_series.to_dict(),
+        flow_series=flow_series.to_dict(list(head.get("order") or {})),
     )
     return doc
 

@@ -186,7 +186,7 @@ def pin(store: Path, scenarios: list[dict[str, Any]]) -> None:
 
 
 def experiment(tmp: Path, args: argparse.Namespace, seconds: int, slower: float) -> dict[str, Any]:
-    store = tmp / f"history-{seconds}s.db"
+    store = tmp / f"history-{seconds}s-{slower:.2f}.db"
     print(
         f"{seconds}s scenarios: 3 + {args.runs} unchanged, {args.runs} with /slow +{slower:.0%}",
         flush=True,

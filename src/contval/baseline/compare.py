@@ -18,7 +18,11 @@ Outcome, with d the Hodges-Lehmann shift and [low, high] its interval at `confid
 A latency `floor` (ms) widens the tolerance of a fast route to at least that absolute change:
 with a 2 ms floor (the suite's default), a route whose baseline is 0.8 ms is judged at ±250 %, not
 ±10 %, because a route that fast moves by tens of percent between runs of an unchanged build
-(machine noise: scheduling, garbage collection), and nobody gates a release on 0.1 ms.
+(machine noise: scheduling, garbage collection), and nobody gates a release on 0.1 ms. Where the
+floor rules, the shift and its interval are computed in milliseconds, not on a log scale
+(reported relative to the baseline median as usual): the machine's noise on a fast route is
+additive (a scheduling delay of a few hundred microseconds), and on a log scale a 0.25 ms route's
+interval reached +3000 % on a loaded machine, `inconclusive` for a change of 0.1 ms.
 
 docs/baselines.md explains why the rule is "significant and beyond tolerance" (Kayenta's) rather
 than "whole interval beyond tolerance", with the simulated false-alarm and detection rates.
@@ -204,12 +208,18 @@ def compare(
         return _no_baseline(
             metric, current, runs, tol, ids, f"{current.size} windows, {min_windows} needed to gate"
         )
-    si = shift_interval(
-        _to_scale(metric, current), [_to_scale(metric, r) for r in runs], confidence
-    )
-    shift, low, high = (_from_scale(metric, v) for v in (si.estimate, si.low, si.high))
     medians = as_values(float(np.median(r)) for r in runs)
-    tol = _floored(metric, tol, floor, _median(medians))
+    base = _median(medians)
+    floored = _floored(metric, tol, floor, base)
+    if floored != tol and base:  # the floor rules: judge the change in milliseconds
+        si = shift_interval(current, runs, confidence)
+        shift, low, high = (v / base for v in (si.estimate, si.low, si.high))
+    else:
+        si = shift_interval(
+            _to_scale(metric, current), [_to_scale(metric, r) for r in runs], confidence
+        )
+        shift, low, high = (_from_scale(metric, v) for v in (si.estimate, si.low, si.high))
+    tol = floored
     outcome = classify(metric, shift, low, high, tol)
     return Comparison(
         metric,

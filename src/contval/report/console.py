@@ -301,7 +301,8 @@ def comparison_name(comparison: Mapping[str, Any]) -> str:
 
 
 def verdict_word(verdict: object) -> str:
-    return str(verdict or "unknown").upper()
+    """`PASS`, `FAIL`, `NOT GATED`: a verdict as the console and reports print it."""
+    return str(verdict or "unknown").replace("_", " ").upper()
 
 
 def exit_reason(code: object) -> str:

@@ -381,7 +381,7 @@ class ToxicWatch:
         present = bool(self.stage.toxics())
         now = time.monotonic()
         if present:
-            self.gap = self.gap or (self.last is not None and now - self.last > 1.0)
+            self.gap = self.gap or (self.last is not None and now - self.last > 3.0)
             self.first = self.first or now
             self.last = now
         return present
@@ -421,7 +421,7 @@ def test_a_slow_revert_never_lets_a_toxic_lease_lapse(stage: Stage) -> None:
     assert crash["detail"].startswith("not restarted within 10s")
     assert slow["lapsed_at_s"] is None and slow["error"] is None
     assert slow["active_s"] >= 9.5 and slow["reverted"] is True
-    assert 10.9 <= slow["reverted_at_s"] <= 11.6  # as planned: the kill's wait is beside it
+    assert 10.9 <= slow["reverted_at_s"] <= 12.5  # as planned (not 13 s): the kill waits beside it
     assert stage.toxics() == []
 
 
@@ -457,7 +457,7 @@ def test_a_lapse_early_in_the_phase_makes_the_scenario_invalid(stage: Stage) -> 
     assert "of its planned 6s (less than half)" in scenario["stop_reason"]
     assert "its lease lapsed" in scenario["stop_reason"]
     (fault,) = scenario["faults"]
-    assert 2.5 <= fault["lapsed_at_s"] <= 4.5 and fault["active_until_s"] <= fault["lapsed_at_s"]
+    assert 2.5 <= fault["lapsed_at_s"] <= 5.5 and fault["active_until_s"] <= fault["lapsed_at_s"]
     assert fault["active_s"] < 3
     assert "slow: LEASE LAPSED" in output
     assert scenario["duration_s"] < 8  # invalid: the load stopped at once
@@ -466,27 +466,28 @@ def test_a_lapse_early_in_the_phase_makes_the_scenario_invalid(stage: Stage) -> 
 def test_a_late_lapse_is_reported_and_during_is_judged_on_the_seconds_it_held(
     stage: Stage,
 ) -> None:
-    """Lost 4.5 s into a 6 s fault: judged on the seconds before the lapse only. p10 of the
+    """Lost 6 s into an 8 s fault (found gone by the next renewal, a second later at most,
+    still before the planned revert): judged on the seconds before the lapse only. p10 of the
     order step is slow only if no second without the fault is counted as `during`."""
     suite = stage.suite(
         "  slow: {type: latency, target: payments-link, delay: 300ms}",
         """  late-lapse:
     workload: load
-    chaos: [{fault: slow, at: 2s, for: 6s}]
+    chaos: [{fault: slow, at: 2s, for: 8s}]
     thresholds:
       - checkout/order: p10(latency) > 250ms during slow""",
-        duration="11s",
+        duration="13s",
     )
     proc = stage.run(suite)
-    _lose_the_toxic_after(stage, proc, 4.5)
+    _lose_the_toxic_after(stage, proc, 6.0)
     output, _ = proc.communicate(timeout=120)
     scenario = stage.result()["scenarios"][0]
     assert proc.returncode == 0, output
     assert scenario["verdict"] == "pass", scenario["thresholds"]
     (fault,) = scenario["faults"]
-    assert fault["lapsed_at_s"] is not None and 5.5 <= fault["active_until_s"] <= 7.0
+    assert fault["lapsed_at_s"] is not None and 6.5 <= fault["active_until_s"] <= 8.5
     assert fault["reverted"] is True and "its lease lapsed" in fault["error"]
-    assert 3.0 <= fault["active_s"] <= 5.0
+    assert 4.0 <= fault["active_s"] <= 6.5
     during = scenario["phases"]["slow"]["during"]["window"]
     assert during == [2, math.floor(fault["active_until_s"])]
     assert scenario["thresholds"][0]["window"] in (None, during)
@@ -495,7 +496,7 @@ def test_a_late_lapse_is_reported_and_during_is_judged_on_the_seconds_it_held(
 @pytest.mark.parametrize("fault", ["latency", "pause"])
 def test_killing_contvals_whole_process_group_still_reverts(stage: Stage, fault: str) -> None:
     """What a CI cancel does: SIGKILL to every process of contval's group (workers included).
-    The guard lives in a session of its own, so it survives and reverts within 5 s."""
+    The guard is detached into a session of its own, so it survives and reverts within 5 s."""
     worker = stage.system.pid("worker")
     cases: dict[str, tuple[str, Callable[[], bool]]] = {
         "latency": (

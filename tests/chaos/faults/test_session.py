@@ -150,8 +150,8 @@ def test_a_lapse_is_reported_with_when_the_fault_was_last_in_effect(
         [record] = lapsed
         assert record.lapsed_at is not None and record.active_until is not None
         assert injected.injected_at is not None
-        assert injected.injected_at + 0.2 <= record.active_until <= deleted_at
-        assert deleted_at <= record.lapsed_at <= deleted_at + 1.0
+        assert injected.injected_at <= record.active_until <= deleted_at
+        assert deleted_at <= record.lapsed_at <= deleted_at + 3.0
         assert record.error is not None and "its lease lapsed" in record.error
         time.sleep(0.5)
         assert len(lapsed) == 1  # reported once; nothing renews a fault that is gone

@@ -224,6 +224,9 @@ def test_open_model_throughput_is_not_compared(tmp_path: Path) -> None:
     options = GateOptions(store=store_of(tmp_path), env="test")
     result = run_gate(options, open_suite, "main", synthetic_run(7), {}, [], "pass", 0.0, 60.0)
     assert not any(c["metric"] == "rps" for c in result.comparisons)
+    named = [parse_threshold("regression(rps) < 10%")]  # unless a threshold reads it
+    again = run_gate(options, open_suite, "main", synthetic_run(8), {}, named, "pass", 0.0, 60.0)
+    assert [c["flow"] for c in again.comparisons if c["metric"] == "rps"] == ["*"]
     closed = load_suite_text(
         SUITE.replace(
             "{executor: constant-arrival-rate, rate: 20/s, duration: 60s,",

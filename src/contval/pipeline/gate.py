@@ -311,17 +311,30 @@ def scope_metrics(
     mix = suite.workloads[suite.scenarios[scenario].workload].mix
     flows = [flow for flow in mix if flow in flows_used(suite, scenario)]
     load: tuple[MetricName, ...] = ("dropped", "late") if open_model else ("rps",)
-    named = {t.aggregate.baseline_metric for t in thresholds if not t.scope.flow}
-    whole: tuple[MetricName, ...] = (
-        LATENCY if len(flows) == 1 else tuple(m for m in LATENCY if m in named)
-    )
+    whole: tuple[MetricName, ...] = LATENCY if len(flows) == 1 else ()
     scopes: list[Scope] = [("*", "", (*whole, "error_rate", *load))]
     scopes += [(flow, "", (*LATENCY, "error_rate", *load)) for flow in flows]
     for t in thresholds:
         flow, step = t.scope.flow, t.scope.step
         if flow and step and all((flow, step) != s[:2] for s in scopes):
             scopes.append((flow, step, (*LATENCY, "error_rate", *load[:1])))
-    return scopes
+    return [
+        (flow, step, _with_named(metrics, flow, step, thresholds)) for flow, step, metrics in scopes
+    ]
+
+
+def _with_named(
+    metrics: tuple[MetricName, ...], flow: str, step: str, thresholds: Sequence[Threshold]
+) -> tuple[MetricName, ...]:
+    """A metric a threshold reads from the comparison (`p95 < baseline + 10%`,
+    `regression(rps) < 5%`) is always compared in that threshold's scope."""
+    named = [
+        t.aggregate.baseline_metric
+        for t in thresholds
+        if (t.scope.flow or "*", t.scope.step or "") == (flow, step)
+    ]
+    extra = [m for m in METRICS if m in named and m not in metrics]
+    return (*metrics, *extra)
 
 
 LATENCY: tuple[MetricName, ...] = ("p50", "p95", "p99")

@@ -125,3 +125,16 @@ def test_compare_accepts_the_suite_run_ids_that_run_prints(tmp_path: Path) -> No
     assert code == 0 and f"{ids[1]} against {ids[0]}" in out  # a suite run and a scenario run
     code, out = cli("compare", "s-nope", slower, "--store", store)
     assert code == 2 and "no suite run or scenario run s-nope" in out
+
+
+def test_baseline_list_says_a_too_short_scenario_never_gates(tmp_path: Path) -> None:
+    from contval.pipeline.gate import GateOptions, run_gate
+    from contval.spec import load_suite_text
+    from tests.pipeline.test_gate import SUITE
+
+    suite = load_suite_text(SUITE.replace("duration: 60s", "duration: 2s"))
+    options = GateOptions(store=str(tmp_path / "history.db"), env="test")
+    for seed in range(4):
+        run_gate(options, suite, "main", synthetic_run(seed, seconds=2), {}, [], "pass", 0.0, 2.0)
+    code, out = cli("baseline", "list", "--store", str(tmp_path / "history.db"))
+    assert code == 0 and "no (2 window(s) per run, 3 needed)" in out, out

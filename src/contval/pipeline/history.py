@@ -27,6 +27,7 @@ class BaselineRow:
     mode: str
     runs: tuple[RunMeta, ...]
     fingerprint: str
+    windows: int | None = None  # windows per run (the newest run's): under 3, never gated
 
 
 def baselines(
@@ -39,7 +40,10 @@ def baselines(
     rows = []
     for (s, scenario, e), run in sorted(newest.items()):
         chosen = store.baseline(s, scenario, e, run.fingerprint)
-        rows.append(BaselineRow(s, scenario, e, chosen.mode, chosen.runs, run.fingerprint))
+        grid = {(w.t0, w.t1) for w in store.windows(run.id or "")}
+        rows.append(
+            BaselineRow(s, scenario, e, chosen.mode, chosen.runs, run.fingerprint, len(grid))
+        )
     return rows
 
 

@@ -21,6 +21,9 @@ def baselines_table(rows: Sequence[Any]) -> Table:
             if len(row.runs) >= 3
             else Text(f"no ({len(row.runs)} of 3 runs)", style="yellow")
         )
+        windows = getattr(row, "windows", None)
+        if windows is not None and windows < 3:  # too short: never compared, however many runs
+            ready = Text(f"no ({windows} window(s) per run, 3 needed)", style="yellow")
         table.add_row(row.suite, row.scenario, row.env, row.mode, str(len(row.runs)), ready)
     return table
 

@@ -309,3 +309,27 @@ def test_a_comparison_inconclusive_in_most_recent_runs_is_called_noisy(tmp_path:
     print_baseline(Console(file=out, width=300), last)
     assert "noisy: " + note["detail"] in out.getvalue()
     assert any(line.startswith("> noisy: ") for line in _baseline_section(entries[-1]))
+
+
+CHAOS = SUITE.replace(
+    "workloads:",
+    "chaos_targets: {link: {proxy: {listen: 127.0.0.1:9101, upstream: 127.0.0.1:9100}}}\n"
+    "faults: {down: {type: reset, target: link}}\nworkloads:",
+).replace(
+    "  main: {workload: load}", "  main: {workload: load, chaos: [{fault: down, at: AT, for: FOR}]}"
+)
+
+
+def test_a_fault_phase_too_short_to_gate_is_warned_about() -> None:
+    fine = load_suite_text(CHAOS.replace("AT", "20s").replace("FOR", "20s"))
+    plan = plan_gate(fine, "main")
+    assert (plan.faults, plan.size) == ({"down": (20, 40)}, 6)
+    assert gate_blind_spot(fine, "main") is None
+    short = load_suite_text(CHAOS.replace("AT", "20s").replace("FOR", "2s"))
+    assert gate_blind_spot(short, "main") == (
+        "the `during` phase of fault `down` lasts 2s: the baseline gate needs 3s or more in each "
+        "phase to compare it"
+    )
+    late = load_suite_text(CHAOS.replace("AT", "50s").replace("FOR", "8s"))
+    assert "the `after` phase of fault `down` lasts 2s" in (gate_blind_spot(late, "main") or "")
+    assert [p for _, p in plan_gate(late, "main").phases] == ["before", "during", "after"]

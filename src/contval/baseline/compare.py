@@ -59,7 +59,7 @@ DEFAULT_TOLERANCES: Final[dict[str, float]] = {
     "error_rate": 0.005,
     "rps": -0.10,
     "dropped": 0.01,  # share of scheduled iterations never started (open model)
-    "late": 0.05,  # share of iterations started late (open model)
+    "late": 0.10,  # share started late (open model): moves with the generator machine's load
 }
 # Shares: compared in absolute points, like the error rate.
 _SHARES: Final = ("error_rate", "dropped", "late")

@@ -333,3 +333,19 @@ def test_a_fault_phase_too_short_to_gate_is_warned_about() -> None:
     late = load_suite_text(CHAOS.replace("AT", "50s").replace("FOR", "8s"))
     assert "the `after` phase of fault `down` lasts 2s" in (gate_blind_spot(late, "main") or "")
     assert [p for _, p in plan_gate(late, "main").phases] == ["before", "during", "after"]
+
+
+def test_a_tail_too_thin_to_measure_is_not_compared_unless_named(tmp_path: Path) -> None:
+    suite = load_suite_text(SUITE)  # 50 requests/s per flow: 500 per 10 s window
+    fill(tmp_path, suite, 3)
+    options = GateOptions(store=store_of(tmp_path), env="test")
+    result = run_gate(options, suite, "main", synthetic_run(5), {}, [], "pass", 0.0, 60.0)
+    compared = {(c["flow"], c["metric"]) for c in result.comparisons}
+    assert ("slow", "p95") in compared and ("slow", "p99") not in compared
+    assert (
+        "slow p99: about 500 requests per window, 1000 needed for a p99"
+        in (result.to_dict()["not_compared"])
+    )
+    named = [parse_threshold("slow: p99(latency) < baseline + 50%")]
+    again = run_gate(options, suite, "main", synthetic_run(6), {}, named, "pass", 0.0, 60.0)
+    assert ("slow", "p99") in {(c["flow"], c["metric"]) for c in again.comparisons}

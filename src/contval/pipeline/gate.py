@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -62,6 +62,7 @@ class GateResult:
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     detail: str = ""
     accepted: bool | None = None  # joins rolling baselines (None: not recorded yet)
+    not_compared: tuple[str, ...] = ()  # tail percentiles too thin to measure, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +72,7 @@ class GateResult:
             "baseline_runs": list(self.baseline_runs),
             "run_id": self.run_id,
             "accepted": self.accepted,
+            "not_compared": list(self.not_compared),
             "detail": self.detail,
             "comparisons": self.comparisons,
         }
@@ -157,6 +159,7 @@ def compare_run(
     with HistoryStore(options.store) as store:
         baseline = store.baseline(suite.name, scenario, options.env, print_)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
+    skipped: list[str] = []
     comparisons = compare_all(
         windows,
         base_windows,
@@ -166,6 +169,11 @@ def compare_run(
         policy.tolerances(),
         floor_ms=policy.latency_floor * 1000,
         served=served_per_second(series, plan.duration),
+        named={
+            (t.scope.flow or "*", t.scope.step or "", str(t.aggregate.baseline_metric))
+            for t in thresholds
+        },
+        skipped=skipped,
     )
     outcome = summarize(s.comparison for s in comparisons)
     detail = _detail(outcome, baseline.runs, baseline.mismatched, policy.min_runs, comparisons)
@@ -177,6 +185,7 @@ def compare_run(
         None,
         [comparison_row(c) for c in comparisons],
         detail,
+        not_compared=tuple(skipped),
     )
     meta = RunMeta(
         suite=suite.name,
@@ -357,17 +366,28 @@ def compare_all(
     tolerances: Mapping[str, float] | None = None,
     floor_ms: float | None = None,
     served: Served | None = None,
+    named: Collection[tuple[str, str, str]] = (),
+    skipped: list[str] | None = None,
 ) -> list[ScopedComparison]:
-    """Every scope's metrics, per phase of every fault for chaos (`phases` empty: whole run)."""
+    """Every scope's metrics, per phase of every fault for chaos (`phases` empty: whole run).
+
+    A tail percentile is compared only where the scope's windows hold enough requests for it
+    (`thin_tail`), unless a threshold names it; what is left out is listed in `skipped`."""
     split: list[tuple[str, str] | None] = list(phases) or [None]
     comparisons: list[ScopedComparison] = []
     for flow, step, metrics in scopes:
         for phase in split:
             mine = values_by_metric(current, flow, step, phase)
             theirs = {run: values_by_metric(w, flow, step, phase) for run, w in baseline.items()}
+            counts = [w.requests for w in merged_windows(current, flow, step, phase).values()]
             for metric in metrics:
                 if not mine[metric] and not any(v[metric] for v in theirs.values()):
                     continue  # measured by neither (no iterations, say): nothing to compare
+                thin = thin_tail(metric, counts)
+                if thin and (flow, step, metric) not in named:
+                    if skipped is not None and phase is None:
+                        skipped.append(f"{flow}{'/' + step if step else ''} {metric}: {thin}")
+                    continue
                 c = compare(
                     metric,
                     mine[metric],
@@ -380,6 +400,23 @@ def compare_all(
                 comparisons.append(ScopedComparison(c, flow, step, phase))
             comparisons += outages(flow, step, phase, current, baseline, served or {})
     return comparisons
+
+
+TAIL: Final = 10  # requests beyond a window's percentile for it to be a measurement
+
+
+def thin_tail(metric: str, counts: Sequence[int]) -> str | None:
+    """Why a latency percentile of these windows is noise, or None when it is not: a window's
+    p99 needs about 1000 requests (10 beyond it), its p95 200. A 3 s window of 150 requests has
+    its p99 at its second-slowest request, which moves by tens of percent from window to window
+    and left every unchanged run `inconclusive`."""
+    if metric not in LATENCY or not counts:
+        return None
+    needed = math.ceil(TAIL / (1 - float(metric[1:]) / 100) - 1e-9)
+    typical = sorted(counts)[len(counts) // 2]
+    if typical >= needed:
+        return None
+    return f"about {typical} requests per window, {needed} needed for a {metric}"
 
 
 def values_by_metric(

@@ -96,6 +96,9 @@ def test_stops_are_typed_and_the_first_cause_wins(tmp_path: Path) -> None:
     run, outcome = scenario_run(tmp_path, suite, synthetic_run(1), [])
     assert stop_cause(run, outcome, None) == StopCause(Stop.COMPLETED, None)
     assert stop_cause(run, outcome, "interrupted by SIGINT").kind == Stop.INTERRUPTED
+    outcome.stop_reason = "interrupted"  # the controller stopped, and nothing says why
+    assert stop_cause(run, outcome, None) == StopCause(Stop.INTERRUPTED, "interrupted")
+    outcome.stop_reason = None
     note(run, Stop.ABORTED, "aborted: `error_rate < 1%` failed")
     note(run, Stop.CHAOS_FAILED, "chaos failed: later, an echo")
     assert stop_cause(run, outcome, "interrupted by SIGTERM") == StopCause(

@@ -94,9 +94,9 @@ def stop_cause(run: ScenarioRun, outcome: RunOutcome, interrupted: str | None) -
         return run.stop
     if run.invalid is not None:  # set by a caller that did not note a kind
         return StopCause(Stop.STEADY_STATE, run.invalid)
-    if interrupted:
+    if interrupted or outcome.stop_reason:  # an early stop nobody explained: not complete
         return StopCause(Stop.INTERRUPTED, outcome.stop_reason or interrupted)
-    return StopCause(Stop.COMPLETED, outcome.stop_reason)
+    return StopCause(Stop.COMPLETED, None)
 
 
 def not_started(run: ScenarioRun, detail: str) -> ExitCode:

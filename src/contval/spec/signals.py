@@ -1,0 +1,81 @@
+"""Suite models for server-side signals: `metrics_sources` and `signals` (see docs/signals.md).
+
+Not yet wired into `Suite`: the scrape source runs end to end in `contval.signals`, the suite keys
+land with the scenario wiring so a suite never declares a signal nothing reads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from contval.signals.selector import SelectorError, parse_selector
+from contval.spec.types import Frozen, Name, Seconds
+
+
+def _selector(value: str) -> str:
+    try:
+        parse_selector(value)
+    except SelectorError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class Scrape(Frozen):
+    """contval reads the target's Prometheus text exposition itself, every `every`."""
+
+    target: Name = Field(description="a declared target whose base URL serves the exposition")
+    path: str = Field("/metrics", pattern=r"^/", description="the exposition's path")
+    every: Seconds = Field(1.0, description="how often to read it (e.g. 1s)")
+
+    @field_validator("every")
+    @classmethod
+    def _sane_every(cls, value: float) -> float:
+        if not 0.1 <= value <= 60:
+            raise ValueError("every must be between 100ms and 60s")
+        return value
+
+
+class MetricsSource(Frozen):
+    """Where signals come from; only `scrape` for now."""
+
+    scrape: Scrape
+
+
+class Signal(Frozen):
+    """One server-side series: exactly one of gauge, rate, histogram_quantile."""
+
+    source: Name
+    gauge: Annotated[str, Field(description="a gauge, e.g. shop_queue_depth")] | None = None
+    rate: Annotated[str, Field(description="a counter, e.g. shop_orders_total")] | None = None
+    histogram_quantile: tuple[float, str] | None = Field(
+        None,
+        description="[quantile, NAME_bucket], e.g. [0.95, http_duration_seconds_bucket]",
+    )
+    unit: str | None = Field(None, description="the unit of the values (s for seconds)")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Signal:
+        kinds = [k for k in ("gauge", "rate", "histogram_quantile") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a signal has exactly one of gauge, rate, histogram_quantile")
+        for text in (self.gauge, self.rate):
+            if text is not None:
+                _selector(text)
+        if self.histogram_quantile is not None:
+            q, metric = self.histogram_quantile
+            if not 0 < q < 1:
+                raise ValueError("the quantile is between 0 and 1 (e.g. 0.95)")
+            if not parse_selector(_selector(metric)).name.endswith("_bucket"):
+                raise ValueError("histogram_quantile reads NAME_bucket (the histogram's buckets)")
+        return self
+
+    @property
+    def expression(self) -> str:
+        """The metric expression as written (result.json records it beside the series)."""
+        if self.histogram_quantile is not None:
+            return (
+                f"histogram_quantile({self.histogram_quantile[0]:g}, {self.histogram_quantile[1]})"
+            )
+        return self.gauge or self.rate or ""

@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from contval.signals.derive import Kind, per_second
 from contval.signals.scrape import Scraper, SourceError, check_names, probe
 from contval.signals.selector import parse_selector
+from contval.signals.series import entry
+from contval.spec.signals import Signal
 from tests.signals.conftest import Exposition
 
 
@@ -112,3 +114,25 @@ def test_the_thread_scrapes_every_interval_until_stopped(exposition: Exposition)
     times = [s.t for s in scraper.scrapes]
     assert times == sorted(times) and all(s.samples for s in scraper.scrapes)
     assert scraper.failed == scraper.malformed == 0
+
+
+def test_the_result_entry_names_source_expression_and_no_data_seconds(
+    exposition: Exposition,
+) -> None:
+    clock = Clock()
+    scraper = Scraper(exposition.url, every=1.0, clock=clock)
+    for t, body in ((0.5, "shop_worker_lag_seconds 0.2\n"), (1.5, None), (2.5, "x{{{\n")):
+        exposition.body = body
+        scrape_at(scraper, clock, t)
+    lag = Signal.model_validate({"source": "shop", "gauge": "shop_worker_lag_seconds", "unit": "s"})
+    assert entry(lag, scraper, 3) == {
+        "source": "shop",
+        "expression": "shop_worker_lag_seconds",
+        "kind": "gauge",
+        "unit": "s",
+        "series": [0.2, None, None],
+        "no_data": [1, 2],
+        "scrapes": 3,
+        "failed": 1,
+        "malformed": 1,
+    }

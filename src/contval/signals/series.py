@@ -1,0 +1,42 @@
+"""A signal's result.json entry: its per-second series over the load's seconds, and provenance.
+
+Shape (documented in docs/signals.md, `signals.NAME` of a scenario's result entry):
+`{"source", "expression", "kind", "unit", "series": [value | null per second], "no_data": [second,
+...], "scrapes", "failed", "malformed"}`. `null` is a second without data, never zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contval.signals.derive import Kind, per_second
+from contval.signals.scrape import Scraper
+from contval.signals.selector import Selector, parse_selector
+from contval.spec.signals import Signal
+
+
+def kind_and_selector(signal: Signal) -> tuple[Kind, Selector]:
+    """What the spec asks for, in the form `derive` computes."""
+    if signal.histogram_quantile is not None:
+        q, metric = signal.histogram_quantile
+        return Kind("histogram_quantile", q), parse_selector(metric)
+    if signal.rate is not None:
+        return Kind("rate"), parse_selector(signal.rate)
+    return Kind("gauge"), parse_selector(signal.gauge or "")
+
+
+def entry(signal: Signal, scraper: Scraper, seconds: int) -> dict[str, Any]:
+    """The signal's result entry for a load of `seconds` seconds."""
+    kind, selector = kind_and_selector(signal)
+    series = per_second(kind, selector, scraper.scrapes, seconds)
+    return {
+        "source": signal.source,
+        "expression": signal.expression,
+        "kind": kind.name,
+        "unit": signal.unit,
+        "series": series,
+        "no_data": [second for second, value in enumerate(series) if value is None],
+        "scrapes": len(scraper.scrapes),
+        "failed": scraper.failed,
+        "malformed": scraper.malformed,
+    }

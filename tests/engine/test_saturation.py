@@ -15,6 +15,7 @@ from pathlib import Path
 
 from contval.engine import messages as msg
 from contval.engine.local import SATURATION_LAG_MS, LocalController, RunOutcome
+from contval.spec import load_suite
 from tests.engine.target import Target
 from tests.engine.test_run import CLI, constant_rate, load_started, one_step, write_suite
 
@@ -37,7 +38,7 @@ def _starve(pid: int, at: float) -> tuple[Callable[[float], None], list[str]]:
 
 
 def _run(suite: Path, starve: bool) -> RunOutcome:
-    controller = LocalController([msg.WorkerJob(str(suite), "main", (), 0, 1)])
+    controller = LocalController([msg.jobs_for(load_suite(suite), "main", 1)[0]])
     controller.start()
     pid = controller.peers[0].process.pid
     on_tick, done = _starve(pid, 0.5) if starve else (None, [])

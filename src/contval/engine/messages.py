@@ -8,6 +8,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from contval.flows.feeders import Table, read_table
+from contval.spec import Suite
+
 READY = "ready"  # worker → controller: compiled, connected, waiting for the start time
 START = "start"  # controller → worker: (START, start_at monotonic seconds)
 SECOND = "second"  # worker → controller: (SECOND, snapshot dict, WorkerStats dict)
@@ -47,14 +50,36 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 @dataclass(frozen=True, slots=True)
 class WorkerJob:
-    """Everything a worker process needs to start: it reloads the suite itself (pure inputs)."""
+    """Everything a worker needs to start, shipped whole: the loaded, validated suite (`--target`
+    overrides applied) and the contents of its data files. A worker never reads the suite's
+    files, so it needs no file system in common with the controller (a remote node has none)."""
 
-    suite_path: str
+    suite: Suite
     scenario: str
     overrides: tuple[tuple[str, str], ...]
     worker: int
     workers: int
-    target_overrides: tuple[tuple[str, str], ...] = ()
+    tables: tuple[tuple[str, Table], ...] = ()
     seed: int | None = None
     grace: float = 30.0
-    data_dir: str | None = None
+
+
+def load_tables(suite: Suite) -> tuple[tuple[str, Table], ...]:
+    """Every feeder file's rows, read once by the controller for every worker."""
+    return tuple((name, read_table(spec)) for name, spec in suite.data.items())
+
+
+def jobs_for(
+    suite: Suite,
+    scenario: str,
+    workers: int,
+    overrides: tuple[tuple[str, str], ...] = (),
+    seed: int | None = None,
+    grace: float = 30.0,
+) -> list[WorkerJob]:
+    """One job per worker, all sharing one read of the data files."""
+    tables = load_tables(suite)
+    return [
+        WorkerJob(suite, scenario, overrides, w, workers, tables, seed, grace)
+        for w in range(workers)
+    ]

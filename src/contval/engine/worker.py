@@ -21,15 +21,6 @@ from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule
 from contval.flows import FlowRunner, compile_program
 from contval.http import Client, ClientOptions, now
 from contval.metrics import Recorder
-from contval.spec import Suite, load_suite
-from contval.spec.retarget import with_targets
-
-
-def load_for_job(job: msg.WorkerJob) -> Suite:
-    """The suite as the run sees it: `--target` overrides applied to the loaded file (absolute
-    step URLs on a moved target move with it)."""
-    suite = load_suite(job.suite_path, data_dir=job.data_dir)
-    return with_targets(suite, dict(job.target_overrides))
 
 
 def worker_main(job: msg.WorkerJob, conn: Connection) -> None:
@@ -56,7 +47,7 @@ class Worker:
 
     async def main(self) -> None:
         job = self.job
-        suite = load_for_job(job)
+        suite = job.suite
         scenario = suite.scenarios[job.scenario]
         workload = suite.workloads[scenario.workload]
         schedule = schedule_for(workload)
@@ -67,6 +58,7 @@ class Worker:
             worker=job.worker,
             workers=job.workers,
             seed=job.seed,
+            tables=dict(job.tables),
         )
         if isinstance(schedule, OpenSchedule):
             cap = schedule.worker_max_vus(job.worker, job.workers)

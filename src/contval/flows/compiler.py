@@ -11,7 +11,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from contval.flows.checks import compile_check, compile_extract
-from contval.flows.feeders import read_feeder
+from contval.flows.feeders import Table, read_feeder, share_of
 from contval.flows.jsonbody import JsonBody, compile_json
 from contval.flows.ops import Call, CompiledFlow, Op, PollOp, RequestOp, ThinkOp
 from contval.flows.program import Program
@@ -37,16 +37,23 @@ def compile_program(
     worker: int = 0,
     workers: int = 1,
     seed: int | None = None,
+    tables: Mapping[str, Table] | None = None,
 ) -> Program:
     """Compile every flow of `suite` for worker `worker` of `workers`.
 
     `overrides` are `--var k=v` strings replacing suite variables, converted to the type of the
-    value they replace when they parse as that type.
+    value they replace when they parse as that type. `tables` are the feeder files' contents as
+    the controller read them (a worker never reads files); without them the files are read here.
     """
     if not 0 <= worker < workers:
         raise ValueError(f"worker {worker} is not one of {workers} workers")
     constants = apply_overrides(suite.variables, overrides)
-    feeders = {name: read_feeder(name, spec, worker, workers) for name, spec in suite.data.items()}
+    feeders = {
+        name: read_feeder(name, spec, worker, workers)
+        if tables is None
+        else share_of(name, spec, tables[name], worker, workers)
+        for name, spec in suite.data.items()
+    }
     columns = {name: data.columns for name, data in feeders.items()}
     flows: dict[str, CompiledFlow] = {}
     for name in suite.flows:

@@ -40,8 +40,12 @@ class FeederData:
     rows: tuple[Row, ...]
 
 
-def read_feeder(name: str, spec: CsvFeeder, worker: int, workers: int) -> FeederData:
-    """Read the CSV and keep this worker's share; the header names the columns.
+Table = tuple[tuple[str, ...], tuple[Row, ...]]
+"""A feeder file's header and every row: read once by the controller, shipped to each worker."""
+
+
+def read_table(spec: CsvFeeder) -> Table:
+    """Every row of the CSV; the header names the columns.
 
     Opened as validation opens it (a regular file, never blocking on a FIFO or a device), so a
     file swapped after validation is refused rather than read.
@@ -50,7 +54,13 @@ def read_feeder(name: str, spec: CsvFeeder, worker: int, workers: int) -> Feeder
         reader = csv.reader(handle)
         header = tuple(column.strip() for column in next(reader, ()))
         width = len(header)
-        rows = [tuple((row + [""] * width)[:width]) for row in reader if row]
+        rows = tuple(tuple((row + [""] * width)[:width]) for row in reader if row)
+    return header, rows
+
+
+def share_of(name: str, spec: CsvFeeder, table: Table, worker: int, workers: int) -> FeederData:
+    """This worker's share of a feeder's rows (no file access: workers may be on other hosts)."""
+    header, rows = table
     if spec.order == "random":
         share = rows
     else:
@@ -58,6 +68,11 @@ def read_feeder(name: str, spec: CsvFeeder, worker: int, workers: int) -> Feeder
         if not share and spec.order == "sequential":
             share = rows
     return FeederData(name, spec.order, header, tuple(share))
+
+
+def read_feeder(name: str, spec: CsvFeeder, worker: int, workers: int) -> FeederData:
+    """Read the CSV and keep this worker's share."""
+    return share_of(name, spec, read_table(spec), worker, workers)
 
 
 class Feeder:

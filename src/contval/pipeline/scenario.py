@@ -87,7 +87,12 @@ def run_scenario(
         + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
         highlight=False,
     )
-    controller = LocalController(_jobs(options, name, workers))
+    try:
+        jobs = _jobs(options, name, workers)
+    except (OSError, ValueError) as exc:  # a data file changed or vanished since validation
+        console.print(f"[red]error:[/red] could not read the data files: {exc}", highlight=False)
+        return not_started(run, str(exc))
+    controller = LocalController(jobs)
     state.controller = controller
     try:
         controller.start()
@@ -130,20 +135,10 @@ def _invalid(run: ScenarioRun, controller: LocalController, reason: str) -> None
 
 
 def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
-    return [
-        msg.WorkerJob(
-            str(options.suite_path),
-            name,
-            options.overrides,
-            w,
-            workers,
-            options.target_overrides,
-            options.seed,
-            options.grace,
-            str(options.data_dir) if options.data_dir is not None else None,
-        )
-        for w in range(workers)
-    ]
+    """The suite as loaded and retargeted here, shipped whole: workers never read its files."""
+    return msg.jobs_for(
+        options.suite, name, workers, options.overrides, options.seed, options.grace
+    )
 
 
 def _load(

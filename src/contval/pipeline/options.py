@@ -10,7 +10,7 @@ from contval.pipeline.gate import GateOptions
 from contval.spec import Suite
 
 if TYPE_CHECKING:
-    from contval.engine.local import LocalController
+    from contval.engine.controller import Controller
     from contval.pipeline.chaos import ChaosThread
 
 
@@ -35,5 +35,5 @@ class Interrupt:
     """Set by SIGINT/SIGTERM: stop the load and revert faults, keep what was measured."""
 
     reason: str | None = None
-    controller: LocalController | None = None
+    controller: Controller | None = None
     chaos: ChaosThread | None = None

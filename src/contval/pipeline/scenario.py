@@ -13,6 +13,7 @@ from rich.console import Console
 from contval.chaos.session import FaultRecord, FaultSession
 from contval.chaos.timeline import Timeline, timeline
 from contval.engine import messages as msg
+from contval.engine.controller import Controller
 from contval.engine.local import (
     LocalController,
     RunOutcome,
@@ -92,7 +93,7 @@ def run_scenario(
     except (OSError, ValueError) as exc:  # a data file changed or vanished since validation
         console.print(f"[red]error:[/red] could not read the data files: {exc}", highlight=False)
         return not_started(run, str(exc))
-    controller = LocalController(jobs)
+    controller: Controller = LocalController(jobs)
     state.controller = controller
     try:
         controller.start()
@@ -126,7 +127,7 @@ def run_scenario(
     return _finish(run, outcome, result, console, records, state.reason)
 
 
-def _invalid(run: ScenarioRun, controller: LocalController, reason: str) -> None:
+def _invalid(run: ScenarioRun, controller: Controller, reason: str) -> None:
     chaos = run.chaos.state if run.chaos is not None else None
     stop = chaos.invalid_stop if chaos is not None and chaos.invalid == reason else None
     note(run, Stop(stop) if stop else Stop.CHAOS_FAILED, reason)
@@ -143,7 +144,7 @@ def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
 
 def _load(
     run: ScenarioRun,
-    controller: LocalController,
+    controller: Controller,
     duration: float,
     result: ResultFile,
     console: Console,

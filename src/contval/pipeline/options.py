@@ -27,7 +27,7 @@ class RunOptions:
     grace: float = 30.0
     gate: GateOptions = field(default_factory=GateOptions)
     data_dir: Path | None = None
-    """`--data-dir`: where feeder files live; workers load the suite with it too."""
+    """`--data-dir`: where feeder files live (read once by the controller, shipped to workers)."""
 
 
 @dataclass

@@ -313,4 +313,3 @@ def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[
             }
         )
     return rows
-

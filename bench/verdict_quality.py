@@ -24,7 +24,6 @@ About an hour on a 2-core machine at the defaults; `--runs 3 --seconds 15` check
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from baseline_gate import one_run as gate_run
 
 CLI = [sys.executable, "-m", "contval"]
 TARGET = r"""
@@ -114,28 +115,9 @@ def one_run(
         suite.write_text(
             SUITE.format(port=target.port, rate=args.rate, seconds=seconds, policy=policy)
         )
-        out = tmp / name
-        subprocess.run(
-            [
-                *CLI,
-                "run",
-                str(suite),
-                "--store",
-                str(store),
-                "--env",
-                "bench",
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-            ],
-            stdout=subprocess.DEVNULL,
-            check=False,
-        )
+        return gate_run(suite, store, tmp / name)
     finally:
         target.close()
-    scenario: dict[str, Any] = json.loads((out / "result.json").read_text())["scenarios"][0]
-    return scenario
 
 
 def flagged(scenario: dict[str, Any]) -> set[str]:

@@ -7,7 +7,6 @@ after the models validate. Every problem is collected; nothing stops at the firs
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
@@ -18,11 +17,10 @@ from contval.spec.models import Flow, Suite
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.steps import HttpCall, IncludeStep, PollStep, RequestStep
 from contval.spec.templates import Reference, scan
+from contval.spec.types import url_origin
 
 Columns = Mapping[str, tuple[str, ...] | None]
 """Feeder name → CSV header, or None when the file could not be read (already reported)."""
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def check_flows(suite: Suite, doc: SourceDocument, columns: Columns) -> list[SuiteError]:
@@ -33,18 +31,6 @@ def check_flows(suite: Suite, doc: SourceDocument, columns: Columns) -> list[Sui
     return checker.errors
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of a URL, defaults filled in, so equal hosts compare equal."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(parts.scheme, 0)
-
-
 class _FlowChecker:
     """Walks flows once, tracking which variables each step may use."""
 
@@ -53,7 +39,7 @@ class _FlowChecker:
         self.doc = doc
         self.columns = columns
         self.errors: list[SuiteError] = []
-        self.origins = {_origin(url) for url in suite.targets.values()}
+        self.origins = {url_origin(url) for url in suite.targets.values()}
 
     def check(self, name: str, flow: Flow) -> None:
         base: DocPath = ("flows", name)
@@ -170,7 +156,7 @@ class _FlowChecker:
         if "{{" in authority:
             self._error(path, "refused: the host of an absolute URL cannot come from a template")
             return
-        if _origin(url) not in self.origins:
+        if url_origin(url) not in self.origins:
             targets = ", ".join(f"`{u}`" for u in self.suite.targets.values())
             self._error(
                 path,

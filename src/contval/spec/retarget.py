@@ -13,10 +13,7 @@ from urllib.parse import urlsplit
 
 from contval.spec.models import Flow, Suite
 from contval.spec.steps import PollStep, RequestStep, Step
-from contval.spec.types import RequestLine, check_target_url
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-Origin = tuple[str, str, int]
+from contval.spec.types import Origin, RequestLine, check_target_url, url_origin
 
 
 class TargetOverrideError(ValueError):
@@ -45,7 +42,7 @@ def with_targets(suite: Suite, overrides: Mapping[str, str]) -> Suite:
     if not overrides:
         return suite
     moves = {suite.targets[name].rstrip("/"): url for name, url in overrides.items()}
-    kept = {_origin(url) for name, url in suite.targets.items() if name not in overrides}
+    kept = {url_origin(url) for name, url in suite.targets.items() if name not in overrides}
     flows = {name: _move_flow(flow, moves, kept) for name, flow in suite.flows.items()}
     targets = {**suite.targets, **overrides}
     return suite.model_copy(update={"targets": targets, "flows": flows})
@@ -74,11 +71,11 @@ def _move(line: RequestLine, moves: Mapping[str, str], kept: set[Origin | None])
     for old in sorted(moves, key=len, reverse=True):
         if target == old or target.startswith((old + "/", old + "?")):
             return _line(line, moves[old] + target[len(old) :])
-    origin = _origin(target)
+    origin = url_origin(target)
     if origin is None or origin in kept:
         return line
     for old, new in moves.items():
-        if origin == _origin(old):
+        if origin == url_origin(old):
             rest = target.split("//", 1)[1]
             cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
             return _line(line, _root(new) + rest[cut:])
@@ -92,14 +89,3 @@ def _line(line: RequestLine, target: str) -> RequestLine:
 def _root(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _origin(url: str) -> Origin | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(parts.scheme, 0)

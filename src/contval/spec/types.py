@@ -250,6 +250,22 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
+def url_origin(url: str) -> Origin | None:
+    """(scheme, host, port) of a URL, defaults filled in, so equal hosts compare equal."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS.get(parts.scheme, 0)
+
+
 def check_target_url(value: str) -> str:
     """A target's base URL as suite files and `--target` both accept it (trailing `/` removed);
     a `ValueError` saying what is wrong otherwise."""

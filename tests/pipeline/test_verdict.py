@@ -283,6 +283,16 @@ def test_whole_scenario_latency_only_for_one_flow_or_when_named(tmp_path: Path) 
     one = GateOptions(store=str(tmp_path / "one.db"), env="test")
     result = run_gate(one, single, "main", synthetic_run(5), {}, [], "pass", 0.0, 60.0)
     assert {"p50", "p95", "p99"} <= {c["metric"] for c in result.comparisons if c["flow"] == "*"}
+    entry = load_suite_text(
+        SUITE.replace(
+            "main: {workload: load}", "main: {workload: load, baseline: {scenario_latency: [p99]}}"
+        )
+    )
+    (tmp_path / "entry").mkdir()
+    fill(tmp_path / "entry", entry, 3)
+    by_entry = GateOptions(store=store_of(tmp_path / "entry"), env="test")
+    result = run_gate(by_entry, entry, "main", synthetic_run(7), {}, [], "pass", 0.0, 60.0)
+    assert {c["metric"] for c in result.comparisons if c["flow"] == "*"} == {"p99", "error_rate"}
 
 
 def test_a_comparison_inconclusive_in_most_recent_runs_is_called_noisy(tmp_path: Path) -> None:

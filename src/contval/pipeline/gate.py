@@ -311,8 +311,8 @@ def scope_metrics(
     """What is compared, per scope: every flow the scenario runs, the flow/step pairs its
     thresholds name, and the whole scenario ("*").
 
-    Latency of the whole scenario only for a single-flow scenario or when a threshold names
-    it: the median of a mix of a 0.6 ms and a 20 ms route sits between the modes and jumps from
+    Latency of the whole scenario only for a single-flow scenario or when a threshold or the
+    scenario's `baseline: {scenario_latency: [...]}` names it: the median of a mix of a 0.6 ms and a 20 ms route sits between the modes and jumps from
     one to the other (docs/baselines.md). Throughput of an open-model run is its input (the
     schedule), so it is not compared; its dropped and late iterations are."""
     from contval.pipeline.preflight import flows_used
@@ -320,7 +320,10 @@ def scope_metrics(
     mix = suite.workloads[suite.scenarios[scenario].workload].mix
     flows = [flow for flow in mix if flow in flows_used(suite, scenario)]
     load: tuple[MetricName, ...] = ("dropped", "late") if open_model else ("rps",)
-    whole: tuple[MetricName, ...] = LATENCY if len(flows) == 1 else ()
+    named = suite.scenarios[scenario].baseline.scenario_latency
+    whole: tuple[MetricName, ...] = (
+        LATENCY if len(flows) == 1 else tuple(m for m in LATENCY if m in named)
+    )
     scopes: list[Scope] = [("*", "", (*whole, "error_rate", *load))]
     scopes += [(flow, "", (*LATENCY, "error_rate", *load)) for flow in flows]
     for t in thresholds:

@@ -105,6 +105,12 @@ class BaselinePolicy(Frozen):
         "(default 2ms; 0s to judge by percentage alone)",
     )
 
+    scenario_latency: tuple[Literal["p50", "p95", "p99"], ...] = Field(
+        default=(),
+        description="whole-scenario latency percentiles to compare even when the scenario mixes "
+        "several flows (a single-flow scenario always has them compared); e.g. [p95, p99]",
+    )
+
     def tolerances(self) -> dict[str, float]:
         """The tolerances set here (others keep their defaults)."""
         values = {

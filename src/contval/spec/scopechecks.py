@@ -1,9 +1,10 @@
 """Thresholds that name a flow or step which does not exist.
 
-A threshold scoped to a misspelt flow (`slwo: error_rate < 1%`) would judge nothing and the run
-would fail with `no data`; health rules and baseline comparisons are thresholds too, so this one
-check covers all three. Steps of included flows count as the including flow's steps, because
-that is how their metrics are recorded.
+A threshold scoped to a misspelt flow (`slwo: error_rate < 1%`), or to a flow its scenario's
+workload never runs, would judge nothing and the run would fail with `no data`; health rules
+and baseline comparisons are thresholds too, so this one check covers all three. Steps of
+included flows count as the including flow's steps, because that is how their metrics are
+recorded.
 """
 
 from __future__ import annotations
@@ -39,11 +40,32 @@ def check_threshold_scopes(
             )
             message = f"threshold names step `{step}`, which flow `{flow}` does not have{hint}"
             offset = max(threshold.text.find(step, threshold.text.find(flow) + len(flow)), 0)
+        elif (unrun := _not_in_mix(suite, threshold.path, flow)) is not None:
+            message = unrun
+            offset = max(threshold.text.find(flow), 0)
         else:
             continue
         position = threshold_position(doc, threshold.path, offset)
         errors.append(SuiteError(str(doc.path), position, message))
     return errors
+
+
+def _not_in_mix(suite: Suite, path: tuple[object, ...], flow: str) -> str | None:
+    """A scenario's threshold on a declared flow its workload never runs judges nothing: every
+    run would end `no data`. Included flows record under the flow that includes them, so only
+    the mix counts."""
+    if len(path) < 3 or path[0] != "scenarios" or path[2] != "thresholds":
+        return None
+    scenario = suite.scenarios.get(str(path[1]))
+    workload = suite.workloads.get(scenario.workload) if scenario else None
+    if scenario is None or workload is None or flow in workload.mix:
+        return None
+    runs = ", ".join(f"`{f}`" for f in workload.mix)
+    return (
+        f"threshold names flow `{flow}`, which scenario `{path[1]}` never runs (workload "
+        f"`{scenario.workload}` runs {runs}): add `{flow}` to that workload's `mix`, or move the "
+        "threshold to a scenario that runs it"
+    )
 
 
 def step_names(suite: Suite, flow: str, seen: frozenset[str] = frozenset()) -> list[str]:

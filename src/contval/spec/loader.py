@@ -88,14 +88,19 @@ def _not_a_mapping(doc: SourceDocument) -> SuiteError:
     return SuiteError(str(doc.path), doc.span(()).value, message)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def summarize(suite: Suite) -> list[str]:
     """A few lines saying what a valid suite contains, for `contval validate`."""
     flows = ", ".join(
-        f"{name} ({flow.kind}, {len(flow.steps)} steps)" for name, flow in suite.flows.items()
+        f"{name} ({flow.kind}, {_count(len(flow.steps), 'step')})"
+        for name, flow in suite.flows.items()
     )
     workloads = ", ".join(f"{name} ({w.executor})" for name, w in suite.workloads.items())
     scenarios = ", ".join(
-        f"{name} ({s.workload}, {len(s.thresholds)} thresholds"
+        f"{name} ({s.workload}, {_count(len(s.thresholds), 'threshold')}"
         + (f", {len(s.chaos)} fault{'s' if len(s.chaos) > 1 else ''})" if s.chaos else ")")
         for name, s in suite.scenarios.items()
     )

@@ -128,7 +128,12 @@ class Tree:
 
 
 def run_pinned(
-    command: list[str], cwd: Path, log: Path, timeout: float, env: dict[str, str]
+    command: list[str],
+    cwd: Path,
+    log: Path,
+    timeout: float,
+    env: dict[str, str],
+    ok_codes: tuple[int, ...] = (0,),
 ) -> Tree:
     """Run `command` pinned to the generator core (`taskset` execs it: same pid); CPU and peak
     RSS of it and its descendants.
@@ -155,7 +160,7 @@ def run_pinned(
             sys.exit(f"{command[0]} did not finish in {timeout:.0f}s:\n{_tail(log)}")
         time.sleep(0.05)
     proc.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in ok_codes:
         sys.exit(f"{Path(command[0]).name} failed (exit {code}):\n{_tail(log)}")
     return Tree(usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / 1e6)
 

@@ -45,6 +45,13 @@ class ErrorClass(IntEnum):
     never started, so it counts as one failed request of its flow (its first, never sent),
     otherwise a stall long enough to exhaust `max_vus` would hide from the error rate and the
     percentiles alike (coordinated omission)."""
+    OFF_TARGET = 8
+    """A redirect, or a request URL built from a response, pointed at a host that is not under
+    `targets`: nothing was sent there (load only goes to declared targets)."""
+    TOO_MANY_REDIRECTS = 9
+    """Still redirected after the step's `follow_redirects` hops (a redirect loop)."""
+    BODY_TOO_LARGE = 10
+    """A compressed body that decodes to more than the decoded-size bound (a gzip bomb)."""
 
 
 ERROR_CLASSES = len(ErrorClass)

@@ -16,7 +16,7 @@ from contval.metrics.hdr import Histogram
 from contval.metrics.snapshot import Key, SlotSnapshot, Snapshot, merge_slots
 
 KeyFilter = Callable[[Key], bool]
-_ZERO_ERRORS = (0, 0, 0, 0, 0, 0, 0, 0)
+_ZERO_ERRORS = (0,) * 11
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,3 +91,43 @@ def test_mangled_valid_expressions_fail_cleanly(text: str, at: int, junk: str) -
         parse_threshold(mangled)
     except ThresholdSyntaxError as err:
         assert 1 <= err.column <= len(mangled) + 1
+
+
+signal_names = st.from_regex(r"[a-z_][a-z0-9_.-]{0,10}", fullmatch=True)
+
+
+@st.composite
+def signal_expressions(draw: st.DrawFn) -> str:
+    """`signal(NAME) [max|min|avg|last] op value` with the qualifiers client metrics take."""
+    reducer = draw(st.sampled_from(["", " max", " min", " avg", " last"]))
+    value = draw(st.one_of(numbers, durations))
+    text = f"signal({draw(signal_names)}){reducer} {draw(ops)} {value}"
+    if draw(st.booleans()):
+        text += f" over {draw(st.integers(1, 3600))}s"
+    if draw(st.booleans()):
+        text += f" {draw(st.sampled_from(['during', 'before', 'after']))} {draw(fault_names)}"
+    if draw(st.booleans()):
+        text += ", abort"
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(signal_expressions())
+def test_generated_signal_expressions_parse_and_round_trip(text: str) -> None:
+    parsed = parse_threshold(text)
+    assert parsed.aggregate.kind == "signal" and parsed.aggregate.subject
+    canonical = parsed.to_text()
+    again = parse_threshold(canonical)
+    assert again == parsed
+    assert again.to_text() == canonical
+
+
+@settings(max_examples=200, deadline=None)
+@given(signal_expressions(), st.integers(0, 60), st.text(ALPHABET, min_size=1, max_size=3))
+def test_mangled_signal_expressions_fail_cleanly(text: str, at: int, junk: str) -> None:
+    at = min(at, len(text))
+    mangled = text[:at] + junk + text[at:]
+    try:
+        parse_threshold(mangled)
+    except ThresholdSyntaxError as err:
+        assert 1 <= err.column <= len(mangled) + 1

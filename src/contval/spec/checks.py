@@ -15,6 +15,7 @@ from contval.spec.feeders import FeederFileError, read_header
 from contval.spec.flowchecks import check_flows
 from contval.spec.models import Suite
 from contval.spec.scopechecks import check_threshold_scopes
+from contval.spec.signalchecks import check_signals, check_threshold_signals
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.thresholdpos import threshold_position
 
@@ -52,6 +53,7 @@ def check_suite_references(
     errors += check_flows(suite, doc, columns)
     errors += _check_workloads(suite, doc)
     errors += check_chaos(suite, doc)
+    errors += check_signals(suite, doc)
     errors += _check_scenarios(suite, doc, parse_threshold)
     errors += _check_pipeline(suite, doc)
     return errors
@@ -133,6 +135,7 @@ def _check_scenarios(
                 parsed.append(ParsedThreshold(path, text, threshold))
         errors += check_threshold_phases(suite, doc, name, parsed)
         errors += check_threshold_scopes(suite, doc, parsed)
+        errors += check_threshold_signals(suite, doc, parsed)
     return errors
 
 

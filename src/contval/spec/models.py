@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from contval.spec.chaostargets import ChaosTarget
 from contval.spec.faults import Fault
+from contval.spec.signals import MetricsSource, Signal
 from contval.spec.steps import Step
 from contval.spec.types import BaseUrl, Frozen, Name, Percent, Scalar, Seconds, VarName
 from contval.spec.workloads import Workload
@@ -196,6 +197,14 @@ class Suite(Frozen):
     )
     faults: Mapping[Name, Fault] = Field(
         default_factory=dict, description="faults that scenarios inject under `chaos`"
+    )
+    metrics_sources: Mapping[Name, MetricsSource] = Field(
+        default_factory=dict,
+        description="where server-side signals are read: `{scrape: {target, path, every}}`",
+    )
+    signals: Mapping[Name, Signal] = Field(
+        default_factory=dict,
+        description="server-side series thresholds judge as `signal(NAME)` (docs/signals.md)",
     )
     flows: Mapping[Name, Flow] = Field(min_length=1)
     workloads: Mapping[Name, Workload] = Field(min_length=1)

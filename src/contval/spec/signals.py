@@ -1,7 +1,7 @@
 """Suite models for server-side signals: `metrics_sources` and `signals` (see docs/signals.md).
 
-Not yet wired into `Suite`: the scrape source runs end to end in `contval.signals`, the suite keys
-land with the scenario wiring so a suite never declares a signal nothing reads.
+Each model checks its own shape here; references (a source's target, a signal's source, the
+signals thresholds name) are checked in `contval.spec.signalchecks`.
 """
 
 from __future__ import annotations

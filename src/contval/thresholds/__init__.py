@@ -34,6 +34,7 @@ from contval.thresholds.evaluate import (
 from contval.thresholds.parser import parse_threshold
 from contval.thresholds.phases import NO_FAULTS, Faults
 from contval.thresholds.resilience import evaluate_recovery
+from contval.thresholds.signals import Signals, SignalSeries
 from contval.thresholds.steady import steady_state
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "Phase",
     "PhaseKind",
     "Scope",
+    "SignalSeries",
+    "Signals",
     "Threshold",
     "ThresholdResult",
     "ThresholdSyntaxError",

@@ -33,6 +33,8 @@ class Kind(StrEnum):
     DROPPED_ITERATIONS = "dropped_iterations"
     RECOVERY_TIME = "recovery_time"
     REGRESSION = "regression"
+    SIGNAL = "signal"
+    """`signal(NAME) [max|min|avg|last]`: a server-side series (issue 14, docs/signals.md)."""
 
 
 class Metric(StrEnum):
@@ -57,6 +59,8 @@ class Dimension(StrEnum):
     COUNT = "count"
     SHIFT = "shift"
     """A change against the baseline: relative for latency and rps, points for error_rate."""
+    SIGNAL = "signal"
+    """A server-side signal's own values, in its own unit (a duration is read in seconds)."""
 
 
 class Op(StrEnum):
@@ -116,10 +120,15 @@ class Aggregate:
     percentile: float | None = None
     countable: Countable | None = None
     subject: str | None = None
-    """For `regression(...)`: the compared metric, p50|p95|p99|error_rate|rps."""
+    """For `regression(...)`: the compared metric, p50|p95|p99|error_rate|rps; for
+    `signal(...)`: the signal's name."""
+    reduce: str | None = None
+    """For `signal(...)`: max|min|avg|last over its seconds; None: every second must hold."""
 
     @property
     def dimension(self) -> Dimension:
+        if self.kind is Kind.SIGNAL:
+            return Dimension.SIGNAL
         if self.kind is Kind.REGRESSION:
             return Dimension.SHIFT
         if self.metric is not None or self.kind is Kind.RECOVERY_TIME:
@@ -137,6 +146,8 @@ class Aggregate:
             return f"{self.kind}({self.metric})"
         if self.countable is not None:
             return f"count({self.countable})"
+        if self.kind is Kind.SIGNAL:
+            return f"signal({self.subject})" + (f" {self.reduce}" if self.reduce else "")
         if self.subject is not None:
             return f"{self.kind}({self.subject})"
         return str(self.kind)
@@ -258,4 +269,4 @@ def format_value(dimension: Dimension, value: float) -> str:
         return f"{pct if pct is not None else _number(value * 100)}%"
     if dimension is Dimension.RATE:
         return f"{_number(value)}/s"
-    return _number(value)
+    return _number(value)  # counts and signals: plain numbers

@@ -11,7 +11,8 @@ injected yields `no_data`. `recovery_time` is judged in `contval.thresholds.resi
 
 Thresholds naming the baseline (`baseline ± offset`, `regression(...)`) read `baseline`
 figures the pipeline computed; they are judged in `contval.thresholds.baseline`, and without
-a baseline they are `no_data`, never a pass.
+a baseline they are `no_data`, never a pass. `signal(NAME)` thresholds read the server-side
+`signals` the run scraped; they are judged in `contval.thresholds.signals`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from contval.thresholds.baseline import BaselineFigures, judge_against_baseline,
 from contval.thresholds.phases import NO_FAULTS, Faults, PhaseCuts, phase_window
 from contval.thresholds.resilience import evaluate_recovery
 from contval.thresholds.result import DISPLAY, ThresholdResult, Verdict, make_result
+from contval.thresholds.signals import Signals, abort_signal, evaluate_signal
 
 __all__ = ["DISPLAY", "ThresholdResult", "Verdict", "check_abort", "evaluate", "evaluate_all"]
 
@@ -110,11 +112,13 @@ def evaluate(
     results: Series,
     faults: Faults = NO_FAULTS,
     baseline: BaselineFigures | None = None,
+    signals: Signals | None = None,
 ) -> ThresholdResult:
     """Judge one threshold against a run's series (whole run, or every `over` window), within
     its phase when it names one. `faults` maps each injected fault to its [start, end) second;
-    `baseline` holds the figures thresholds naming the baseline are judged with."""
-    return _evaluate(threshold, results, faults, PhaseCuts(results), baseline)
+    `baseline` holds the figures thresholds naming the baseline are judged with; `signals`
+    the server-side series `signal(NAME)` reads."""
+    return _evaluate(threshold, results, faults, PhaseCuts(results), baseline, signals)
 
 
 def evaluate_all(
@@ -122,9 +126,10 @@ def evaluate_all(
     results: Series,
     faults: Faults = NO_FAULTS,
     baseline: BaselineFigures | None = None,
+    signals: Signals | None = None,
 ) -> list[ThresholdResult]:
     cuts = PhaseCuts(results)
-    return [_evaluate(t, results, faults, cuts, baseline) for t in thresholds]
+    return [_evaluate(t, results, faults, cuts, baseline, signals) for t in thresholds]
 
 
 def _evaluate(
@@ -133,7 +138,10 @@ def _evaluate(
     faults: Faults,
     cuts: PhaseCuts,
     baseline: BaselineFigures | None,
+    signals: Signals | None = None,
 ) -> ThresholdResult:
+    if threshold.aggregate.kind is Kind.SIGNAL:
+        return evaluate_signal(threshold, signals, faults)
     if threshold.aggregate.kind is Kind.RECOVERY_TIME:
         return evaluate_recovery(threshold, results, faults)
     if threshold.aggregate.kind is Kind.REGRESSION:
@@ -180,7 +188,11 @@ def _worse(op: Op, value: float, current: float, fails: bool, failed: bool) -> b
 
 
 def check_abort(
-    threshold: Threshold, results: Series, now: int | None = None, faults: Faults = NO_FAULTS
+    threshold: Threshold,
+    results: Series,
+    now: int | None = None,
+    faults: Faults = NO_FAULTS,
+    signals: Signals | None = None,
 ) -> ThresholdResult | None:
     """During a run: the failing result if `threshold` fails at second `now`, else None.
 
@@ -192,6 +204,8 @@ def check_abort(
     baseline, which is compared once the run is over.
     """
     end = results.end if now is None else now
+    if threshold.aggregate.kind is Kind.SIGNAL:
+        return abort_signal(threshold, signals, end, faults)
     if threshold.aggregate.kind is Kind.RECOVERY_TIME or threshold.needs_baseline:
         return None
     source = _source(threshold, results.totals())

@@ -8,6 +8,7 @@ Grammar (BNF; whitespace is free between tokens, never inside a value)::
                  | ( "avg" | "min" | "max" ) "(" metric ")"
                  | "count" "(" ( "requests" | "errors" | "iterations" ) ")"
                  | "regression" "(" compared ")"
+                 | "signal" "(" NAME ")" [ "max" | "min" | "avg" | "last" ]
                  | "error_rate" | "checks" | "rps" | "dropped_iterations" | "recovery_time"
     percentile ::= "p" NUMBER                   ; 0 < NUMBER <= 100, e.g. p95, p99.9
     metric     ::= "latency" | "duration"
@@ -25,6 +26,13 @@ Units follow the aggregate: times (latency, duration, recovery_time) take durati
 (`200ms`, `1m30s`); error_rate and checks take percentages; rps takes a rate (`50/s`, or a
 plain number meaning per second); counts take whole numbers. Anything else is an error that
 quotes the expression and points at the offending token.
+
+A server-side signal (issue 14) is `signal(NAME)`, NAME declared under the suite's `signals`.
+Without a reducer every second with data must hold (the observed value is the worst second:
+the highest for `<`/`<=`, the lowest for `>`/`>=`); `max`, `min`, `avg` and `last` reduce its
+seconds to one number first. Values are plain numbers in the signal's unit, or a duration
+(read in seconds) for a signal in seconds: `signal(worker_lag) < 2s after worker-crash`. A
+signal takes no scope (it belongs to the server, not to a flow) and no baseline.
 
 Against the baseline (issue 5): only p50/p95/p99(latency), error_rate and rps may take
 `baseline [+|- VALUE]` on the right, the metrics the baseline comparison measures. A percent
@@ -68,7 +76,8 @@ from contval.thresholds.lexer import Tok, Token, tokenize
 AGGREGATE_HINT: Final = "expected an aggregate such as p95(latency), error_rate or rps"
 _PLAIN: Final = ("error_rate", "checks", "rps", "dropped_iterations", "recovery_time")
 _FUNCTIONS: Final = ("avg", "min", "max", "count")
-_KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99", "regression")
+_KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99", "regression", "signal")
+REDUCERS: Final = ("max", "min", "avg", "last")
 COMPARED: Final = ("p50", "p95", "p99", "error_rate", "rps")
 BASELINE_ONLY: Final = (
     "only p50/p95/p99(latency), error_rate and rps can be compared with the baseline"
@@ -243,6 +252,8 @@ class _Parser:
         if name == "regression":
             what = "p50, p95, p99, error_rate or rps: what the baseline comparison measures"
             return Aggregate(Kind.REGRESSION, subject=self._argument(name, COMPARED, what))
+        if name == "signal":
+            return self.signal()
         if name == "baseline":
             raise self.error(
                 "the baseline goes on the right, as in `p95(latency) < baseline + 10%`", token
@@ -252,6 +263,23 @@ class _Parser:
                 raise self.error(f"{name} takes no argument")
             return Aggregate(Kind(name))
         raise self.error(_aggregate_hint(name, self.tok), token)
+
+    def signal(self) -> Aggregate:
+        """`signal(NAME) [max|min|avg|last]` (after the word `signal`)."""
+        self.expect(Tok.LPAREN, "expected '(' after signal, as in signal(queue_depth)")
+        name = self.expect(Tok.WORD, "expected a signal's name, as in signal(queue_depth)")
+        self.expect(Tok.RPAREN, "expected ')'")
+        reduce = None
+        if self.tok.kind is Tok.WORD:
+            word = self.tok
+            if word.text not in REDUCERS:
+                close = difflib.get_close_matches(word.text, REDUCERS, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                raise self.error(
+                    f"expected max, min, avg, last or a comparison after signal(...){hint}", word
+                )
+            reduce = self.advance().text
+        return Aggregate(Kind.SIGNAL, subject=name.text, reduce=reduce)
 
     def _argument(self, name: str, choices: tuple[str, ...], what: str) -> str:
         self.expect(Tok.LPAREN, f"expected '(' after {name}, as in {name}({choices[0]})")
@@ -351,6 +379,7 @@ _VALUE_HINTS: Final = {
     Dimension.RATE: "a rate such as 50/s",
     Dimension.COUNT: "a whole number such as 0 or 100",
     Dimension.SHIFT: "a percentage such as 15%",
+    Dimension.SIGNAL: "a number such as 100 (or a duration such as 2s for a signal in seconds)",
 }
 
 
@@ -395,6 +424,12 @@ def _convert(aggregate: Aggregate, text: str) -> float:
         return fraction
     if dimension is Dimension.RATE:
         return float(text) if is_plain else parse_rate(text)
+    if dimension is Dimension.SIGNAL:
+        if is_plain:
+            return float(text)
+        if text.endswith("%") or "/" in text:
+            raise ValueError(f"{name} takes {_VALUE_HINTS[dimension]}, not {text!r}")
+        return parse_duration(text)
     if dimension is Dimension.SHIFT:
         if not text.endswith("%"):
             raise ValueError(f"{name} is a percentage, not {text!r}; use e.g. 15%")
@@ -414,7 +449,12 @@ def _aggregate_hint(name: str, following: Token) -> str:
 
 
 def _check_scope(parser: _Parser, scope: Scope, aggregate: Aggregate, token: Token) -> None:
-    """Iterations belong to a flow, so iteration counts of a single step are refused."""
+    """Iterations belong to a flow, so iteration counts of a single step are refused; a
+    signal belongs to the server, so it takes no scope at all."""
+    if aggregate.kind is Kind.SIGNAL and scope.flow is not None:
+        raise parser.error(
+            "a signal is the server's, not a flow's: write it without `flow:` in front", token
+        )
     per_iteration = aggregate.kind is Kind.DROPPED_ITERATIONS or (
         aggregate.countable in _ITERATION_ONLY
     )

@@ -48,6 +48,7 @@ DISPLAY: Final = {
     Dimension.RATE: ("/s", 1.0),
     Dimension.COUNT: ("count", 1.0),
     Dimension.SHIFT: ("%", 100.0),
+    Dimension.SIGNAL: ("", 1.0),  # the signal's own unit, given where it is judged
 }
 
 

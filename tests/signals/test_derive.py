@@ -105,3 +105,13 @@ def test_selector_parses_exact_label_matchers_and_refuses_others() -> None:
 def test_selector_round_trips(name: str, labels: dict[str, str]) -> None:
     sel = Selector(name, labels)
     assert parse_selector(str(sel)) == sel
+
+
+def test_reads_faster_than_once_a_second_lose_no_increase() -> None:
+    # every 0.5s from -0.25s: each second spans the two intervals that end in it
+    times = [-0.25, 0.25, 0.75, 1.25, 1.75, 2.25]
+    failed = [0, 2, 4, 3, 5, 6]  # 4 -> 3: a reset, the 3 counted from zero
+    scrapes = [Scrape(t, counter(0, f)) for t, f in zip(times, failed, strict=True)]
+    assert per_second(Kind("rate"), FAILED, scrapes, 3) == [4.0, 5.0, 2.0]
+    broken = [*scrapes[:2], Scrape(0.75, None), *scrapes[3:]]
+    assert per_second(Kind("rate"), FAILED, broken, 3) == [None, None, 2.0]

@@ -39,7 +39,8 @@ from contval.report.result import (
     totals_dict,
 )
 from contval.report.seconds import SecondsLog
-from contval.thresholds import Threshold, check_abort, evaluate_all, parse_threshold
+from contval.signals.run import SignalRun, SourceError
+from contval.thresholds import Kind, Signals, Threshold, check_abort, evaluate_all, parse_threshold
 from contval.thresholds.health import flow_health
 
 
@@ -57,6 +58,7 @@ class ScenarioRun:
     chaos: ChaosThread | None = None
     invalid: str | None = None
     stop: StopCause | None = None  # why the load stopped early (`verdict.note`)
+    signals: SignalRun | None = None  # the server-side signals scraped beside the load
 
 
 def run_scenario(
@@ -93,6 +95,15 @@ def run_scenario(
     except (OSError, ValueError) as exc:  # a data file changed or vanished since validation
         console.print(f"[red]error:[/red] could not read the data files: {exc}", highlight=False)
         return not_started(run, str(exc))
+    run.signals = SignalRun.for_suite(suite)
+    if run.signals is not None:
+        try:
+            run.signals.probe()  # before any worker starts: a source it cannot read is exit 3
+        except SourceError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False)
+            code = not_started(run, str(exc))
+            run.entry["stop_reason"] = "a metrics source could not be read"
+            return code
     controller: Controller = LocalController(jobs)
     state.controller = controller
     try:
@@ -109,7 +120,7 @@ def run_scenario(
             suite,
             run.timeline,
             session,
-            run.thresholds,
+            [t for t in run.thresholds if t.aggregate.kind is not Kind.SIGNAL],  # judged after
             lambda: (controller.outcome.series, controller.lock),
             lambda reason: _invalid(run, controller, reason),
         )
@@ -172,7 +183,8 @@ def _load(
         progress.update(row, _running_p95(series))
         if stats.second >= math.ceil(duration):
             return None  # draining, not load: no abort threshold judges it (the load window)
-        reason = _abort_reason(aborts, series, _fault_windows(run, series))
+        signals = _live_signals(run, aborts, series.end)
+        reason = _abort_reason(aborts, series, _fault_windows(run, series), signals)
         if reason:
             note(run, Stop.ABORTED, reason)
         if reason and run.chaos is not None:
@@ -182,12 +194,18 @@ def _load(
     def on_tick(offset: float) -> None:
         if not log.started:
             log.start(controller.outcome.started_at)
+        if run.signals is not None and run.signals.origin is None:
+            run.signals.origin = controller.start_time
         if run.chaos is not None:
             run.chaos.begin(controller.start_time)
 
+    if run.signals is not None:
+        run.signals.start()  # on their own threads, never on a worker's event loop
     try:
         outcome = controller.run(on_second, on_tick)
     finally:
+        if run.signals is not None:
+            run.signals.stop()
         controller.close()
         log.close()
         state.controller = None
@@ -241,13 +259,24 @@ def _fault_windows(run: ScenarioRun, series: Series) -> dict[str, tuple[int, int
     return run.chaos.state.whole_seconds(series.end)
 
 
+def _live_signals(run: ScenarioRun, aborts: Sequence[Threshold], seconds: int) -> Signals | None:
+    """The signals so far, only when an `abort` threshold reads one (deriving costs a pass
+    over the scrapes)."""
+    if run.signals is None or not any(t.aggregate.kind is Kind.SIGNAL for t in aborts):
+        return None
+    return run.signals.series(seconds)
+
+
 def _abort_reason(
-    aborts: Sequence[Threshold], series: Series, faults: dict[str, tuple[int, int]]
+    aborts: Sequence[Threshold],
+    series: Series,
+    faults: dict[str, tuple[int, int]],
+    signals: Signals | None = None,
 ) -> str | None:
     for threshold in aborts:
-        failed = check_abort(threshold, series, faults=faults)
+        failed = check_abort(threshold, series, faults=faults, signals=signals)
         if failed is not None:
-            observed = f"{failed.observed:.4g} {failed.unit}"
+            observed = f"{failed.observed:.4g} {failed.unit}".rstrip()
             return f"aborted: `{failed.expression}` failed (observed {observed})"
     return None
 
@@ -265,7 +294,10 @@ def _fill(
     # the scenario, its rates and its thresholds are over these seconds, and only these
     elapsed = series.end - series.start if run.rows else 0
     faults = _fault_windows(run, series)
-    evaluated = [r.to_dict() for r in evaluate_all(run.thresholds, series, faults=faults)]
+    signals = run.signals.series(elapsed) if run.signals is not None else None
+    evaluated = [
+        r.to_dict() for r in evaluate_all(run.thresholds, series, faults=faults, signals=signals)
+    ]
     run.entry.update(
         started_at=iso(outcome.started_at) if outcome.started_at else None,
         duration_s=elapsed,
@@ -276,6 +308,8 @@ def _fill(
         series=list(run.rows),
         flow_series=run.flow_series.to_dict(list(kinds)),
     )
+    if run.signals is not None:
+        run.entry["signals"] = run.signals.entries(elapsed)
     if run.timeline.windows:
         run.entry["faults"] = _faults_dict(run, records)
         if final:

@@ -8,6 +8,7 @@ it, or whose interval begins with a failed scrape, is `None` (no_data): a gate n
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,11 @@ def interval_value(
     """The signal's value over one interval between two successful scrapes."""
     if kind.name == "gauge":
         return gauge(after, sel)
-    deltas = increase(before, after, sel)
+    return from_increases(kind, increase(before, after, sel), dt)
+
+
+def from_increases(kind: Kind, deltas: Mapping[Labels, float], dt: float) -> float | None:
+    """A rate or a quantile from the counters' increases over `dt` seconds."""
     if not deltas:
         return None
     if kind.name == "rate":
@@ -100,18 +105,55 @@ def per_second(
     kind: Kind, sel: Selector, scrapes: Sequence[Scrape], seconds: int
 ) -> list[float | None]:
     """The signal for seconds 0..seconds-1 of the run; None where there is no data."""
+    if kind.name == "gauge":
+        return _gauges(sel, scrapes, seconds)
+    return _increases(kind, sel, scrapes, seconds)
+
+
+def _gauges(sel: Selector, scrapes: Sequence[Scrape], seconds: int) -> list[float | None]:
+    """The last reading in each second; a second between two readings (a read every 2s or more)
+    takes the later one, unless the earlier read failed."""
     out: list[float | None] = [None] * seconds
     prev: Scrape | None = None
     for scrape in scrapes:
         if prev is not None and prev.samples is not None and scrape.samples is not None:
-            value = interval_value(kind, prev.samples, scrape.samples, scrape.t - prev.t, sel)
+            value = gauge(scrape.samples, sel)
             first = max(0, math.floor(prev.t) + 1 if prev.t >= 0 else 0)
             last = min(seconds - 1, math.floor(scrape.t))
             for second in range(first, last + 1):
                 out[second] = value
-        elif kind.name == "gauge" and scrape.samples is not None:
+        elif scrape.samples is not None:
             second = math.floor(scrape.t)
             if 0 <= second < seconds:
                 out[second] = gauge(scrape.samples, sel)
         prev = scrape
+    return out
+
+
+def _increases(
+    kind: Kind, sel: Selector, scrapes: Sequence[Scrape], seconds: int
+) -> list[float | None]:
+    """Second k gets the increase from the last read before its first read to its last read
+    (all the intervals that end in it, so reads faster than 1/s lose nothing), per second of
+    that span; a failed read anywhere in the span makes the second no data. A second without a
+    read of its own takes the value of the interval that spans it."""
+    groups: dict[int, list[tuple[float, float, dict[Labels, float] | None]]] = {}
+    for before, after in itertools.pairwise(scrapes):
+        deltas = None
+        if before.samples is not None and after.samples is not None:
+            deltas = increase(before.samples, after.samples, sel)
+        groups.setdefault(math.floor(after.t), []).append((before.t, after.t, deltas))
+    out: list[float | None] = [None] * seconds
+    for second, group in sorted(groups.items()):
+        value: float | None = None
+        if all(deltas is not None for _, _, deltas in group):
+            merged: dict[Labels, float] = {}
+            for _, _, deltas in group:
+                for labels, delta in (deltas or {}).items():
+                    merged[labels] = merged.get(labels, 0.0) + delta
+            value = from_increases(kind, merged, group[-1][1] - group[0][0])
+        start = group[0][0]
+        first = max(0, math.floor(start) + 1 if start >= 0 else 0)
+        for k in range(first, min(seconds - 1, second) + 1):
+            out[k] = value
     return out

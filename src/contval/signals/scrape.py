@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,6 +44,28 @@ def parse(text: str) -> dict[tuple[str, Labels], float]:
     return samples
 
 
+_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "info": ("_info",),
+}
+
+
+def offered_names(text: str) -> set[str]:
+    """Every sample name the exposition offers, including those of declared families that
+    have no sample yet (a labelled counter before its first increment)."""
+    names: set[str] = set()
+    try:
+        for family in text_string_to_metric_families(text):
+            names.update(family.name + suffix for suffix in _SUFFIXES.get(family.type, ("",)))
+            names.update(sample.name for sample in family.samples)
+    except Exception as exc:  # as in parse(): whatever the parser refuses is malformed
+        raise Malformed(f"{type(exc).__name__}: {exc}") from None
+    return names
+
+
 def fetch(url: str, timeout: float) -> str:
     """The body of GET url (at most MAX_BODY bytes); raises OSError when the source is down."""
     request = urllib.request.Request(url, headers={"Accept": "text/plain"})
@@ -62,9 +84,24 @@ def probe(name: str, url: str, timeout: float = 5.0) -> Samples:
         raise SourceError(f"metrics source {name!r} ({url}) did not answer: {exc}") from None
 
 
-def check_names(source: str, selectors: Iterable[tuple[str, Selector]], offered: Samples) -> None:
+def probe_names(name: str, url: str, timeout: float = 5.0) -> set[str]:
+    """Like probe(), for the names the source offers (families without samples included)."""
+    try:
+        return offered_names(fetch(url, timeout))
+    except (OSError, Malformed) as exc:
+        raise SourceError(f"metrics source {name!r} ({url}) did not answer: {exc}") from None
+
+
+def check_names(
+    source: str,
+    selectors: Iterable[tuple[str, Selector]],
+    offered: Samples | Collection[str],
+) -> None:
     """Every signal's metric must be offered by its source, else say which names are."""
-    names = sorted({name for name, _ in offered})
+    if isinstance(offered, Mapping):
+        names = sorted({name for name, _ in offered})
+    else:
+        names = sorted(offered)
     for signal, sel in selectors:
         if sel.name in names:
             continue

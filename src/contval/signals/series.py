@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contval.signals.derive import Kind, per_second
+from contval.signals.derive import Kind, Scrape, per_second
 from contval.signals.scrape import Scraper
 from contval.signals.selector import Selector, parse_selector
 from contval.spec.signals import Signal
@@ -25,10 +25,22 @@ def kind_and_selector(signal: Signal) -> tuple[Kind, Selector]:
     return Kind("gauge"), parse_selector(signal.gauge or "")
 
 
-def entry(signal: Signal, scraper: Scraper, seconds: int) -> dict[str, Any]:
-    """The signal's result entry for a load of `seconds` seconds."""
+def values(
+    signal: Signal, scraper: Scraper, seconds: int, origin: float = 0.0
+) -> list[float | None]:
+    """The signal for the load's seconds [0, seconds); `origin` is the load's second 0 on the
+    scraper's clock (its scrapes' times are moved to the load's)."""
     kind, selector = kind_and_selector(signal)
-    series = per_second(kind, selector, scraper.scrapes, seconds)
+    scrapes = list(scraper.scrapes)  # the scraper's thread may still be appending
+    if origin:
+        scrapes = [Scrape(s.t - origin, s.samples) for s in scrapes]
+    return per_second(kind, selector, scrapes, seconds)
+
+
+def entry(signal: Signal, scraper: Scraper, seconds: int, origin: float = 0.0) -> dict[str, Any]:
+    """The signal's result entry for a load of `seconds` seconds."""
+    kind, _ = kind_and_selector(signal)
+    series = values(signal, scraper, seconds, origin)
     return {
         "source": signal.source,
         "expression": signal.expression,

@@ -6,54 +6,34 @@ it (`Reply`); most requests only look at the status.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from contval.flows.conditions import JsonCondition, compile_condition
+from contval.flows.conditions import (
+    INVALID,
+    Failure,
+    Reply,
+    ResponseCondition,
+    compile_body_conditions,
+    compile_condition,
+    compile_header_condition,
+)
 from contval.flows.jsonpath import JsonPath, parse_path
 from contval.flows.templates import Resolver
-from contval.http import Response
 from contval.spec import Check, Extract
 
-INVALID: Final = object()
-"""The parsed body of a response that is not JSON: every JSON condition on it fails."""
-
-
-class Reply:
-    """A response with its JSON parsed on first use."""
-
-    __slots__ = ("_document", "_parsed", "response")
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-        self._document: object = None
-        self._parsed = False
-
-    @property
-    def document(self) -> object:
-        """The body as JSON, or `INVALID` when it is not JSON (or not UTF-8).
-
-        A body that is JSON but that Python cannot represent (nesting past the recursion limit,
-        an integer of more than 4300 digits) raises: the step records it as `CHECK_ERROR`.
-        """
-        if not self._parsed:
-            self._parsed = True
-            try:
-                self._document = json.loads(self.response.body)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                self._document = INVALID
-        return self._document
-
+__all__ = ["INVALID", "CompiledCheck", "Extractor", "Failure", "Reply", "compile_check"]
 
 @dataclass(frozen=True, slots=True)
 class CompiledCheck:
-    """Accepted statuses (None: any 2xx) and JSON conditions."""
+    """Accepted statuses (None: any 2xx) and conditions on JSON paths, headers and the body."""
 
     status: frozenset[int] | None
-    conditions: tuple[JsonCondition, ...]
+    conditions: tuple[ResponseCondition, ...]
+    expected_status: str = "2xx"
+    """How a failed status check explains what it wanted."""
 
     @property
     def counts_status(self) -> bool:
@@ -73,8 +53,14 @@ def compile_check(check: Check | None) -> CompiledCheck:
     if check is None:
         return NO_CHECK
     status = None if check.status is None else frozenset(check.status)
-    conditions = tuple(compile_condition(p, c) for p, c in check.json_paths.items())
-    return CompiledCheck(status, conditions)
+    conditions: list[ResponseCondition] = [
+        compile_condition(p, c) for p, c in check.json_paths.items()
+    ]
+    conditions += [compile_header_condition(n, c) for n, c in check.headers.items()]
+    if check.body is not None:
+        conditions += compile_body_conditions(check.body)
+    expected = "2xx" if check.status is None else ", ".join(map(str, check.status))
+    return CompiledCheck(status, tuple(conditions), expected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +74,15 @@ class Extractor:
     pattern: re.Pattern[str] | None
     header: str
     pick: Literal["first", "random", "all"]
+
+    @property
+    def expected(self) -> str:
+        """How a failed extraction explains what it looked for."""
+        if self.path is not None:
+            return f"a match for json {self.path.text}"
+        if self.pattern is not None:
+            return f"a match for regex {self.pattern.pattern}"
+        return f"a header {self.header}"
 
     def extract(self, reply: Reply, rng: random.Random) -> object | None:
         """The value to store, or None when nothing matched (the step then fails)."""

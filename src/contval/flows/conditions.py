@@ -1,18 +1,90 @@
-"""JSON conditions, compiled once: what a value found at a JSON path must satisfy.
+"""Conditions on a response, compiled once: JSON paths, headers and the body text.
 
 Equality is strict about JSON types (`true` is not `1`, `"202"` is not `202`), because a check that
 passes on the wrong type hides exactly the bugs a validation run is for. Numbers compare by value
 (`1 == 1.0`).
+
+Every condition answers `passes(reply)` on the hot path and, only when that failed,
+`failure(reply)`: what it checked, what it expected and what it found, as raw text that
+`contval.flows.failures` bounds, escapes and redacts before it is recorded.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from contval.flows.jsonpath import JsonPath, parse_path
+from contval.http import Response
 from contval.spec import Condition
+from contval.spec.steps import BodyCheck
+
+INVALID: Final = object()
+"""The parsed body of a response that is not JSON: every JSON condition on it fails."""
+
+ACTUAL_CHARS: Final = 4096
+"""How much of a value a failure carries before it is redacted and cut to what is shown."""
+
+Failure = tuple[str, str, str]
+"""(condition, expected, actual) of one failed check, before it is made safe to show."""
+
+
+class Reply:
+    """A response with its JSON parsed on first use."""
+
+    __slots__ = ("_document", "_parsed", "response")
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self._document: object = None
+        self._parsed = False
+
+    @property
+    def document(self) -> object:
+        """The body as JSON, or `INVALID` when it is not JSON (or not UTF-8).
+
+        A body that is JSON but that Python cannot represent (nesting past the recursion limit,
+        an integer of more than 4300 digits) raises: the step records it as `CHECK_ERROR`.
+        """
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._document = json.loads(self.response.body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                self._document = INVALID
+        return self._document
+
+
+def shown_value(value: object) -> str:
+    """A found value as JSON (strings quoted, so `"202"` reads apart from `202`)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text[:ACTUAL_CHARS]
+
+
+def body_start(reply: Reply) -> str:
+    """The start of the body as text, for a failure's `actual`."""
+    return reply.response.body[:ACTUAL_CHARS].decode("utf-8", errors="replace")
+
+
+def describe(cond: Condition) -> str:
+    """What a condition expects, in the suite's own words: `equals "x", min_length 1`."""
+    given = cond.model_fields_set
+    parts: list[str] = []
+    if "equals" in given:
+        parts.append(f"equals {shown_value(cond.equals)}")
+    if "not_equals" in given:
+        parts.append(f"not_equals {shown_value(cond.not_equals)}")
+    for key in ("one_of", "min_length", "max_length", "min", "max", "matches", "exists"):
+        value = getattr(cond, key)
+        if value is not None:
+            parts.append(f"{key} {shown_value(list(value) if key == 'one_of' else value)}")
+    return ", ".join(parts)
 
 Test = Callable[[object], bool]
 """One operator applied to the value found (never called when the path matched nothing)."""
@@ -88,6 +160,26 @@ class JsonCondition:
     path: JsonPath
     exists: bool | None
     tests: tuple[Test, ...]
+    label: str = "json $"
+    expected: str = ""
+
+    def passes(self, reply: Reply) -> bool:
+        """Whether the reply's body is JSON and satisfies the condition."""
+        document = reply.document
+        return document is not INVALID and self.holds(document)
+
+    def failure(self, reply: Reply) -> Failure:
+        """What was found where the condition failed (call only after `passes` was False)."""
+        document = reply.document
+        if document is INVALID:
+            actual = "(not JSON) " + body_start(reply)
+        else:
+            found = self.path.find(document)
+            if self.path.multi:
+                actual = shown_value(found)
+            else:
+                actual = shown_value(found[0]) if found else "(missing)"
+        return self.label, self.expected, actual
 
     def holds(self, document: object) -> bool:
         """Whether `document` (parsed JSON) satisfies the condition."""
@@ -104,4 +196,75 @@ class JsonCondition:
 
 def compile_condition(path: str, cond: Condition) -> JsonCondition:
     """Compile one `path: condition` entry of a check."""
-    return JsonCondition(parse_path(path), cond.exists, tuple(_tests(cond)))
+    return JsonCondition(
+        parse_path(path), cond.exists, tuple(_tests(cond)), f"json {path}", describe(cond)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderCondition:
+    """A response header's value (repeated lines joined with `, `) against a condition."""
+
+    name: str
+    exists: bool | None
+    tests: tuple[Test, ...]
+    label: str
+    expected: str
+
+    def passes(self, reply: Reply) -> bool:
+        value = reply.response.header(self.name)
+        if self.exists is not None and (value is not None) != self.exists:
+            return False
+        if value is None:
+            return not self.tests
+        return all(test(value) for test in self.tests)
+
+    def failure(self, reply: Reply) -> Failure:
+        value = reply.response.header(self.name)
+        actual = "(missing)" if value is None else shown_value(value)
+        return self.label, self.expected, actual
+
+
+def compile_header_condition(name: str, cond: Condition) -> HeaderCondition:
+    """Compile one `headers:` entry of a check."""
+    return HeaderCondition(
+        name.lower(), cond.exists, tuple(_tests(cond)), f"header {name}", describe(cond)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BodyCondition:
+    """The body as text: contains, does not contain, or matches a regular expression."""
+
+    label: str
+    expected: str
+    test: Callable[[str], bool]
+
+    def passes(self, reply: Reply) -> bool:
+        return self.test(reply.response.text())
+
+    def failure(self, reply: Reply) -> Failure:
+        return self.label, self.expected, shown_value(body_start(reply))
+
+
+def compile_body_conditions(body: BodyCheck) -> list[BodyCondition]:
+    """One condition per key of a `body:` check."""
+    conditions: list[BodyCondition] = []
+    if body.contains is not None:
+        wanted = body.contains
+        expected = f"contains {shown_value(wanted)}"
+        conditions.append(BodyCondition("body", expected, lambda text: wanted in text))
+    if body.not_contains is not None:
+        unwanted = body.not_contains
+        expected = f"not_contains {shown_value(unwanted)}"
+        conditions.append(BodyCondition("body", expected, lambda text: unwanted not in text))
+    if body.matches is not None:
+        pattern = re.compile(body.matches)
+        expected = f"matches {shown_value(body.matches)}"
+        conditions.append(
+            BodyCondition("body", expected, lambda text: pattern.search(text) is not None)
+        )
+    return conditions
+
+
+ResponseCondition = JsonCondition | HeaderCondition | BodyCondition

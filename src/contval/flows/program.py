@@ -27,6 +27,8 @@ class Program:
     feeders: Mapping[str, FeederData]
     worker: int = 0
     seed: int | None = None
+    secrets: tuple[str, ...] = ()
+    """Values never to show: redacted as `***` from every failure the runner records."""
 
     def bind(
         self, client: Client, recorder: Recorder, *, think_sleep: Sleep = asyncio.sleep

@@ -11,12 +11,19 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from contval.flows.failures import Explainer
 from contval.flows.feeders import Feeder, FeederExhausted
 from contval.flows.ops import CompiledFlow, PollOp, RequestOp, ThinkOp
-from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
+from contval.flows.steps import (
+    BoundCall,
+    PollStepRunner,
+    RequestStepRunner,
+    ThinkStepRunner,
+)
 from contval.flows.templates import Scope
 from contval.http import Client, HttpError
 from contval.metrics import Recorder, Slot
+from contval.spec.secrets import Redactor
 
 if TYPE_CHECKING:
     from contval.flows.program import Program
@@ -27,18 +34,38 @@ StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner
 class BoundFlow:
     """A compiled flow attached to this runner's pools, slots and feeder cursors."""
 
-    __slots__ = ("feeders", "shared_scope", "size", "slot", "steps")
+    __slots__ = ("after", "feeders", "shared_scope", "size", "slot", "steps")
 
     def __init__(
-        self, slot: Slot, feeders: tuple[Feeder, ...], size: int, steps: tuple[StepRunner, ...]
+        self,
+        slot: Slot,
+        feeders: tuple[Feeder, ...],
+        size: int,
+        steps: tuple[StepRunner, ...],
+        slots: tuple[Slot | None, ...] = (),
     ) -> None:
         self.slot = slot
         self.feeders = feeders
         self.size = size
         self.steps = steps
+        self.after = _later(slots)
+        """Per step, the slots of the measured steps after it: not reached when it fails."""
         self.shared_scope = Scope(0, ()) if size == 0 and not feeders else None
         """A flow with no variables and no data has nothing per iteration to keep: one scope,
         never written (only extraction writes to a scope, and extraction needs a variable)."""
+
+
+def _later(slots: tuple[Slot | None, ...]) -> tuple[tuple[Slot, ...], ...]:
+    """For each step, the distinct slots of the steps after it (think steps have none), less
+    its own (a step name used twice shares one slot)."""
+    after: list[tuple[Slot, ...]] = []
+    for index, own in enumerate(slots):
+        later: list[Slot] = []
+        for slot in slots[index + 1 :]:
+            if slot is not None and slot is not own and slot not in later:
+                later.append(slot)
+        after.append(tuple(later))
+    return tuple(after)
 
 
 class FlowRunner:
@@ -53,7 +80,10 @@ class FlowRunner:
     ) -> None:
         seed = program.seed
         self.rng = random.Random(None if seed is None else f"{seed}/{program.worker}")
-        feeders = {name: Feeder(data, self.rng) for name, data in program.feeders.items()}
+        self.explain = Explainer(Redactor(program.secrets))
+        feeders = {
+            name: Feeder(data, self.rng) for name, data in program.feeders.items()
+        }
         self._flows = {
             name: self._bind(flow, client, recorder, feeders, sleep)
             for name, flow in program.flows.items()
@@ -68,21 +98,34 @@ class FlowRunner:
         sleep: Callable[[float], Awaitable[None]],
     ) -> BoundFlow:
         steps: list[StepRunner] = []
+        slots: list[Slot | None] = []
         for op in flow.steps:
             if isinstance(op, ThinkOp):
                 steps.append(ThinkStepRunner(op, self.rng, sleep))
+                slots.append(None)
                 continue
             # A step that reads only the status never stores a body (see RequestTemplate).
-            keep = not isinstance(op, RequestOp) or bool(op.check.conditions or op.call.extractors)
-            call = BoundCall(op.call, client.pool(op.call.origin), self.rng, keep)
+            keep = not isinstance(op, RequestOp) or bool(
+                op.check.conditions or op.call.extractors
+            )
+            call = BoundCall(
+                op.call, client.pool(op.call.origin), self.rng, keep, self.explain
+            )
             slot = recorder.slot(flow.name, op.name)
+            slots.append(slot)
             if isinstance(op, RequestOp):
                 steps.append(RequestStepRunner(op, call, slot))
             else:
                 assert isinstance(op, PollOp)
                 steps.append(PollStepRunner(op, call, slot, asyncio.sleep))
         own = tuple(feeders[name] for name in flow.feeders)
-        return BoundFlow(recorder.slot(flow.name, None), own, len(flow.variables), tuple(steps))
+        return BoundFlow(
+            recorder.slot(flow.name, None),
+            own,
+            len(flow.variables),
+            tuple(steps),
+            tuple(slots),
+        )
 
     async def run(self, flow: str, due: float) -> bool:
         """One iteration of `flow`, due at `due` (a `contval.http.now()` reading).
@@ -108,7 +151,9 @@ class FlowRunner:
             if direct is not None:
                 # RequestStepRunner.run inlined for static, status-only requests.
                 try:
-                    response = await direct.pool.request(direct.template, None, direct.timeout)
+                    response = await direct.pool.request(
+                        direct.template, None, direct.timeout
+                    )
                 except HttpError as exc:
                     at = direct.failed(exc, at)
                     ok = False
@@ -118,6 +163,8 @@ class FlowRunner:
             else:
                 ok, at = await step.run(scope, at)
             if not ok:
+                for later in bound.after[bound.steps.index(step)]:
+                    later.unreached()
                 break
         bound.slot.iteration(at - due)
         return ok

@@ -16,7 +16,8 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from contval.flows.checks import INVALID, CompiledCheck, Reply
+from contval.flows.checks import CompiledCheck, Failure, Reply
+from contval.flows.failures import NO_EXPLAINER, Explainer
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
 from contval.flows.templates import RenderError, Scope
 from contval.http import HttpError, Pool, Response, now
@@ -33,10 +34,28 @@ _REFUSED = ErrorClass.REFUSED
 class BoundCall:
     """A call's pool and request template; `wire` renders the bytes (None: the static bytes)."""
 
-    __slots__ = ("call", "dynamic_path", "pool", "refused", "rng", "static", "template")
+    __slots__ = (
+        "call",
+        "dynamic_path",
+        "explain",
+        "pool",
+        "refused",
+        "rng",
+        "static",
+        "template",
+    )
 
-    def __init__(self, call: Call, pool: Pool, rng: random.Random, keep_body: bool = True) -> None:
+    def __init__(
+        self,
+        call: Call,
+        pool: Pool,
+        rng: random.Random,
+        keep_body: bool = True,
+        explain: Explainer = NO_EXPLAINER,
+    ) -> None:
         self.call = call
+        self.explain = explain
+        """Records why a check failed (texts made safe: bounded, escaped, secrets redacted)."""
         self.pool = pool
         self.rng = rng
         self.static = call.is_static
@@ -53,7 +72,9 @@ class BoundCall:
         )
         forbidden = [name for name in names if name.lower() in FORBIDDEN_HEADERS]
         self.refused = (
-            None if not forbidden else f"header {forbidden[0]!r} is set by the client, not by steps"
+            None
+            if not forbidden
+            else f"header {forbidden[0]!r} is set by the client, not by steps"
         )
         """Why every rendering fails: a templated header would be a second Host (or framing);
         validation refuses it, this keeps a suite built another way from sending it."""
@@ -69,36 +90,44 @@ class BoundCall:
         body = None if call.body_template is None else _body(call, scope)
         headers = b""
         if call.dynamic_headers:
-            lines = [f"{name}: {text.render(scope)}\r\n" for name, text in call.dynamic_headers]
+            lines = [
+                f"{name}: {text.render(scope)}\r\n"
+                for name, text in call.dynamic_headers
+            ]
             headers = "".join(lines).encode("latin-1")
         return self.template.encode(path=path, body=body, headers=headers)
 
-    def judge(self, check: CompiledCheck, response: Response, slot: Slot | None) -> Reply | None:
-        """The response as a `Reply` if it passes `check`, else None; checks go to `slot`."""
+    def judge(
+        self, check: CompiledCheck, response: Response, slot: Slot | None
+    ) -> Reply | list[Failure]:
+        """The response as a `Reply` if it passes `check`, else why not (each failed condition,
+        or the status alone: conditions are not evaluated on a wrong status); checks go to
+        `slot`."""
         status_ok = check.status_ok(response.status)
         if slot is not None and check.counts_status:
             slot.check(status_ok)
         if not status_ok:
-            return None
+            return [("status", check.expected_status, str(response.status))]
         reply = Reply(response)
-        passed = True
+        failures: list[Failure] | None = None
         for condition in check.conditions:
-            document = reply.document
-            held = document is not INVALID and condition.holds(document)
+            held = condition.passes(reply)
             if slot is not None:
                 slot.check(held)
-            passed = passed and held
-        return reply if passed else None
+            if not held:
+                failures = failures or []
+                failures.append(condition.failure(reply))
+        return reply if failures is None else failures
 
-    def extract(self, reply: Reply, scope: Scope) -> bool:
-        """Store every extracted variable; False when one has no match (the step fails)."""
+    def extract(self, reply: Reply, scope: Scope) -> Failure | None:
+        """Store every extracted variable; why not when one has no match (the step fails)."""
         values = scope.values
         for extractor in self.call.extractors:
             value = extractor.extract(reply, self.rng)
             if value is None:
-                return False
+                return (f"extract {extractor.name}", extractor.expected, "(no match)")
             values[extractor.variable] = value
-        return True
+        return None
 
 
 def _body(call: Call, scope: Scope) -> bytes:
@@ -125,6 +154,7 @@ class RequestStepRunner:
         "bound",
         "check",
         "direct",
+        "explain",
         "pool",
         "simple",
         "slot",
@@ -147,6 +177,7 @@ class RequestStepRunner:
         self.direct = self if self.simple and bound.static else None
         self.pool = bound.pool
         self.template = bound.template
+        self.explain = bound.explain
 
     def settle(self, response: Response, due: float) -> bool:
         """Judge a `simple` step's response by its status and record it: one histogram record."""
@@ -162,6 +193,9 @@ class RequestStepRunner:
             slot.request(response.completed_at - due)
         else:
             slot.error(_HTTP_STATUS, response.completed_at - due)
+            self.explain.record(
+                slot, ("status", self.check.expected_status, str(status))
+            )
         return ok
 
     def failed(self, exc: HttpError, due: float) -> float:
@@ -176,8 +210,11 @@ class RequestStepRunner:
         else:
             try:
                 wire = bound.wire(scope)
-            except Exception:  # whatever an extracted value does, nothing is sent
+            except (
+                Exception
+            ) as exc:  # whatever an extracted value does, nothing is sent
                 self.slot.error(_CHECK_ERROR)
+                self.explain.error(self.slot, "render request", exc)
                 return False, now()
         try:
             response = await self.pool.request(self.template, wire, self.timeout)
@@ -188,8 +225,9 @@ class RequestStepRunner:
         end = response.completed_at
         try:
             kind = self._outcome(response, scope)
-        except Exception:  # a hostile body is an error of its own class
+        except Exception as exc:  # a hostile body is an error of its own class
             kind = _CHECK_ERROR
+            self.explain.error(self.slot, "check response", exc)
         if kind is None:
             self.slot.request(end - due)
             return True, end
@@ -200,10 +238,17 @@ class RequestStepRunner:
         """Judge and extract: None when the step succeeded, else the error class to record."""
         bound = self.bound
         reply = bound.judge(self.check, response, self.slot)
-        if reply is None:
-            return _CHECK_FAILED if self.check.status_ok(response.status) else _HTTP_STATUS
-        if bound.call.extractors and not bound.extract(reply, scope):
-            return _CHECK_FAILED
+        if not isinstance(reply, Reply):
+            for failure in reply:
+                self.explain.record(self.slot, failure)
+            return (
+                _CHECK_FAILED if self.check.status_ok(response.status) else _HTTP_STATUS
+            )
+        if bound.call.extractors:
+            missing = bound.extract(reply, scope)
+            if missing is not None:
+                self.explain.record(self.slot, missing)
+                return _CHECK_FAILED
         return None
 
 
@@ -222,7 +267,9 @@ class ThinkStepRunner:
 
     def pause(self) -> float:
         """A pause drawn uniformly from [low, high]; fixed when they are equal."""
-        return self.low if self.low == self.high else self.rng.uniform(self.low, self.high)
+        return (
+            self.low if self.low == self.high else self.rng.uniform(self.low, self.high)
+        )
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         until = due + self.pause()
@@ -245,7 +292,15 @@ class PollStepRunner:
     the duration is recorded for failed polls too (time until it gave up).
     """
 
-    __slots__ = ("bound", "every", "request_timeout", "sleep", "slot", "timeout", "until")
+    __slots__ = (
+        "bound",
+        "every",
+        "request_timeout",
+        "sleep",
+        "slot",
+        "timeout",
+        "until",
+    )
 
     direct: ClassVar[None] = None
 
@@ -263,13 +318,14 @@ class PollStepRunner:
         slot = self.slot
         try:
             wire = bound.wire(scope)
-        except Exception:  # see RequestStepRunner.run
+        except Exception as exc:  # see RequestStepRunner.run
             slot.error(_CHECK_ERROR)
+            bound.explain.error(slot, "render request", exc)
             return False, now()
         deadline = due + self.timeout
         attempt_due = due
         while True:
-            kind, end = await self._attempt(wire, scope, attempt_due, deadline)
+            kind, end, why = await self._attempt(wire, scope, attempt_due, deadline)
             if kind is None:
                 slot.request(end - attempt_due)
                 slot.check(True)
@@ -278,6 +334,10 @@ class PollStepRunner:
             next_due = max(attempt_due + self.every, end)
             if next_due >= deadline or kind is _CHECK_ERROR:
                 slot.error(kind, _latency(kind, end - attempt_due))
+                for (
+                    failure
+                ) in why:  # the last attempt's, so failures count failed polls
+                    bound.explain.record(slot, failure)
                 slot.check(False)
                 slot.duration(end - due)
                 return False, end
@@ -287,8 +347,9 @@ class PollStepRunner:
 
     async def _attempt(
         self, wire: bytes | None, scope: Scope, due: float, deadline: float
-    ) -> tuple[ErrorClass | None, float]:
-        """One attempt: (None, end) when the condition held and extraction worked."""
+    ) -> tuple[ErrorClass | None, float, list[Failure]]:
+        """One attempt: (None, end, []) when the condition held and extraction worked; else the
+        error class, when it ended, and why (a network error needs no explaining)."""
         bound = self.bound
         remaining = max(deadline - now(), 0.001)
         limit = self.request_timeout
@@ -296,11 +357,19 @@ class PollStepRunner:
         try:
             response = await bound.pool.request(bound.template, wire, timeout)
         except HttpError as exc:
-            return exc.kind, exc.completed_at
+            return exc.kind, exc.completed_at, []
+        end = response.completed_at
         try:
             reply = bound.judge(self.until, response, None)
-            if reply is None or not bound.extract(reply, scope):
-                return _CHECK_FAILED, response.completed_at
-        except Exception:  # a hostile body ends the poll at once
-            return _CHECK_ERROR, response.completed_at
-        return None, response.completed_at
+            if not isinstance(reply, Reply):
+                return _CHECK_FAILED, end, [(f"until {c}", e, a) for c, e, a in reply]
+            failure = bound.extract(reply, scope)
+            if failure is not None:
+                return _CHECK_FAILED, end, [failure]
+        except Exception as exc:  # a hostile body ends the poll at once
+            return (
+                _CHECK_ERROR,
+                end,
+                [("check response", "no error", f"{type(exc).__name__}: {exc}")],
+            )
+        return None, end, []

@@ -25,7 +25,7 @@ from contval.metrics.hdr import (
     new_hdr,
     reset_counts,
 )
-from contval.metrics.snapshot import SlotSnapshot, Snapshot
+from contval.metrics.snapshot import MAX_FAILURES, SlotSnapshot, Snapshot
 
 
 class ErrorClass(IntEnum):
@@ -80,9 +80,12 @@ class Slot:
         "checks_passed",
         "dropped_iterations",
         "errors",
+        "failures",
+        "failures_other",
         "flow",
         "iterations",
         "late_starts",
+        "not_reached",
         "requests",
         "step",
     )
@@ -97,6 +100,9 @@ class Slot:
         self.iterations = 0
         self.dropped_iterations = 0
         self.late_starts = 0
+        self.failures: dict[tuple[str, str, str], int] | None = None
+        self.failures_other = 0
+        self.not_reached = 0
         self._lat: HdrHistogram | None = None
         self._dur: HdrHistogram | None = None
         self._lat_counts: _Counts | None = None
@@ -129,6 +135,24 @@ class Slot:
             self.checks_passed += 1
         else:
             self.checks_failed += 1
+
+    def fail(self, failure: tuple[str, str, str]) -> None:
+        """One failed check explained: (condition, expected, actual), texts already safe to show
+        (bounded, escaped, secrets redacted). At most `MAX_FAILURES` distinct ones are kept per
+        interval; the rest are counted as other. Never on the hot path of a passing request."""
+        found = self.failures
+        if found is None:
+            found = self.failures = {}
+        if failure in found:
+            found[failure] += 1
+        elif len(found) < MAX_FAILURES:
+            found[failure] = 1
+        else:
+            self.failures_other += 1
+
+    def unreached(self) -> None:
+        """An iteration ended at an earlier failed step: this step was not reached."""
+        self.not_reached += 1
 
     def duration(self, seconds: float) -> None:
         """How long the step took when it spans more than one request (a poll)."""
@@ -182,11 +206,22 @@ class Slot:
             self.late_starts,
         )
         errors = tuple(self.errors)
-        if latency is None and duration is None and not any(counters) and not any(errors):
+        found = self.failures
+        failures = () if found is None else tuple((*key, n) for key, n in found.items())
+        other, not_reached = self.failures_other, self.not_reached
+        if (
+            latency is None
+            and duration is None
+            and not any(counters)
+            and not any(errors)
+            and not (failures or other or not_reached)
+        ):
             return None
         self.requests = self.checks_passed = self.checks_failed = 0
         self.iterations = self.dropped_iterations = self.late_starts = 0
         self.errors[:] = [0] * ERROR_CLASSES
+        self.failures = None
+        self.failures_other = self.not_reached = 0
         return SlotSnapshot(
             flow=self.flow,
             step=self.step,
@@ -199,6 +234,9 @@ class Slot:
             late_starts=counters[5],
             latency=latency,
             duration=duration,
+            failures=failures,
+            failures_other=other,
+            not_reached=not_reached,
         )
 
 

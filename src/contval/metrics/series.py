@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from contval.metrics.hdr import Histogram
-from contval.metrics.snapshot import Key, SlotSnapshot, Snapshot, merge_slots
+from contval.metrics.snapshot import (
+    Failure,
+    Key,
+    SlotSnapshot,
+    Snapshot,
+    merge_failures,
+    merge_slots,
+)
 
 KeyFilter = Callable[[Key], bool]
 _ZERO_ERRORS = (0,) * 11
@@ -30,6 +37,7 @@ class Counters:
     iterations: int = 0
     dropped_iterations: int = 0
     late_starts: int = 0
+    not_reached: int = 0
 
     @classmethod
     def of(cls, s: SlotSnapshot) -> Counters:
@@ -41,6 +49,7 @@ class Counters:
             s.iterations,
             s.dropped_iterations,
             s.late_starts,
+            s.not_reached,
         )
 
     @property
@@ -56,6 +65,7 @@ class Counters:
             self.iterations + sign * other.iterations,
             self.dropped_iterations + sign * other.dropped_iterations,
             self.late_starts + sign * other.late_starts,
+            self.not_reached + sign * other.not_reached,
         )
 
     def __add__(self, other: Counters) -> Counters:
@@ -72,14 +82,26 @@ class SlotTotals:
     counters: Counters = field(default_factory=Counters)
     latency: Histogram = field(default_factory=Histogram)
     duration: Histogram = field(default_factory=Histogram)
+    failures: tuple[Failure, ...] = ()
+    failures_other: int = 0
+    """The most frequent distinct failed checks (at most `MAX_FAILURES`) and the rest's count."""
 
     def add(self, s: SlotSnapshot, histograms: bool = True) -> None:
         self.counters = self.counters + Counters.of(s)
         if histograms:
             self.latency.add_encoded(s.latency)
             self.duration.add_encoded(s.duration)
+        if s.failures or s.failures_other:
+            self.failures, self.failures_other = merge_failures(
+                ((self.failures, self.failures_other), (s.failures, s.failures_other))
+            )
 
     def subtract(self, s: SlotSnapshot, histograms: bool = True) -> None:
+        if s.failures or s.failures_other:  # approximate once some went to "other"
+            gone = {(c, e, a): n for c, e, a, n in s.failures}
+            kept = ((c, e, a, n - gone.get((c, e, a), 0)) for c, e, a, n in self.failures)
+            self.failures = tuple(f for f in kept if f[3] > 0)
+            self.failures_other = max(0, self.failures_other - s.failures_other)
         self.counters = self.counters - Counters.of(s)
         if histograms:
             self.latency.subtract_encoded(s.latency)

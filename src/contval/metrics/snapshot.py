@@ -17,6 +17,11 @@ from contval.metrics.hdr import Histogram
 _ZERO_ERRORS = (0,) * 11  # one per ErrorClass (asserted in recorder)
 Key = tuple[str, str]
 """(flow, step); step "" is the flow's whole iteration."""
+Failure = tuple[str, str, str, int]
+"""One distinct failed check and how often: (condition, expected, actual, count), the texts
+already bounded, escaped and with secrets redacted by the worker that saw them."""
+MAX_FAILURES = 20
+"""Distinct failures kept per (flow, step); the rest are counted as `failures_other`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,10 @@ class SlotSnapshot:
     late_starts: int = 0
     latency: str | None = None
     duration: str | None = None
+    failures: tuple[Failure, ...] = ()
+    failures_other: int = 0
+    not_reached: int = 0
+    """Iterations that ended at an earlier failed step, so never ran this one."""
 
     @property
     def key(self) -> Key:
@@ -52,6 +61,9 @@ class SlotSnapshot:
             "late_starts": self.late_starts,
             "latency": self.latency,
             "duration": self.duration,
+            "failures": [list(f) for f in self.failures],
+            "failures_other": self.failures_other,
+            "not_reached": self.not_reached,
         }
 
     @classmethod
@@ -60,7 +72,10 @@ class SlotSnapshot:
         errors = tuple(data["errors"])
         width = len(_ZERO_ERRORS)
         errors = errors + (0,) * (width - len(errors)) if len(errors) < width else errors
-        return cls(**{**data, "errors": errors})
+        failures = tuple(
+            (str(c), str(e), str(a), int(n)) for c, e, a, n in data.get("failures", ())
+        )
+        return cls(**{**data, "errors": errors, "failures": failures})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,11 @@ def merge_slots(parts: Iterable[SlotSnapshot]) -> SlotSnapshot:
     first = items[0]
     if any(p.key != first.key for p in items):
         raise ValueError("merge_slots needs snapshots of a single (flow, step)")
+    failures, other = (
+        merge_failures((p.failures, p.failures_other) for p in items)
+        if any(p.failures or p.failures_other for p in items)
+        else ((), 0)
+    )
     return SlotSnapshot(
         flow=first.flow,
         step=first.step,
@@ -103,7 +123,27 @@ def merge_slots(parts: Iterable[SlotSnapshot]) -> SlotSnapshot:
         late_starts=sum(p.late_starts for p in items),
         latency=_merge_encoded(p.latency for p in items),
         duration=_merge_encoded(p.duration for p in items),
+        failures=failures,
+        failures_other=other,
+        not_reached=sum(p.not_reached for p in items),
     )
+
+
+def merge_failures(
+    parts: Iterable[tuple[Iterable[Failure], int]], limit: int = MAX_FAILURES
+) -> tuple[tuple[Failure, ...], int]:
+    """Add up (failures, other) pairs: the `limit` most frequent distinct failures are kept
+    (ties by text, so equal data merges alike in any order), the rest go to `other`."""
+    counts: dict[tuple[str, str, str], int] = {}
+    other = 0
+    for failures, extra in parts:
+        other += extra
+        for condition, expected, actual, count in failures:
+            key = (condition, expected, actual)
+            counts[key] = counts.get(key, 0) + count
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    other += sum(count for _, count in ranked[limit:])
+    return tuple((*key, count) for key, count in ranked[:limit]), other
 
 
 def _merge_encoded(blobs: Iterable[str | None]) -> str | None:

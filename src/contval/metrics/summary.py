@@ -12,6 +12,7 @@ from typing import Any
 from contval.metrics.hdr import Histogram
 from contval.metrics.rates import per_second
 from contval.metrics.series import Counters, SlotTotals, Totals
+from contval.metrics.snapshot import Failure
 
 US_PER_MS = 1000.0
 
@@ -54,6 +55,11 @@ class StepSummary:
     rps: float | None
     latency: LatencySummary
     duration: LatencySummary
+    not_reached: int = 0
+    """Iterations that ended at an earlier failed step of the flow."""
+    failures: tuple[Failure, ...] = ()
+    """Distinct failed checks, most frequent first: (condition, expected, actual, count)."""
+    failures_other: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,9 @@ def summarize_step(t: SlotTotals, seconds: int) -> StepSummary:
         rps=rps,
         latency=LatencySummary.of(t.latency),
         duration=LatencySummary.of(t.duration),
+        not_reached=t.counters.not_reached,
+        failures=t.failures,
+        failures_other=t.failures_other,
     )
 
 

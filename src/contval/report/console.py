@@ -98,7 +98,7 @@ def iteration_p95(stats: Mapping[str, Any]) -> float | None:
 def flows_table(scenario: dict[str, Any]) -> Table:
     """Flows and steps in declared order (result.json keeps it), latencies as `row_latency`."""
     table = Table(title=f"scenario {scenario['name']}", title_justify="left", expand=False)
-    for column in ("flow / step", "requests", "errors", "rps"):
+    for column in ("flow / step", "requests", "errors", "not reached", "rps"):
         table.add_column(column, justify="left" if column == "flow / step" else "right")
     for column in (*(f"{p} ms" for p in PERCENTILES), "iteration p95 ms"):
         table.add_column(column, justify="right")
@@ -108,6 +108,7 @@ def flows_table(scenario: dict[str, Any]) -> Table:
             Text(f"{name} ({flow['iterations']} iterations, {flow['kind']})", style="bold"),
             str(flow["requests"]),
             _errors(flow["errors"], flow["requests"]),
+            "",
             f"{flow['rps'] or 0:.1f}",
             *(fmt_ms(lat.get(k)) for k in PERCENTILES),
             fmt_ms(iteration_p95(flow)),
@@ -118,10 +119,66 @@ def flows_table(scenario: dict[str, Any]) -> Table:
                 f"  {step_name}",
                 str(step["requests"]),
                 _errors(step["errors"], step["requests"]),
+                _not_reached(step.get("not_reached") or 0),
                 f"{step['rps'] or 0:.1f}",
                 *(fmt_ms(lat.get(k)) for k in PERCENTILES),
                 "",
             )
+    return table
+
+
+def _not_reached(count: int) -> Text:
+    """A step later steps of failed iterations never got to: counted, in words."""
+    return Text(str(count), style="yellow") if count else Text("0")
+
+
+def failures_rows(scenario: Mapping[str, Any]) -> list[tuple[str, str, str, str, int]]:
+    """(flow/step, condition, expected, actual, count) of every explained failed check, in the
+    flows table's order; a step's uncounted rest as one `(other failures)` row."""
+    rows: list[tuple[str, str, str, str, int]] = []
+    for where, step in steps_of(scenario):
+        for f in step.get("failures") or ():
+            if isinstance(f, Mapping):
+                texts = (str(f.get(k, "")) for k in ("condition", "expected", "actual"))
+                rows.append((where, *texts, _count(f.get("count"))))  # type: ignore[arg-type]
+        other = _count(step.get("failures_other"))
+        if other:
+            rows.append((where, "(other failures)", "", "", other))
+    return rows
+
+
+def steps_of(scenario: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(`flow/step`, its result.json entry) for every step, skipping what is malformed."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    flows = scenario.get("flows")
+    for flow_name, flow in flows.items() if isinstance(flows, Mapping) else ():
+        steps = flow.get("steps") if isinstance(flow, Mapping) else None
+        for step_name, step in steps.items() if isinstance(steps, Mapping) else ():
+            if isinstance(step, Mapping):
+                found.append((f"{flow_name}/{step_name}", step))
+    return found
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def failures_table(scenario: Mapping[str, Any]) -> Table | None:
+    """Why checks failed: condition, expected and actual (bounded, escaped, redacted), counts."""
+    rows = failures_rows(scenario)
+    if not rows:
+        return None
+    table = Table(title="failed checks", title_justify="left")
+    for column in ("flow / step", "check", "expected", "actual", "count"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for where, condition, expected, actual, count in rows:
+        table.add_row(
+            Text(plain(where)),
+            Text(plain(condition)),
+            Text(plain(expected)),
+            Text(plain(actual), style="red"),
+            str(count),
+        )
     return table
 
 
@@ -153,6 +210,9 @@ def thresholds_table(results: list[dict[str, Any]]) -> Table | None:
 
 def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     console.print(flows_table(scenario))
+    failed = failures_table(scenario)
+    if failed is not None:
+        console.print(failed)
     totals = scenario["totals"]
     console.print(
         f"requests {totals['requests']}  errors {totals['errors']}  "

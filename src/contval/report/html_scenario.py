@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from contval.report.console import iteration_p95, row_latency
+from contval.report.console import failures_rows, iteration_p95, row_latency
 from contval.report.html_baseline import baseline_section
 from contval.report.html_chaos import chaos_section
 from contval.report.html_data import flows as chart_flows
@@ -199,6 +199,8 @@ def _flow_row(name: str, stats: Mapping[str, Any], step: bool) -> list[str]:
     label = f'<span class="step">↳ {esc(name)}</span>' if step else f"<b>{esc(name)}</b>"
     kind = "" if step else esc(stats.get("kind") or "")
     cells = [label, kind, esc(fmt_int(stats.get("requests"))), esc(fmt_int(stats.get("errors")))]
+    unreached = stats.get("not_reached") if step else None
+    cells.append(esc(f"{fmt_int(unreached)} not reached" if unreached else DASH))
     cells += [esc(fmt_rate(stats.get("error_rate"))), esc(fmt_rps(stats.get("rps")))]
     cells += [esc(fmt_ms(latency.get(p))) for p in ("p50", "p95", "p99", "max")]
     return [*cells, esc(DASH if step else fmt_ms(iteration_p95(stats)))]
@@ -213,8 +215,21 @@ def flows_html(scenario: Mapping[str, Any]) -> str:
         rows.append(_flow_row(str(name), _mapping(stats), False))
         for step, step_stats in _mapping(_mapping(stats).get("steps")).items():
             rows.append(_flow_row(str(step), _mapping(step_stats), True))
-    headers = ("flow / step", "kind", "requests", "errors", "error rate", "rps")
-    return table((*headers, "p50", "p95", "p99", "max", "iteration p95"), rows, "flows num")
+    headers = ("flow / step", "kind", "requests", "errors", "not reached", "error rate", "rps")
+    flows_table = table((*headers, "p50", "p95", "p99", "max", "iteration p95"), rows, "flows num")
+    return flows_table + failures_html(scenario)
+
+
+def failures_html(scenario: Mapping[str, Any]) -> str:
+    """Why checks failed: one row per distinct failure, texts escaped (and redacted upstream)."""
+    rows = [
+        [esc(where), esc(condition), esc(expected), esc(actual), esc(fmt_int(count))]
+        for where, condition, expected, actual, count in failures_rows(scenario)
+    ]
+    if not rows:
+        return ""
+    headers = ("flow / step", "check", "expected", "actual", "count")
+    return "<h4>Failed checks</h4>" + table(headers, rows, "failures")
 
 
 def scenario_section(index: int, scenario: Mapping[str, Any]) -> str:

@@ -22,6 +22,7 @@ from contval.report.console import (
     baseline_label,
     comparison_name,
     cooldown_text,
+    failures_rows,
     health_text,
     is_failed,
     limit_text,
@@ -33,6 +34,7 @@ from contval.report.console import (
     scenarios_of,
     shift_text,
     shift_value,
+    steps_of,
     thresholds_of,
     verdict_line,
     verdict_word,
@@ -294,6 +296,24 @@ def _fault_rows(scenario: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _checks_section(scenario: Mapping[str, Any]) -> list[str]:
+    """Why checks failed (condition, expected, actual, count) and the steps failed iterations
+    never reached, so a failing step's later steps are counted, not missing."""
+    lines: list[str] = []
+    rows = failures_rows(scenario)
+    if rows:
+        lines += ["**Failed checks**", ""]
+        lines += _table(
+            ("flow / step", "check", "expected", "actual", "count"),
+            ([md(w), md(c), md(e), md(a), str(n)] for w, c, e, a, n in rows),
+        )
+    unreached = [(w, n) for w, step in steps_of(scenario) if (n := step.get("not_reached"))]
+    if unreached:
+        lines += ["**Not reached** (an earlier step of the iteration failed)", ""]
+        lines += _table(("flow / step", "iterations"), ([md(w), str(n)] for w, n in unreached))
+    return lines
+
+
 def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
     name = md(scenario.get("name") or "?")
     verdict = verdict_word(scenario.get("verdict"))
@@ -315,6 +335,7 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
     else:
         lines += ["No thresholds.", ""]
     lines += _baseline_section(scenario)
+    lines += _checks_section(scenario)
     lines += [_health_line(scenario), ""]
     cooldown = _cooldown_line(scenario)
     if cooldown:

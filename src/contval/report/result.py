@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from contval.metrics import ErrorClass, Histogram, Series, Snapshot, summarize
 from contval.metrics.rates import per_second
-from contval.metrics.summary import LatencySummary
+from contval.metrics.series import SlotTotals
+from contval.metrics.snapshot import Failure
+from contval.metrics.summary import LatencySummary, StepSummary, summarize_step
 from contval.report.seconds import seconds_path
 from contval.spec.models import Flow
 from contval.spec.steps import IncludeStep, PollStep, RequestStep
@@ -123,6 +125,33 @@ def _ordered(names: Sequence[str], order: Sequence[str]) -> list[str]:
     return known + sorted(n for n in names if n not in known)
 
 
+_NEVER_RUN: Final = summarize_step(SlotTotals(), 0)
+"""A declared step with no data at all: zeros, no latency."""
+
+
+def failures_list(failures: Sequence[Failure]) -> list[dict[str, Any]]:
+    """Distinct failed checks, most frequent first (texts already bounded, escaped, redacted)."""
+    return [
+        {"condition": condition, "expected": expected, "actual": actual, "count": count}
+        for condition, expected, actual, count in sorted(failures, key=lambda f: (-f[3], f[:3]))
+    ]
+
+
+def step_dict(step: StepSummary) -> dict[str, Any]:
+    """One step of a flow in result.json."""
+    return {
+        "requests": step.requests,
+        "errors": step.errors,
+        "error_rate": step.error_rate,
+        "rps": _rps(step.rps),
+        "latency": latency_dict(step.latency),
+        "duration": latency_dict(step.duration) if step.duration.count else None,
+        "not_reached": step.not_reached,
+        "failures": failures_list(step.failures),
+        "failures_other": step.failures_other,
+    }
+
+
 def flows_dict(
     series: Series, kinds: Mapping[str, str], order: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
@@ -132,7 +161,12 @@ def flows_dict(
     flows: dict[str, Any] = {}
     for name in _ordered(list(summaries), list(order)):
         flow = summaries[name]
-        steps = _ordered(list(flow.steps), order.get(name, ()))
+        # Every declared step is listed, measured or not: a step no iteration reached is a row
+        # of zeros (and its `not_reached` count), never a row that silently vanished.
+        steps = _ordered(
+            [*flow.steps, *(s for s in order.get(name, ()) if s not in flow.steps)],
+            order.get(name, ()),
+        )
         flows[name] = {
             "kind": kinds.get(name, "user"),
             "requests": flow.requests,
@@ -145,15 +179,7 @@ def flows_dict(
             "latency": latency_dict(flow.latency),
             "duration": latency_dict(flow.duration),
             "steps": {
-                step_name: {
-                    "requests": step.requests,
-                    "errors": step.errors,
-                    "error_rate": step.error_rate,
-                    "rps": _rps(step.rps),
-                    "latency": latency_dict(step.latency),
-                    "duration": latency_dict(step.duration) if step.duration.count else None,
-                }
-                for step_name, step in ((s, flow.steps[s]) for s in steps)
+                step_name: step_dict(flow.steps.get(step_name) or _NEVER_RUN) for step_name in steps
             },
         }
     return flows

@@ -10,7 +10,14 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, JsonValue, Tag, model_validator
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    JsonValue,
+    Tag,
+    model_validator,
+)
 
 from contval.spec.types import (
     Frozen,
@@ -32,18 +39,30 @@ class Condition(Frozen):
 
     equals: JsonValue = None
     not_equals: JsonValue = None
-    one_of: tuple[JsonValue, ...] | None = Field(None, description="the value is one of these")
-    min_length: int | None = Field(None, ge=0, description="arrays and strings: at least N long")
-    max_length: int | None = Field(None, ge=0, description="arrays and strings: at most N long")
+    one_of: tuple[JsonValue, ...] | None = Field(
+        None, description="the value is one of these"
+    )
+    min_length: int | None = Field(
+        None, ge=0, description="arrays and strings: at least N long"
+    )
+    max_length: int | None = Field(
+        None, ge=0, description="arrays and strings: at most N long"
+    )
     min: float | None = Field(None, description="numbers: at least this")
     max: float | None = Field(None, description="numbers: at most this")
-    matches: str | None = Field(None, description="strings: a regular expression that must match")
-    exists: bool | None = Field(None, description="whether the path must (or must not) exist")
+    matches: str | None = Field(
+        None, description="strings: a regular expression that must match"
+    )
+    exists: bool | None = Field(
+        None, description="whether the path must (or must not) exist"
+    )
 
     @model_validator(mode="after")
     def _one_condition_at_least(self) -> Condition:
         if not self.model_fields_set:
-            raise ValueError("a condition needs at least one of " + ", ".join(_CONDITION_KEYS))
+            raise ValueError(
+                "a condition needs at least one of " + ", ".join(_CONDITION_KEYS)
+            )
         if self.matches is not None:
             _compile(self.matches)
         return self
@@ -70,7 +89,9 @@ def _condition_shorthand(value: Any) -> Any:
 
 ConditionSpec = Annotated[
     Condition,
-    BeforeValidator(_condition_shorthand, json_schema_input_type=Condition | str | float | bool),
+    BeforeValidator(
+        _condition_shorthand, json_schema_input_type=Condition | str | float | bool
+    ),
 ]
 
 
@@ -80,11 +101,38 @@ def _status_list(value: Any) -> Any:
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        raise ValueError("must be a status code such as 200, or a list such as [200, 201]")
+        raise ValueError(
+            "must be a status code such as 200, or a list such as [200, 201]"
+        )
     return value
 
 
 Status = Annotated[int, Field(ge=100, le=599)]
+
+
+class BodyCheck(Frozen):
+    """What the body, read as text (UTF-8, bad bytes replaced), must hold; each key one check."""
+
+    contains: str | None = Field(
+        None, min_length=1, description="text the body must contain"
+    )
+    not_contains: str | None = Field(
+        None, min_length=1, description="text the body must not contain"
+    )
+    matches: str | None = Field(
+        None,
+        description="a regular expression the body must match (search, not full match)",
+    )
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> BodyCheck:
+        if not self.model_fields_set:
+            raise ValueError(
+                "a body check needs `contains`, `not_contains` or `matches`"
+            )
+        if self.matches is not None:
+            _compile(self.matches)
+        return self
 
 
 class Check(Frozen):
@@ -99,11 +147,20 @@ class Check(Frozen):
         alias="json",
         description="JSON path → condition (a bare value means `equals`)",
     )
+    headers: Mapping[str, ConditionSpec] = Field(
+        default_factory=dict,
+        description="response header (any case) → condition on its value (a bare value means"
+        " `equals`; `exists: false` for a header that must be absent)",
+    )
+    body: BodyCheck | None = Field(
+        None,
+        description="what the raw body must (not) contain: `contains`, `not_contains`, `matches`",
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Check:
         if not self.model_fields_set:
-            raise ValueError("a check needs `status` or `json`")
+            raise ValueError("a check needs `status`, `json`, `headers` or `body`")
         return self
 
 
@@ -111,7 +168,9 @@ class Extract(Frozen):
     """Where to take a variable's value from in a response; exactly one source."""
 
     json_path: JsonPath | None = Field(None, alias="json", description="a JSON path")
-    regex: str | None = Field(None, description="a regular expression; group 1 if it has one")
+    regex: str | None = Field(
+        None, description="a regular expression; group 1 if it has one"
+    )
     header: str | None = Field(None, description="a response header name")
     pick: Literal["first", "random", "all"] = Field(
         "first", description="which match to keep when there are several"
@@ -119,9 +178,13 @@ class Extract(Frozen):
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Extract:
-        sources = [s for s in (self.json_path, self.regex, self.header) if s is not None]
+        sources = [
+            s for s in (self.json_path, self.regex, self.header) if s is not None
+        ]
         if len(sources) != 1:
-            raise ValueError("an extraction needs exactly one of `json`, `regex` or `header`")
+            raise ValueError(
+                "an extraction needs exactly one of `json`, `regex` or `header`"
+            )
         if self.regex is not None and _compile(self.regex).groups > 1:
             raise ValueError(f"regex {self.regex!r} has more than one group")
         return self
@@ -135,9 +198,12 @@ class HttpCall(Frozen):
         None, alias="json", description="a JSON body; strings may use {{ }}"
     )
     body: str | None = Field(None, description="a raw text body (instead of `json`)")
-    headers: Mapping[str, str] = Field(default_factory=dict, description="extra request headers")
+    headers: Mapping[str, str] = Field(
+        default_factory=dict, description="extra request headers"
+    )
     extract: Mapping[VarName, Extract] = Field(
-        default_factory=dict, description="variable name → where to take it from in the response"
+        default_factory=dict,
+        description="variable name → where to take it from in the response",
     )
     idempotent: bool = Field(
         False,
@@ -156,8 +222,12 @@ class HttpCall(Frozen):
 class RequestStep(HttpCall):
     """Send one request, check the response, extract variables for later steps."""
 
-    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
-    check: Check | None = Field(None, description="what a successful response looks like")
+    name: StepName = Field(
+        description="unique within the flow; thresholds use `flow/name`"
+    )
+    check: Check | None = Field(
+        None, description="what a successful response looks like"
+    )
     timeout: Annotated[Seconds, Field(gt=0)] | None = Field(
         None, description="per-request timeout, e.g. 5s"
     )
@@ -179,7 +249,9 @@ class Poll(HttpCall):
     """Repeat a request until a condition holds: the time that takes is the step's duration."""
 
     until: Check = Field(description="the condition that ends the poll")
-    every: Annotated[Seconds, Field(gt=0)] = Field(1.0, description="interval between attempts")
+    every: Annotated[Seconds, Field(gt=0)] = Field(
+        1.0, description="interval between attempts"
+    )
     poll_timeout: Annotated[Seconds, Field(gt=0)] = Field(
         30.0, alias="timeout", description="give up (a failed step) after this long"
     )
@@ -197,7 +269,9 @@ class Poll(HttpCall):
 class PollStep(Frozen):
     """A step that waits for an asynchronous outcome, as system flows do."""
 
-    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
+    name: StepName = Field(
+        description="unique within the flow; thresholds use `flow/name`"
+    )
     poll: Poll
 
 

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from contval.exitcodes import ExitCode
 from contval.metrics.rates import per_second
+from contval.report.signals import signals_table
 
 LOG_EVERY = 10  # seconds between progress lines when not on a terminal
 
@@ -231,6 +232,9 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     table = thresholds_table(scenario["thresholds"])
     if table is not None:
         console.print(table)
+    signals = signals_table(scenario)
+    if signals is not None:
+        console.print(signals)
     if scenario.get("baseline"):
         print_baseline(console, scenario["baseline"])
     verdict = scenario["verdict"]
@@ -382,7 +386,7 @@ def with_unit(value: float | None, unit: str) -> str:
     """`2.5 %`, `180 ms`, `50 /s`, `3` (counts have no unit); `-` without a value."""
     if value is None:
         return "-"
-    return _num(value) if unit == "count" else f"{_num(value)} {unit}"
+    return _num(value) if unit in ("count", "") else f"{_num(value)} {unit}"
 
 
 def threshold_operator(expression: str) -> str:

@@ -40,6 +40,7 @@ from contval.report.console import (
     verdict_word,
     with_unit,
 )
+from contval.report.signals import signal_rows
 
 WORST_OFFENDERS: Final = 5
 STEP_SUMMARY_LIMIT: Final = 1024 * 1024
@@ -314,6 +315,16 @@ def _checks_section(scenario: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _signals_section(scenario: Mapping[str, Any]) -> list[str]:
+    """The server-side signals the scenario read, those a threshold failed on first."""
+    rows = signal_rows(scenario)
+    if not rows:
+        return []
+    header = ("signal", "metric (source, kind)", "range over the load", "no data", "thresholds")
+    cells = ([md(cell) for cell in row] for row in rows)
+    return ["**Signals** (read from the system's own metrics)", "", *_table(header, cells)]
+
+
 def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
     name = md(scenario.get("name") or "?")
     verdict = verdict_word(scenario.get("verdict"))
@@ -334,6 +345,7 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
         lines += _table(("threshold", "observed", "limit", "verdict"), rows)
     else:
         lines += ["No thresholds.", ""]
+    lines += _signals_section(scenario)
     lines += _baseline_section(scenario)
     lines += _checks_section(scenario)
     lines += [_health_line(scenario), ""]

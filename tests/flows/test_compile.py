@@ -114,7 +114,11 @@ def test_includes_flatten_and_targets_resolve(tmp_path: Path) -> None:
     assert first.call.is_static
     assert second.call.origin == "https://127.0.0.1:8443"
     assert second.call.path.static == "/abs?x=1"
-    assert dict(second.call.headers) == {"X-Static": "yes", "Content-Type": "application/json"}
+    assert dict(second.call.headers) == {
+        "X-Static": "yes",
+        "Content-Type": "application/json",
+        "Accept-Encoding": "gzip, deflate",
+    }
     assert [name for name, _ in second.call.dynamic_headers] == ["X-Id"]
     assert not second.call.is_static and second.check.status == frozenset({200, 201})
     assert parent.variables == ("id",)

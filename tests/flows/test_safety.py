@@ -70,16 +70,20 @@ async def test_a_post_on_a_stale_connection_is_replayed_only_when_it_may_be(
 @pytest.mark.parametrize(
     ("check", "outcome"),
     [
-        ("", {"requests": 1, "errors": {"HTTP_STATUS": 1}, "checks": (0, 0)}),
+        ("", {"requests": 1, "errors": {}, "checks": (0, 0)}),
         (
-            "\n          extract: {to: {header: location}}",
+            "\n          follow_redirects: false",
+            {"requests": 1, "errors": {"HTTP_STATUS": 1}, "checks": (0, 0)},
+        ),
+        (
+            "\n          follow_redirects: false\n          extract: {to: {header: location}}",
             {"requests": 1, "errors": {"HTTP_STATUS": 1}, "checks": (0, 0)},
         ),
         ("\n          check: {status: 302}", {"requests": 1, "errors": {}, "checks": (1, 0)}),
     ],
-    ids=["default-status", "default-status-with-extraction", "declared-302"],
+    ids=["followed", "not-followed", "not-followed-with-extraction", "declared-302"],
 )
-async def test_a_redirect_is_not_a_success_unless_declared(
+async def test_a_redirect_is_followed_and_a_declared_3xx_is_the_answer(
     tmp_path: Path, check: str, outcome: dict[str, object]
 ) -> None:
     flows = f"""

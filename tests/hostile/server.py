@@ -124,7 +124,8 @@ def _chunk(data: bytes) -> bytes:
 
 
 GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
-"""64 MiB of zeros in ~64 KiB: the client never decodes, so it is just a 64 KiB body."""
+"""64 MiB of zeros in ~64 KiB: a step that reads the body inflates it only up to the decoded
+size bound (10 MiB), then counts `body_too_large`."""
 
 _STATUS_OK = b"HTTP/1.1 200 OK\r\n"
 _J = b"Content-Type: application/json\r\n"
@@ -148,7 +149,7 @@ ROUTES: dict[str, tuple[Action, ErrorClass | None]] = {
     "status-line-endless": (endless(b"HTTP/1.1 200 ", b"O" * 65536), ErrorClass.MALFORMED),
     "redirect": (
         send(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/x\r\nContent-Length: 0\r\n\r\n"),
-        ErrorClass.HTTP_STATUS,
+        ErrorClass.OFF_TARGET,  # followed only to declared targets: refused, nothing sent
     ),
     # --- malformed headers -------------------------------------------------------------------
     "header-no-colon": (send(_STATUS_OK + b"No Colon Here\r\n\r\n"), ErrorClass.MALFORMED),
@@ -247,7 +248,7 @@ ROUTES: dict[str, tuple[Action, ErrorClass | None]] = {
             + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(GZIP_BOMB)
             + GZIP_BOMB
         ),
-        ErrorClass.CHECK_FAILED,  # a compressed body is not JSON to a client that never inflates
+        ErrorClass.BODY_TOO_LARGE,  # inflated only up to the 10 MiB bound, then refused
     ),
     "gzip-endless": (
         endless(_STATUS_OK + b"Content-Encoding: gzip\r\nConnection: close\r\n\r\n", GZIP_BOMB),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from contval.flows.bodies import FORM_TYPE, compile_auth, compile_form
 from contval.flows.checks import compile_check, compile_extract
 from contval.flows.feeders import Table, read_feeder, share_of
 from contval.flows.jsonbody import JsonBody, compile_json
@@ -24,8 +25,9 @@ from contval.flows.templates import (
     static_path,
     to_text,
 )
+from contval.http.encoding import ACCEPT_ENCODING
 from contval.spec import IncludeStep, PollStep, RequestStep, Suite, ThinkStep
-from contval.spec.steps import HttpCall
+from contval.spec.steps import DEFAULT_REDIRECTS, HttpCall, Step
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -56,11 +58,18 @@ def compile_program(
     }
     columns = {name: data.columns for name, data in feeders.items()}
     flows: dict[str, CompiledFlow] = {}
-    for name in suite.flows:
+    for name, spec in suite.flows.items():
         resolver = Resolver(constants, columns)
+        base = suite.targets[spec.target]
+        setup = _ops(suite, name, spec.setup, base, resolver, ())
         steps = _flatten(suite, name, resolver, ())
         flows[name] = CompiledFlow(
-            name, tuple(steps), tuple(resolver.variables), tuple(resolver.feeders)
+            name,
+            tuple(steps),
+            tuple(resolver.variables),
+            tuple(resolver.feeders),
+            tuple(setup),
+            spec.session,
         )
     used = {f for flow in flows.values() for f in flow.feeders}
     return Program(
@@ -68,6 +77,7 @@ def compile_program(
         MappingProxyType({n: d for n, d in feeders.items() if n in used}),
         worker,
         seed,
+        targets=tuple(suite.targets.values()),
     )
 
 
@@ -103,9 +113,19 @@ def _flatten(suite: Suite, name: str, resolver: Resolver, trail: tuple[str, ...]
     if name in trail:
         raise ValueError("include cycle: " + " → ".join((*trail, name)))
     flow = suite.flows[name]
-    base = suite.targets[flow.target]
+    return _ops(suite, name, flow.steps, suite.targets[flow.target], resolver, trail)
+
+
+def _ops(
+    suite: Suite,
+    name: str,
+    steps: tuple[Step, ...],
+    base: str,
+    resolver: Resolver,
+    trail: tuple[str, ...],
+) -> list[Op]:
     ops: list[Op] = []
-    for step in flow.steps:
+    for step in steps:
         if isinstance(step, IncludeStep):
             ops.extend(_flatten(suite, step.include, resolver, (*trail, name)))
         elif isinstance(step, ThinkStep):
@@ -124,26 +144,51 @@ def _flatten(suite: Suite, name: str, resolver: Resolver, trail: tuple[str, ...]
 
 
 def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
-    origin, path = _split_target(spec.request.target, base)
+    url_target = spec.request.is_url_template
+    if url_target:
+        origin, path = _split_target("/", base)
+        compiled_path = compile_text(spec.request.target, resolver, url_value, static_path)
+    else:
+        origin, path = _split_target(spec.request.target, base)
+        compiled_path = compile_text(path, resolver, path_value, static_path)
     headers = {k: v for k, v in spec.headers.items() if "{{" not in v}
-    dynamic = tuple(
+    dynamic = [
         (k, compile_text(v, resolver, header_value)) for k, v in spec.headers.items() if "{{" in v
-    )
+    ]
+    named = {k.lower() for k in spec.headers}
     is_json = spec.body is None and "json_body" in spec.model_fields_set
-    if is_json and not any(k.lower() == "content-type" for k in spec.headers):
+    if is_json and "content-type" not in named:
         headers["Content-Type"] = "application/json"
+    if spec.form is not None and "content-type" not in named:
+        headers["Content-Type"] = FORM_TYPE
+    if "accept-encoding" not in named:
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
+    if spec.auth is not None:
+        auth = compile_auth(spec.auth, resolver)
+        if isinstance(auth, str):
+            headers["Authorization"] = auth
+        else:
+            dynamic.append(("Authorization", auth))
     body, template = _body(spec, resolver)
     return Call(
         origin,
         spec.request.method,
-        compile_text(path, resolver, path_value, static_path),
+        compiled_path,
         MappingProxyType(headers),
-        dynamic,
+        tuple(dynamic),
         body,
         template,
         tuple(compile_extract(n, e, resolver) for n, e in spec.extract.items()),
         spec.idempotent,
+        DEFAULT_REDIRECTS if spec.follow_redirects is None else spec.follow_redirects,
+        url_target,
     )
+
+
+def url_value(value: object) -> str:
+    """A value that is a whole URL or path (`GET {{ next }}`): its structure kept, spaces,
+    controls and non-ASCII escaped (the target is checked against declared targets per send)."""
+    return quote(to_text(value), safe="!#$%&'()*+,/:;=?@[]~")
 
 
 def _body(spec: HttpCall, resolver: Resolver) -> tuple[bytes | None, JsonBody | Text | None]:
@@ -154,6 +199,9 @@ def _body(spec: HttpCall, resolver: Resolver) -> tuple[bytes | None, JsonBody | 
     if "json_body" in spec.model_fields_set:
         compiled = compile_json(spec.json_body, resolver)
         return (None, compiled) if compiled.static is None else (compiled.static, None)
+    if spec.form is not None:
+        form = compile_form(spec.form, resolver)
+        return (None, form) if form.static is None else (form.static.encode(), None)
     return None, None
 
 

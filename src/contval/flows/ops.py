@@ -32,12 +32,19 @@ class Call:
     extractors: tuple[Extractor, ...]
     idempotent: bool = False
     """The step says the server de-duplicates it: the client may replay it (see docs/http.md)."""
+    follow_redirects: int = 10
+    """Redirect hops to follow (0: a 3xx is the answer); only ever to declared targets."""
+    url_target: bool = False
+    """`path` renders a path or a full URL known only at run time (`GET {{ next }}`)."""
 
     @property
     def is_static(self) -> bool:
         """Static calls are sent as the template's pre-encoded bytes: no work per request."""
         return (
-            self.path.static is not None and not self.dynamic_headers and self.body_template is None
+            self.path.static is not None
+            and not self.dynamic_headers
+            and self.body_template is None
+            and not self.url_target
         )
 
 
@@ -82,6 +89,10 @@ class CompiledFlow:
     steps: tuple[Op, ...]
     variables: tuple[str, ...]
     feeders: tuple[str, ...]
+    setup: tuple[Op, ...] = ()
+    """Run once per virtual user before its first iteration; variables shared with `steps`."""
+    session: str = "iteration"
+    """Cookies: `iteration` (a fresh jar each iteration), `vu` (kept), `none` (no jar)."""
 
     @property
     def step_names(self) -> tuple[str, ...]:

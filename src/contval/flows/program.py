@@ -27,6 +27,8 @@ class Program:
     feeders: Mapping[str, FeederData]
     worker: int = 0
     seed: int | None = None
+    targets: tuple[str, ...] = ()
+    """The declared targets' URLs: the only origins a redirect or a templated URL may reach."""
     secrets: tuple[str, ...] = ()
     """Values never to show: redacted as `***` from every failure the runner records."""
 

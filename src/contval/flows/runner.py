@@ -11,15 +11,12 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from contval.flows.exchange import Links, store_cookies
 from contval.flows.failures import Explainer
 from contval.flows.feeders import Feeder, FeederExhausted
 from contval.flows.ops import CompiledFlow, PollOp, RequestOp, ThinkOp
-from contval.flows.steps import (
-    BoundCall,
-    PollStepRunner,
-    RequestStepRunner,
-    ThinkStepRunner,
-)
+from contval.flows.session import Sessions
+from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
 from contval.flows.templates import Scope
 from contval.http import Client, HttpError
 from contval.metrics import Recorder, Slot
@@ -34,7 +31,7 @@ StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner
 class BoundFlow:
     """A compiled flow attached to this runner's pools, slots and feeder cursors."""
 
-    __slots__ = ("after", "feeders", "shared_scope", "size", "slot", "steps")
+    __slots__ = ("after", "cookies", "feeders", "sessions", "shared_scope", "size", "slot", "steps")
 
     def __init__(
         self,
@@ -48,6 +45,10 @@ class BoundFlow:
         self.feeders = feeders
         self.size = size
         self.steps = steps
+        self.cookies = True
+        """False for `session: none`: responses' cookies are never stored."""
+        self.sessions: Sessions | None = None
+        """Per-VU state (setup values, kept cookies) when the flow has `setup:` or `session: vu`."""
         self.after = _later(slots)
         """Per step, the slots of the measured steps after it: not reached when it fails."""
         self.shared_scope = Scope(0, ()) if size == 0 and not feeders else None
@@ -81,9 +82,8 @@ class FlowRunner:
         seed = program.seed
         self.rng = random.Random(None if seed is None else f"{seed}/{program.worker}")
         self.explain = Explainer(Redactor(program.secrets))
-        feeders = {
-            name: Feeder(data, self.rng) for name, data in program.feeders.items()
-        }
+        self.links = Links(client, program.targets)
+        feeders = {name: Feeder(data, self.rng) for name, data in program.feeders.items()}
         self._flows = {
             name: self._bind(flow, client, recorder, feeders, sleep)
             for name, flow in program.flows.items()
@@ -99,33 +99,38 @@ class FlowRunner:
     ) -> BoundFlow:
         steps: list[StepRunner] = []
         slots: list[Slot | None] = []
-        for op in flow.steps:
+        cookies = flow.session != "none"
+        setup: list[StepRunner] = []
+        for op in (*flow.setup, *flow.steps):
+            into = setup if len(setup) < len(flow.setup) else steps
             if isinstance(op, ThinkOp):
-                steps.append(ThinkStepRunner(op, self.rng, sleep))
-                slots.append(None)
+                into.append(ThinkStepRunner(op, self.rng, sleep))
+                if into is steps:
+                    slots.append(None)
                 continue
             # A step that reads only the status never stores a body (see RequestTemplate).
-            keep = not isinstance(op, RequestOp) or bool(
-                op.check.conditions or op.call.extractors
-            )
-            call = BoundCall(
-                op.call, client.pool(op.call.origin), self.rng, keep, self.explain
-            )
+            keep = not isinstance(op, RequestOp) or bool(op.check.conditions or op.call.extractors)
+            pool = client.pool(op.call.origin)
+            call = BoundCall(op.call, pool, self.rng, keep, self.explain, self.links, cookies)
             slot = recorder.slot(flow.name, op.name)
-            slots.append(slot)
+            if into is steps:
+                slots.append(slot)
             if isinstance(op, RequestOp):
-                steps.append(RequestStepRunner(op, call, slot))
+                into.append(RequestStepRunner(op, call, slot))
             else:
                 assert isinstance(op, PollOp)
-                steps.append(PollStepRunner(op, call, slot, asyncio.sleep))
+                into.append(PollStepRunner(op, call, slot, asyncio.sleep))
         own = tuple(feeders[name] for name in flow.feeders)
-        return BoundFlow(
-            recorder.slot(flow.name, None),
-            own,
-            len(flow.variables),
-            tuple(steps),
-            tuple(slots),
+        bound = BoundFlow(
+            recorder.slot(flow.name, None), own, len(flow.variables), tuple(steps), tuple(slots)
         )
+        bound.cookies = cookies
+        if flow.setup or flow.session == "vu":
+            bound.sessions = Sessions(setup, keep_jar=flow.session == "vu")
+            bound.shared_scope = None
+        elif any(step.direct is None and not isinstance(step, ThinkStepRunner) for step in steps):
+            bound.shared_scope = None  # a step that may store cookies needs its own scope
+        return bound
 
     async def run(self, flow: str, due: float) -> bool:
         """One iteration of `flow`, due at `due` (a `contval.http.now()` reading).
@@ -145,21 +150,35 @@ class FlowRunner:
                 return False
             scope = Scope(bound.size, rows)
         at = due
-        ok = True
+        user = None
+        sessions = bound.sessions
+        if sessions is not None:
+            user, at = await sessions.begin(scope, at)
+            if user is None:  # the setup failed (recorded by its step)
+                bound.slot.iteration(at - due)
+                return False
+        ok: bool | None = True
         for step in bound.steps:
             direct = step.direct
-            if direct is not None:
+            if direct is not None and scope.jar is None:
                 # RequestStepRunner.run inlined for static, status-only requests.
                 try:
-                    response = await direct.pool.request(
-                        direct.template, None, direct.timeout
-                    )
+                    response = await direct.pool.request(direct.template, None, direct.timeout)
                 except HttpError as exc:
                     at = direct.failed(exc, at)
                     ok = False
                     break
                 ok = direct.settle(response, at)
-                at = response.completed_at
+                if ok is None or (response.set_cookie and bound.cookies):
+                    if scope is bound.shared_scope:
+                        scope = Scope(0, ())  # this iteration now has cookies of its own
+                    if ok is None:  # a redirect to follow
+                        ok, at = await direct.redirected(scope, response, at)
+                    else:
+                        store_cookies(scope, response, direct.template, direct.pool)
+                        at = response.completed_at
+                else:
+                    at = response.completed_at
             else:
                 ok, at = await step.run(scope, at)
             if not ok:
@@ -167,4 +186,6 @@ class FlowRunner:
                     later.unreached()
                 break
         bound.slot.iteration(at - due)
-        return ok
+        if sessions is not None and user is not None:
+            sessions.end(user, scope)
+        return bool(ok)

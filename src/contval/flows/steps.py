@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from contval.flows.checks import CompiledCheck, Failure, Reply
+from contval.flows.exchange import Exchange, Links
 from contval.flows.failures import NO_EXPLAINER, Explainer
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
 from contval.flows.templates import RenderError, Scope
@@ -37,6 +38,7 @@ class BoundCall:
     __slots__ = (
         "call",
         "dynamic_path",
+        "exchange",
         "explain",
         "pool",
         "refused",
@@ -52,6 +54,8 @@ class BoundCall:
         rng: random.Random,
         keep_body: bool = True,
         explain: Explainer = NO_EXPLAINER,
+        links: Links | None = None,
+        cookies: bool = True,
     ) -> None:
         self.call = call
         self.explain = explain
@@ -72,17 +76,17 @@ class BoundCall:
         )
         forbidden = [name for name in names if name.lower() in FORBIDDEN_HEADERS]
         self.refused = (
-            None
-            if not forbidden
-            else f"header {forbidden[0]!r} is set by the client, not by steps"
+            None if not forbidden else f"header {forbidden[0]!r} is set by the client, not by steps"
         )
         """Why every rendering fails: a templated header would be a second Host (or framing);
         validation refuses it, this keeps a suite built another way from sending it."""
+        self.exchange = Exchange(call, pool, self.template, links, keep=keep_body, cookies=cookies)
+        """Cookies, redirects, URL targets and decoding (flows/exchange.py)."""
 
     def wire(self, scope: Scope) -> bytes | None:
         """The request bytes for this iteration; raises if a template can't render."""
-        if self.static:
-            return None
+        if self.static or self.call.url_target:
+            return None  # a templated URL target is rendered by the exchange
         if self.refused is not None:
             raise RenderError(self.refused)
         call = self.call
@@ -90,10 +94,7 @@ class BoundCall:
         body = None if call.body_template is None else _body(call, scope)
         headers = b""
         if call.dynamic_headers:
-            lines = [
-                f"{name}: {text.render(scope)}\r\n"
-                for name, text in call.dynamic_headers
-            ]
+            lines = [f"{name}: {text.render(scope)}\r\n" for name, text in call.dynamic_headers]
             headers = "".join(lines).encode("latin-1")
         return self.template.encode(path=path, body=body, headers=headers)
 
@@ -175,28 +176,42 @@ class RequestStepRunner:
         self.statuses = op.check.status
         """The declared statuses (a counted check), or None: any 2xx, not counted."""
         self.direct = self if self.simple and bound.static else None
+        bound.exchange.declared = op.check.status or frozenset()
         self.pool = bound.pool
         self.template = bound.template
         self.explain = bound.explain
 
-    def settle(self, response: Response, due: float) -> bool:
-        """Judge a `simple` step's response by its status and record it: one histogram record."""
+    def settle(self, response: Response, due: float) -> bool | None:
+        """Judge a `simple` step's response by its status and record it: one histogram record.
+
+        None (nothing recorded): a redirect to follow, `redirected` takes it from there."""
         status = response.status
         statuses = self.statuses
         slot = self.slot
-        if statuses is None:
-            ok = 200 <= status < 300
-        else:
-            ok = status in statuses
+        ok = 200 <= status < 300 if statuses is None else status in statuses
+        if not ok and 300 <= status < 400 and self._follows(response):
+            return None
+        if statuses is not None:
             slot.check(ok)
         if ok:
             slot.request(response.completed_at - due)
         else:
             slot.error(_HTTP_STATUS, response.completed_at - due)
-            self.explain.record(
-                slot, ("status", self.check.expected_status, str(status))
-            )
+            self.explain.record(slot, ("status", self.check.expected_status, str(status)))
         return ok
+
+    def _follows(self, response: Response) -> bool:
+        return self.bound.exchange.follows(response.status) and bool(response.header("location"))
+
+    async def redirected(self, scope: Scope, response: Response, due: float) -> tuple[bool, float]:
+        """The direct path's redirect (or cookie-setting) response: the exchange finishes it."""
+        try:
+            response = await self.bound.exchange.after(
+                scope, response, self.pool, self.template, None, self.timeout
+            )
+        except HttpError as exc:
+            return False, self.failed(exc, due)
+        return bool(self.settle(response, due)), response.completed_at
 
     def failed(self, exc: HttpError, due: float) -> float:
         """Record a network failure; returns when it happened (the step's end)."""
@@ -210,18 +225,16 @@ class RequestStepRunner:
         else:
             try:
                 wire = bound.wire(scope)
-            except (
-                Exception
-            ) as exc:  # whatever an extracted value does, nothing is sent
+            except Exception as exc:  # whatever an extracted value does, nothing is sent
                 self.slot.error(_CHECK_ERROR)
                 self.explain.error(self.slot, "render request", exc)
                 return False, now()
         try:
-            response = await self.pool.request(self.template, wire, self.timeout)
+            response = await bound.exchange.send(scope, wire, self.timeout)
         except HttpError as exc:
             return False, self.failed(exc, due)
         if self.simple:
-            return self.settle(response, due), response.completed_at
+            return bool(self.settle(response, due)), response.completed_at
         end = response.completed_at
         try:
             kind = self._outcome(response, scope)
@@ -241,9 +254,7 @@ class RequestStepRunner:
         if not isinstance(reply, Reply):
             for failure in reply:
                 self.explain.record(self.slot, failure)
-            return (
-                _CHECK_FAILED if self.check.status_ok(response.status) else _HTTP_STATUS
-            )
+            return _CHECK_FAILED if self.check.status_ok(response.status) else _HTTP_STATUS
         if bound.call.extractors:
             missing = bound.extract(reply, scope)
             if missing is not None:
@@ -267,9 +278,7 @@ class ThinkStepRunner:
 
     def pause(self) -> float:
         """A pause drawn uniformly from [low, high]; fixed when they are equal."""
-        return (
-            self.low if self.low == self.high else self.rng.uniform(self.low, self.high)
-        )
+        return self.low if self.low == self.high else self.rng.uniform(self.low, self.high)
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         until = due + self.pause()
@@ -292,20 +301,13 @@ class PollStepRunner:
     the duration is recorded for failed polls too (time until it gave up).
     """
 
-    __slots__ = (
-        "bound",
-        "every",
-        "request_timeout",
-        "sleep",
-        "slot",
-        "timeout",
-        "until",
-    )
+    __slots__ = ("bound", "every", "request_timeout", "sleep", "slot", "timeout", "until")
 
     direct: ClassVar[None] = None
 
     def __init__(self, op: PollOp, bound: BoundCall, slot: Slot, sleep: Sleep) -> None:
         self.bound = bound
+        bound.exchange.declared = op.until.status or frozenset()
         self.until = op.until
         self.every = op.every
         self.timeout = op.timeout
@@ -334,9 +336,7 @@ class PollStepRunner:
             next_due = max(attempt_due + self.every, end)
             if next_due >= deadline or kind is _CHECK_ERROR:
                 slot.error(kind, _latency(kind, end - attempt_due))
-                for (
-                    failure
-                ) in why:  # the last attempt's, so failures count failed polls
+                for failure in why:  # the last attempt's, so failures count failed polls
                     bound.explain.record(slot, failure)
                 slot.check(False)
                 slot.duration(end - due)
@@ -355,7 +355,7 @@ class PollStepRunner:
         limit = self.request_timeout
         timeout = remaining if limit is None else min(limit, remaining)
         try:
-            response = await bound.pool.request(bound.template, wire, timeout)
+            response = await bound.exchange.send(scope, wire, timeout)
         except HttpError as exc:
             return exc.kind, exc.completed_at, []
         end = response.completed_at

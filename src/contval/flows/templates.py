@@ -12,10 +12,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote
 
 from contval.spec.templates import scan
+
+if TYPE_CHECKING:
+    from contval.flows.cookies import CookieJar
 
 MISSING: Final = object()
 """The value of a variable no step has extracted yet in this iteration."""
@@ -29,13 +32,15 @@ class RenderError(ValueError):
 
 
 class Scope:
-    """One iteration's state: extracted variables by index and one row per feeder it uses."""
+    """One iteration's state: extracted variables by index, one row per feeder it uses, and the
+    session's cookie jar (None until a response sets a cookie)."""
 
-    __slots__ = ("rows", "values")
+    __slots__ = ("jar", "rows", "values")
 
     def __init__(self, size: int, rows: tuple[tuple[str, ...], ...]) -> None:
         self.values: list[object] = [MISSING] * size
         self.rows = rows
+        self.jar: CookieJar | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ class Connection(asyncio.Protocol):
         "_pool",
         "_received",
         "_response",
+        "_set_cookie",
         "_timer",
         "_timer_at",
         "_transport",
@@ -87,6 +88,7 @@ class Connection(asyncio.Protocol):
         self._received = 0
         self._interim = 0
         self._headers_done = False
+        self._set_cookie = False
         self._head = False
         self._keep = True
         self._deadline = 0.0
@@ -122,6 +124,7 @@ class Connection(asyncio.Protocol):
         self._head = head
         self._keep = keep
         self._headers = []
+        self._set_cookie = False
         self._received = 0
         self._interim = 0
         self._headers_done = False
@@ -246,6 +249,8 @@ class Connection(asyncio.Protocol):
         headers = self._headers
         headers.append(name)
         headers.append(value)
+        if len(name) == 10 and name.lower() == b"set-cookie":
+            self._set_cookie = True
 
     def on_headers_complete(self) -> None:
         """Note the end of the head; a HEAD response ends here whatever its framing headers say."""
@@ -270,6 +275,7 @@ class Connection(asyncio.Protocol):
         status = self._parser.get_status_code()
         if status < 200:
             self._headers = []
+            self._set_cookie = False
             self._headers_done = False
             self._interim += 1
             if self._interim > MAX_INTERIM:
@@ -291,7 +297,7 @@ class Connection(asyncio.Protocol):
         chunks.clear()
         self._body_len = 0
         status = self._parser.get_status_code()
-        self._response = Response(status, self._headers, body, now(), keep_alive)
+        self._response = Response(status, self._headers, body, now(), keep_alive, self._set_cookie)
 
     def _deliver(self, reusable: bool) -> None:
         """Hand the finished response over, then recycle or close the connection."""

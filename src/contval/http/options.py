@@ -21,6 +21,8 @@ class ClientOptions:
     connect_timeout: float = 5.0
     timeout: float = 30.0
     max_body: int = DEFAULT_MAX_BODY
+    max_decoded_body: int = DEFAULT_MAX_BODY
+    """Bound on a gzip/deflate body once decoded (see `contval.http.encoding`)."""
     verify: bool = True
     ca_file: str | None = None
     ssl_context: ssl.SSLContext | None = None
@@ -30,8 +32,8 @@ class ClientOptions:
             raise ValueError("max_connections must be at least 1")
         if self.connect_timeout <= 0 or self.timeout <= 0:
             raise ValueError("timeouts must be positive")
-        if self.max_body < 0:
-            raise ValueError("max_body must not be negative")
+        if self.max_body < 0 or self.max_decoded_body < 0:
+            raise ValueError("body limits must not be negative")
 
     def make_ssl_context(self) -> ssl.SSLContext:
         """The context for https origins: the caller's own, or one built from `verify`/`ca_file`."""

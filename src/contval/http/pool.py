@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Iterable, Mapping
 
 from contval.http.clock import now
 from contval.http.connection import Connection
@@ -67,7 +68,7 @@ class Pool:
         method: str,
         path: str,
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body: bytes | None = None,
         idempotent: bool = False,
         keep_body: bool = True,
@@ -77,7 +78,7 @@ class Pool:
             method,
             path,
             host=self.origin.host_header,
-            headers=headers or {},
+            headers=headers or (),
             body=body,
             idempotent=idempotent,
             keep_body=keep_body,

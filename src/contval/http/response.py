@@ -14,7 +14,15 @@ class Response:
     caller subtracts the time the request was *due* to get latency free of coordinated omission.
     """
 
-    __slots__ = ("_headers", "_raw_headers", "body", "completed_at", "keep_alive", "status")
+    __slots__ = (
+        "_headers",
+        "_raw_headers",
+        "body",
+        "completed_at",
+        "keep_alive",
+        "set_cookie",
+        "status",
+    )
 
     def __init__(
         self,
@@ -23,6 +31,7 @@ class Response:
         body: bytes,
         completed_at: float,
         keep_alive: bool,
+        set_cookie: bool = False,
     ) -> None:
         self.status = status
         self._raw_headers = raw_headers
@@ -30,6 +39,9 @@ class Response:
         self.completed_at = completed_at
         self.keep_alive = keep_alive
         self._headers: dict[str, str] | None = None
+        self.set_cookie = set_cookie
+        """Whether a `Set-Cookie` header came (noted by the parser), so a cookie jar only looks
+        at the headers of the responses that set cookies."""
 
     @property
     def raw_headers(self) -> list[tuple[bytes, bytes]]:

@@ -50,9 +50,14 @@ class _FlowChecker:
             )
         self._check_cycle(name)
         available: set[str] = set()
-        seen_steps: dict[str, int] = {}
-        for index, step in enumerate(flow.steps):
-            path = (*base, "steps", index)
+        seen_steps: dict[str, DocPath] = {}
+        steps = [(("setup", i), step) for i, step in enumerate(flow.setup)]
+        steps += [(("steps", i), step) for i, step in enumerate(flow.steps)]
+        for (section, index), step in steps:
+            path = (*base, section, index)
+            if section == "setup" and isinstance(step, IncludeStep):
+                self._error((*path, "include"), "setup steps cannot include flows; list them")
+                continue
             if isinstance(step, IncludeStep):
                 self._check_include(path, step)
                 available |= self._extracted_by(step.include, set())
@@ -64,17 +69,23 @@ class _FlowChecker:
                 self._check_call(call_path, call, available)
                 available |= set(call.extract)
 
-    def _check_step_name(self, path: DocPath, name: str, seen: dict[str, int]) -> None:
+    def _check_step_name(self, path: DocPath, name: str, seen: dict[str, DocPath]) -> None:
         if name in seen:
-            line = self.doc.key_or_value((*path[:-1], seen[name], "name")).line
+            line = self.doc.key_or_value((*seen[name], "name")).line
             self._error((*path, "name"), f"duplicate step name `{name}` (first at line {line})")
         else:
-            seen[name] = int(path[-1])
+            seen[name] = path
 
     def _check_include(self, path: DocPath, step: IncludeStep) -> None:
         if step.include not in self.suite.flows:
             hint = did_you_mean(step.include, self.suite.flows)
             self._error((*path, "include"), f"include of unknown flow `{step.include}`{hint}")
+        elif self.suite.flows[step.include].setup:
+            self._error(
+                (*path, "include"),
+                f"flow `{step.include}` has `setup:` steps, which run once per virtual user of"
+                " the flow that declares them; move them to this flow's `setup:`",
+            )
 
     def _includes(self, flow_name: str) -> Iterator[tuple[int, str]]:
         flow = self.suite.flows.get(flow_name)

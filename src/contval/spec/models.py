@@ -49,6 +49,16 @@ class Flow(Frozen):
     description: str | None = None
     target: Name = Field(description="the name of a target under `targets`")
     steps: tuple[Step, ...] = Field(min_length=1)
+    session: Literal["iteration", "vu", "none"] = Field(
+        "iteration",
+        description="cookies: iteration: a fresh jar each iteration (as k6); vu: kept for the "
+        "virtual user's life; none: cookies are never stored or sent",
+    )
+    setup: tuple[Step, ...] = Field(
+        (),
+        description="steps run once per virtual user before its first iteration (log in once); "
+        "their extracted variables and cookies are kept for that user's iterations",
+    )
 
 
 def _threshold_text(value: Any) -> Any:

@@ -10,14 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import (
-    BeforeValidator,
-    Discriminator,
-    Field,
-    JsonValue,
-    Tag,
-    model_validator,
-)
+from pydantic import BeforeValidator, Discriminator, Field, JsonValue, Tag, model_validator
 
 from contval.spec.types import (
     Frozen,
@@ -39,30 +32,18 @@ class Condition(Frozen):
 
     equals: JsonValue = None
     not_equals: JsonValue = None
-    one_of: tuple[JsonValue, ...] | None = Field(
-        None, description="the value is one of these"
-    )
-    min_length: int | None = Field(
-        None, ge=0, description="arrays and strings: at least N long"
-    )
-    max_length: int | None = Field(
-        None, ge=0, description="arrays and strings: at most N long"
-    )
+    one_of: tuple[JsonValue, ...] | None = Field(None, description="the value is one of these")
+    min_length: int | None = Field(None, ge=0, description="arrays and strings: at least N long")
+    max_length: int | None = Field(None, ge=0, description="arrays and strings: at most N long")
     min: float | None = Field(None, description="numbers: at least this")
     max: float | None = Field(None, description="numbers: at most this")
-    matches: str | None = Field(
-        None, description="strings: a regular expression that must match"
-    )
-    exists: bool | None = Field(
-        None, description="whether the path must (or must not) exist"
-    )
+    matches: str | None = Field(None, description="strings: a regular expression that must match")
+    exists: bool | None = Field(None, description="whether the path must (or must not) exist")
 
     @model_validator(mode="after")
     def _one_condition_at_least(self) -> Condition:
         if not self.model_fields_set:
-            raise ValueError(
-                "a condition needs at least one of " + ", ".join(_CONDITION_KEYS)
-            )
+            raise ValueError("a condition needs at least one of " + ", ".join(_CONDITION_KEYS))
         if self.matches is not None:
             _compile(self.matches)
         return self
@@ -89,9 +70,7 @@ def _condition_shorthand(value: Any) -> Any:
 
 ConditionSpec = Annotated[
     Condition,
-    BeforeValidator(
-        _condition_shorthand, json_schema_input_type=Condition | str | float | bool
-    ),
+    BeforeValidator(_condition_shorthand, json_schema_input_type=Condition | str | float | bool),
 ]
 
 
@@ -101,9 +80,7 @@ def _status_list(value: Any) -> Any:
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        raise ValueError(
-            "must be a status code such as 200, or a list such as [200, 201]"
-        )
+        raise ValueError("must be a status code such as 200, or a list such as [200, 201]")
     return value
 
 
@@ -113,23 +90,18 @@ Status = Annotated[int, Field(ge=100, le=599)]
 class BodyCheck(Frozen):
     """What the body, read as text (UTF-8, bad bytes replaced), must hold; each key one check."""
 
-    contains: str | None = Field(
-        None, min_length=1, description="text the body must contain"
-    )
+    contains: str | None = Field(None, min_length=1, description="text the body must contain")
     not_contains: str | None = Field(
         None, min_length=1, description="text the body must not contain"
     )
     matches: str | None = Field(
-        None,
-        description="a regular expression the body must match (search, not full match)",
+        None, description="a regular expression the body must match (search, not full match)"
     )
 
     @model_validator(mode="after")
     def _one_at_least(self) -> BodyCheck:
         if not self.model_fields_set:
-            raise ValueError(
-                "a body check needs `contains`, `not_contains` or `matches`"
-            )
+            raise ValueError("a body check needs `contains`, `not_contains` or `matches`")
         if self.matches is not None:
             _compile(self.matches)
         return self
@@ -168,9 +140,7 @@ class Extract(Frozen):
     """Where to take a variable's value from in a response; exactly one source."""
 
     json_path: JsonPath | None = Field(None, alias="json", description="a JSON path")
-    regex: str | None = Field(
-        None, description="a regular expression; group 1 if it has one"
-    )
+    regex: str | None = Field(None, description="a regular expression; group 1 if it has one")
     header: str | None = Field(None, description="a response header name")
     pick: Literal["first", "random", "all"] = Field(
         "first", description="which match to keep when there are several"
@@ -178,16 +148,45 @@ class Extract(Frozen):
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Extract:
-        sources = [
-            s for s in (self.json_path, self.regex, self.header) if s is not None
-        ]
+        sources = [s for s in (self.json_path, self.regex, self.header) if s is not None]
         if len(sources) != 1:
-            raise ValueError(
-                "an extraction needs exactly one of `json`, `regex` or `header`"
-            )
+            raise ValueError("an extraction needs exactly one of `json`, `regex` or `header`")
         if self.regex is not None and _compile(self.regex).groups > 1:
             raise ValueError(f"regex {self.regex!r} has more than one group")
         return self
+
+
+class Auth(Frozen):
+    """Credentials sent as an `Authorization` header; values may use `{{ }}`."""
+
+    basic: tuple[str, str] | None = Field(
+        None, description="[user, password]: HTTP Basic authentication"
+    )
+    bearer: str | None = Field(None, description="a token sent as `Authorization: Bearer TOKEN`")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Auth:
+        if (self.basic is None) == (self.bearer is None):
+            raise ValueError("`auth` needs exactly one of `basic: [user, password]` or `bearer`")
+        return self
+
+
+def _hops(value: Any) -> Any:
+    """`follow_redirects: false` is 0 hops, `true` the default 10, N at most 50."""
+    if isinstance(value, bool):
+        return DEFAULT_REDIRECTS if value else 0
+    if not isinstance(value, int) or not 0 <= value <= MAX_REDIRECTS:
+        raise ValueError(f"must be true, false or a number of hops from 0 to {MAX_REDIRECTS}")
+    return value
+
+
+DEFAULT_REDIRECTS: Final = 10
+MAX_REDIRECTS: Final = 50
+Hops = Annotated[
+    int,
+    BeforeValidator(_hops, json_schema_input_type=bool | int),
+]
+FormValue = str | int | float | bool
 
 
 class HttpCall(Frozen):
@@ -198,12 +197,9 @@ class HttpCall(Frozen):
         None, alias="json", description="a JSON body; strings may use {{ }}"
     )
     body: str | None = Field(None, description="a raw text body (instead of `json`)")
-    headers: Mapping[str, str] = Field(
-        default_factory=dict, description="extra request headers"
-    )
+    headers: Mapping[str, str] = Field(default_factory=dict, description="extra request headers")
     extract: Mapping[VarName, Extract] = Field(
-        default_factory=dict,
-        description="variable name → where to take it from in the response",
+        default_factory=dict, description="variable name → where to take it from in the response"
     )
     idempotent: bool = Field(
         False,
@@ -211,23 +207,37 @@ class HttpCall(Frozen):
         " keep-alive race (GET, HEAD, OPTIONS, TRACE and requests with an Idempotency-Key header"
         " always may)",
     )
+    follow_redirects: Hops | None = Field(
+        None,
+        description="false, true or the most hops to follow (default 10; only to declared"
+        " targets); a 3xx the step's `check.status` lists is never followed",
+    )
+    auth: Auth | None = Field(None, description="`{basic: [user, password]}` or `{bearer: TOKEN}`")
+    form: Mapping[str, FormValue] | None = Field(
+        None, description="an application/x-www-form-urlencoded body: field → value"
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpCall:
-        if self.body is not None and "json_body" in self.model_fields_set:
+        bodies = [k for k in ("body", "form") if getattr(self, k) is not None]
+        if "json_body" in self.model_fields_set:
+            bodies.insert(0, "json")
+        if bodies == ["json", "body"]:
             raise ValueError("a request has either `json` or `body`, not both")
+        if len(bodies) > 1:
+            raise ValueError(
+                f"a request has at most one body: {' and '.join(f'`{b}`' for b in bodies)} given"
+            )
+        if self.auth is not None and any(k.lower() == "authorization" for k in self.headers):
+            raise ValueError("`auth` sets the Authorization header; remove it from `headers`")
         return self
 
 
 class RequestStep(HttpCall):
     """Send one request, check the response, extract variables for later steps."""
 
-    name: StepName = Field(
-        description="unique within the flow; thresholds use `flow/name`"
-    )
-    check: Check | None = Field(
-        None, description="what a successful response looks like"
-    )
+    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
+    check: Check | None = Field(None, description="what a successful response looks like")
     timeout: Annotated[Seconds, Field(gt=0)] | None = Field(
         None, description="per-request timeout, e.g. 5s"
     )
@@ -249,9 +259,7 @@ class Poll(HttpCall):
     """Repeat a request until a condition holds: the time that takes is the step's duration."""
 
     until: Check = Field(description="the condition that ends the poll")
-    every: Annotated[Seconds, Field(gt=0)] = Field(
-        1.0, description="interval between attempts"
-    )
+    every: Annotated[Seconds, Field(gt=0)] = Field(1.0, description="interval between attempts")
     poll_timeout: Annotated[Seconds, Field(gt=0)] = Field(
         30.0, alias="timeout", description="give up (a failed step) after this long"
     )
@@ -269,9 +277,7 @@ class Poll(HttpCall):
 class PollStep(Frozen):
     """A step that waits for an asynchronous outcome, as system flows do."""
 
-    name: StepName = Field(
-        description="unique within the flow; thresholds use `flow/name`"
-    )
+    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
     poll: Poll
 
 

@@ -177,6 +177,12 @@ class RequestLine(Frozen):
         """Absolute URLs bypass the flow's target, so validation checks their host separately."""
         return self.target.startswith(("http://", "https://"))
 
+    @property
+    def is_url_template(self) -> bool:
+        """A target that starts with a template (`{{ loc }}`): a path or a URL known only at
+        run time, sent only to a declared target (checked per request)."""
+        return self.target.startswith("{{")
+
 
 def _request_line(value: Any) -> Any:
     if isinstance(value, RequestLine):
@@ -199,9 +205,10 @@ def _request_line(value: Any) -> Any:
         raise ValueError(
             f"unknown HTTP method `{method}`; expected one of {', '.join(METHODS)}{hint}"
         )
-    if not target.startswith(("/", "http://", "https://")):
+    if not target.startswith(("/", "http://", "https://", "{{")):
         raise ValueError(
-            f"request target {target!r} must be a path starting with `/` or an http(s) URL"
+            f"request target {target!r} must be a path starting with `/`, an http(s) URL or a"
+            " template such as `{{ next_url }}`"
         )
     if target.startswith(("http://", "https://")) and "{{" not in _authority(target):
         _url_parts(_TEMPLATE_SPAN.sub("x", target), "request URL")
@@ -282,6 +289,12 @@ def _url_parts(value: str, what: str) -> SplitResult:
         raise ValueError(f"{what} {value!r} has {reason} ({exc})") from None
     if not parts.hostname:
         raise ValueError(f"{what} {value!r} has no host")
+    if parts.username is not None or parts.password is not None:
+        shown = value.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1])
+        raise ValueError(
+            f"{what} holds credentials (`user:password@`), which are never sent from a URL;"
+            f" write {shown!r} and add `auth: {{basic: [user, password]}}` to the step"
+        )
     if port == 0:
         raise ValueError(f"{what} {value!r} has port 0; use a port from 1 to 65535")
     return parts

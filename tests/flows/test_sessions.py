@@ -27,8 +27,7 @@ def app() -> Iterator[UserApp]:
 
 @pytest.fixture(autouse=True)
 def _clean(app: UserApp) -> None:
-    app.seen.paths.clear()
-    app.seen.cookies.clear()
+    app.seen.clear()
 
 
 def _flow(steps: str, session: str = "", setup: str = "") -> str:

@@ -4,6 +4,7 @@ socket bound first), and counts what it received, so a test can prove a host got
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.parser
 import email.policy
@@ -33,6 +34,13 @@ class Seen:
     paths: list[str] = field(default_factory=list)
     cookies: list[str] = field(default_factory=list)
     """The `Cookie` header of each request ('' when none)."""
+    methods: list[str] = field(default_factory=list)
+    authorization: list[str] = field(default_factory=list)
+    """The `Authorization` header of each request ('' when none)."""
+
+    def clear(self) -> None:
+        for seen in (self.paths, self.cookies, self.methods, self.authorization):
+            seen.clear()
 
 
 def _cookies(request: Request) -> dict[str, str]:
@@ -78,10 +86,13 @@ async def account(request: Request) -> Response:
 
 
 async def redirect_n(request: Request) -> Response:
+    """`/redirect/N?delay=S`: N hops, each answered after S seconds."""
+    await asyncio.sleep(float(request.query_params.get("delay", "0")))
     n = int(request.path_params["n"])
     if n <= 0:
         return JSONResponse({"arrived": True})
-    return RedirectResponse(f"/redirect/{n - 1}", status_code=302)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/redirect/{n - 1}{query}", status_code=302)
 
 
 async def loop(request: Request) -> Response:
@@ -91,6 +102,12 @@ async def loop(request: Request) -> Response:
 async def redirect_to(request: Request) -> Response:
     status = int(request.query_params.get("status", "302"))
     return Response(status_code=status, headers={"Location": request.query_params["url"]})
+
+
+async def anything(request: Request) -> Response:
+    """Echo the method and body (what a redirected request carried)."""
+    body = await request.body()
+    return JSONResponse({"method": request.method, "body": body.decode("latin-1")})
 
 
 async def echo_location(request: Request) -> Response:
@@ -178,6 +195,7 @@ ROUTES = [
     Route("/loop", loop),
     Route("/redirect-to", redirect_to, methods=["GET", "POST"]),
     Route("/next", echo_location),
+    Route("/anything", anything, methods=["GET", "POST", "PUT"]),
     Route("/gzip", gzipped),
     Route("/deflate", deflated),
     Route("/bomb", gzip_bomb),
@@ -207,6 +225,8 @@ class _Recorder:
             headers = dict(scope["headers"])  # type: ignore[call-overload]
             self.seen.paths.append(str(scope["path"]))
             self.seen.cookies.append(headers.get(b"cookie", b"").decode("latin-1"))
+            self.seen.methods.append(str(scope["method"]))
+            self.seen.authorization.append(headers.get(b"authorization", b"").decode("latin-1"))
         await self.app(scope, receive, send)  # type: ignore[operator]
 
 

@@ -87,9 +87,12 @@ def interval_value(
 
 
 def from_increases(kind: Kind, deltas: Mapping[Labels, float], dt: float) -> float | None:
-    """A rate or a quantile from the counters' increases over `dt` seconds."""
+    """A rate or a quantile from the counters' increases over `dt` seconds. A counter the
+    source does not expose (yet) for the selected labels was never incremented: its rate is 0
+    (the source answered; its names were checked at start); a histogram without observations
+    has no quantile."""
     if not deltas:
-        return None
+        return 0.0 if kind.name == "rate" and dt > 0 else None
     if kind.name == "rate":
         return math.fsum(deltas.values()) / dt if dt > 0 else None
     buckets: dict[float, float] = {}

@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit
 
-from contval.flows.bodies import FORM_TYPE, compile_auth, compile_form
+from contval.flows.bodies import (
+    FORM_TYPE,
+    MultipartBody,
+    compile_auth,
+    compile_form,
+    compile_multipart,
+)
 from contval.flows.checks import compile_check, compile_extract
 from contval.flows.feeders import Table, read_feeder, share_of
 from contval.flows.jsonbody import JsonBody, compile_json
@@ -170,6 +176,11 @@ def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
         else:
             dynamic.append(("Authorization", auth))
     body, template = _body(spec, resolver)
+    if spec.multipart is not None:
+        multipart, kind = compile_multipart(spec.multipart, resolver)
+        if "content-type" not in named:
+            headers["Content-Type"] = kind
+        body, template = multipart.static, None if multipart.static is not None else multipart
     return Call(
         origin,
         spec.request.method,
@@ -191,7 +202,9 @@ def url_value(value: object) -> str:
     return quote(to_text(value), safe="!#$%&'()*+,/:;=?@[]~")
 
 
-def _body(spec: HttpCall, resolver: Resolver) -> tuple[bytes | None, JsonBody | Text | None]:
+def _body(
+    spec: HttpCall, resolver: Resolver
+) -> tuple[bytes | None, JsonBody | Text | MultipartBody | None]:
     """(static bytes, None) or (None, template): a static body is encoded here, once."""
     if spec.body is not None:
         text = compile_text(spec.body, resolver, to_text)

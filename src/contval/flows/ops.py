@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from contval.flows.bodies import MultipartBody
 from contval.flows.checks import CompiledCheck, Extractor
 from contval.flows.jsonbody import JsonBody
 from contval.flows.templates import Text
@@ -28,7 +29,7 @@ class Call:
     headers: Mapping[str, str]
     dynamic_headers: tuple[tuple[str, Text], ...]
     body: bytes | None
-    body_template: JsonBody | Text | None
+    body_template: JsonBody | Text | MultipartBody | None
     extractors: tuple[Extractor, ...]
     idempotent: bool = False
     """The step says the server de-duplicates it: the client may replay it (see docs/http.md)."""

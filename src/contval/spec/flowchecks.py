@@ -142,6 +142,15 @@ class _FlowChecker:
         if call.body is not None:
             self._check_text((*path, "body"), call.body, available)
         self._check_json((*path, "json"), call.json_body, available)
+        for key in ("form", "multipart"):
+            for field, value in (getattr(call, key) or {}).items():
+                if isinstance(value, str):
+                    self._check_text((*path, key, field), value, available)
+        if call.auth is not None:
+            if call.auth.bearer is not None:
+                self._check_text((*path, "auth", "bearer"), call.auth.bearer, available)
+            for index, text in enumerate(call.auth.basic or ()):
+                self._check_text((*path, "auth", "basic", index), text, available)
 
     def _check_header(self, path: DocPath, name: str, value: str) -> None:
         """Forbidden or malformed names, and values that would split the request."""

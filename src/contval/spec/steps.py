@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, JsonValue, Tag, model_validator
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    model_validator,
+)
 
 from contval.spec.types import (
     Frozen,
@@ -22,6 +32,7 @@ from contval.spec.types import (
     ThinkRange,
     VarName,
 )
+from contval.spec.uploads import read_upload
 
 
 class Condition(Frozen):
@@ -189,6 +200,31 @@ Hops = Annotated[
 FormValue = str | int | float | bool
 
 
+class Upload(Frozen):
+    """A file in a `multipart:` body: read when the suite is loaded, shipped with it."""
+
+    file: Path = Field(description="the file to send, relative to the suite file")
+    content_type: str = Field("application/octet-stream", description="the part's Content-Type")
+    filename: str | None = Field(None, description="the file name sent (default: the file's)")
+    _content: bytes = PrivateAttr(b"")
+
+    @model_validator(mode="after")
+    def _read(self, info: ValidationInfo) -> Upload:
+        if any(c in self.content_type for c in "\r\n"):
+            raise ValueError("`content_type` must be one line")
+        self._content = read_upload(self.file, info.context)
+        return self
+
+    @property
+    def content(self) -> bytes:
+        """The file's bytes as read at load."""
+        return self._content
+
+    @property
+    def sent_name(self) -> str:
+        return self.filename if self.filename is not None else self.file.name
+
+
 class HttpCall(Frozen):
     """The parts of an HTTP request shared by request steps and polls."""
 
@@ -216,10 +252,15 @@ class HttpCall(Frozen):
     form: Mapping[str, FormValue] | None = Field(
         None, description="an application/x-www-form-urlencoded body: field → value"
     )
+    multipart: Mapping[str, FormValue | Upload] | None = Field(
+        None,
+        description="a multipart/form-data body: field → value, or `{file: PATH, content_type,"
+        " filename}` for a file (read when the suite is loaded)",
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpCall:
-        bodies = [k for k in ("body", "form") if getattr(self, k) is not None]
+        bodies = [k for k in ("body", "form", "multipart") if getattr(self, k) is not None]
         if "json_body" in self.model_fields_set:
             bodies.insert(0, "json")
         if bodies == ["json", "body"]:

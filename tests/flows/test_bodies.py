@@ -205,3 +205,71 @@ scenarios: {{s: {{workload: w}}}}
     assert message in str(raised.value)
     assert raised.value.errors[0].position is not None
     assert "secret" not in str(raised.value).replace("s3cret", "")
+
+
+def _suite_with_options(url: str, options_yaml: str, steps: str, tmp_path: Path) -> str:
+    return f"""\
+version: 1
+name: t
+targets: {{app: '{url}'}}
+target_options:
+{options_yaml}
+flows:
+  f:
+    target: app
+    steps:
+{steps}
+workloads: {{w: {{executor: constant-vus, vus: 1, duration: 1s, mix: {{f: 1}}}}}}
+scenarios: {{s: {{workload: w}}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("step", "paths", "errors"),
+    [
+        ("- {name: go, request: GET /bearer}", ["/bearer"], {}),
+        ("- {name: go, request: GET /bearer, auth: {bearer: own}}", ["/bearer"], {}),
+        ("- {name: go, request: GET /loop}", ["/loop"] * 3, {"TOO_MANY_REDIRECTS": 1}),
+        (
+            "- {name: go, request: GET /loop, follow_redirects: 4}",
+            ["/loop"] * 5,
+            {"TOO_MANY_REDIRECTS": 1},
+        ),
+        (
+            "- {name: go, request: GET /gzip, check: {json: {$.gzipped: true}}}",
+            ["/gzip"],
+            {"BODY_TOO_LARGE": 1},
+        ),
+    ],
+    ids=["target-auth", "step-auth-wins", "target-hops", "step-hops-win", "target-bound"],
+)
+async def test_target_options_set_auth_redirects_and_the_decoded_bound(
+    app: UserApp, tmp_path: Path, step: str, paths: list[str], errors: dict[str, int]
+) -> None:
+    options_yaml = (
+        "  app: {auth: {bearer: '{{ vars.token }}'}, follow_redirects: 2, max_decoded_body: 16B}"
+    )
+    text = _suite_with_options(app.url, options_yaml, "      " + step, tmp_path)
+    text = text.replace("flows:\n", "variables: {token: from-target}\nflows:\n", 1)
+    suite = load_suite_text(text, tmp_path / "suite.yaml", threshold_parser=None)
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        await h.runner.run("f", now())
+    assert counts(h.slot("f", "go"))["errors"] == errors
+    assert app.seen.paths == paths
+    token = "own" if "own" in step else "from-target"
+    assert app.seen.authorization == [f"Bearer {token}"] * len(paths)
+
+
+def test_target_options_name_declared_targets(tmp_path: Path) -> None:
+    text = _suite_with_options(
+        "http://127.0.0.1:9",
+        "  ap: {follow_redirects: false}\n  app: {auth: {bearer: '{{ token }}'}}",
+        "      - {name: go, request: GET /x}",
+        tmp_path,
+    )
+    with pytest.raises(SuiteInvalid) as raised:
+        load_suite_text(text, tmp_path / "suite.yaml", threshold_parser=None)
+    messages = [e.message for e in raised.value.errors]
+    assert messages[0] == "target `ap` is not declared under `targets`; did you mean `app`?"
+    assert "template uses `token`, which no earlier step extracts" in messages[1]

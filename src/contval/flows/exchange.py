@@ -142,7 +142,10 @@ class Exchange:
             coding = response.header("content-encoding")
             if coding:
                 assert self.links is not None
-                response.body = decode_body(response.body, coding, self.links.max_decoded)
+                limit = self.call.max_decoded_body
+                if limit is None:
+                    limit = self.links.max_decoded
+                response.body = decode_body(response.body, coding, limit)
         return response
 
     async def _redirect(

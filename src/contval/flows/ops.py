@@ -37,6 +37,8 @@ class Call:
     """Redirect hops to follow (0: a 3xx is the answer); only ever to declared targets."""
     url_target: bool = False
     """`path` renders a path or a full URL known only at run time (`GET {{ next }}`)."""
+    max_decoded_body: int | None = None
+    """The target's bound on a decoded gzip/deflate body; None: the client's."""
 
     @property
     def is_static(self) -> bool:

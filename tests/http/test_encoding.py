@@ -1,0 +1,83 @@
+"""Content decoding with a bound, and the parser's Set-Cookie note on responses."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+
+from contval.http import Client, ErrorClass, HttpError
+from contval.http.encoding import decode_body
+from tests.http.servers import RawServer
+
+DATA = b'{"items": [1, 2, 3]}' * 50
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("body", "coding"),
+    [
+        (DATA, None),
+        (DATA, "identity"),
+        (gzip.compress(DATA), "gzip"),
+        (gzip.compress(DATA), "X-GZIP"),
+        (gzip.compress(DATA[:500]) + gzip.compress(DATA[500:]), "gzip"),  # two members
+        (zlib.compress(DATA), "deflate"),
+        (_raw_deflate(DATA), "deflate"),  # what some servers send for deflate
+        (
+            gzip.compress(zlib.compress(DATA)),
+            "deflate, gzip",
+        ),  # applied in order, undone in reverse
+    ],
+    ids=["none", "identity", "gzip", "x-gzip", "members", "zlib", "raw-deflate", "layers"],
+)
+def test_bodies_decode_to_what_was_encoded(body: bytes, coding: str | None) -> None:
+    assert decode_body(body, coding, len(DATA)) == DATA
+
+
+@pytest.mark.parametrize(
+    ("body", "coding", "kind", "reason"),
+    [
+        (gzip.compress(DATA), "gzip", ErrorClass.BODY_TOO_LARGE, "decodes to more than 999"),
+        (
+            gzip.compress(gzip.compress(bytes(50_000_000))),
+            "gzip, gzip",
+            ErrorClass.BODY_TOO_LARGE,
+            "more than 999",
+        ),
+        (gzip.compress(DATA)[:-12], "gzip", ErrorClass.MALFORMED, "truncated gzip body"),
+        (b"not gzip at all", "gzip", ErrorClass.MALFORMED, "invalid gzip body"),
+        (DATA, "br", ErrorClass.MALFORMED, "unsupported Content-Encoding 'br'"),
+        (DATA, "gzip, gzip, gzip, gzip, gzip", ErrorClass.MALFORMED, "5 content codings"),
+    ],
+    ids=["over-bound", "nested-bomb", "truncated", "garbage", "br", "layers"],
+)
+def test_bad_or_oversized_bodies_are_errors_of_their_class(
+    body: bytes, coding: str, kind: ErrorClass, reason: str
+) -> None:
+    with pytest.raises(HttpError) as raised:
+        decode_body(body, coding, 999)
+    assert raised.value.kind is kind
+    assert reason in str(raised.value)
+
+
+def test_the_bound_is_inclusive() -> None:
+    assert decode_body(gzip.compress(DATA), "gzip", len(DATA)) == DATA
+    with pytest.raises(HttpError):
+        decode_body(gzip.compress(DATA), "gzip", len(DATA) - 1)
+
+
+@pytest.mark.anyio
+async def test_the_parser_notes_which_responses_set_cookies(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        with_cookies = await pool.request(pool.template("GET", "/cookies"))
+        without = await pool.request(pool.template("GET", "/ok"))
+    assert with_cookies.set_cookie is True
+    assert len(with_cookies.header_values("set-cookie")) == 2
+    assert without.set_cookie is False

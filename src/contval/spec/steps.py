@@ -225,6 +225,17 @@ class Upload(Frozen):
         return self.filename if self.filename is not None else self.file.name
 
 
+def _part_kind(value: Any) -> str:
+    return "file" if isinstance(value, dict | Upload) else "value"
+
+
+MultipartValue = Annotated[
+    Annotated[Upload, Tag("file")] | Annotated[FormValue, Tag("value")],
+    Discriminator(_part_kind),
+]
+"""A field's value, or a mapping that is a file (so a bad file reports only the file's error)."""
+
+
 class HttpCall(Frozen):
     """The parts of an HTTP request shared by request steps and polls."""
 
@@ -252,7 +263,7 @@ class HttpCall(Frozen):
     form: Mapping[str, FormValue] | None = Field(
         None, description="an application/x-www-form-urlencoded body: field → value"
     )
-    multipart: Mapping[str, FormValue | Upload] | None = Field(
+    multipart: Mapping[str, MultipartValue] | None = Field(
         None,
         description="a multipart/form-data body: field → value, or `{file: PATH, content_type,"
         " filename}` for a file (read when the suite is loaded)",

@@ -293,7 +293,8 @@ def _url_parts(value: str, what: str) -> SplitResult:
         shown = value.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1])
         raise ValueError(
             f"{what} holds credentials (`user:password@`), which are never sent from a URL;"
-            f" write {shown!r} and add `auth: {{basic: [user, password]}}` to the step"
+            f" write {shown!r} and add `auth: {{basic: [user, password]}}` to the step (or to"
+            " the target under `target_options`)"
         )
     if port == 0:
         raise ValueError(f"{what} {value!r} has port 0; use a port from 1 to 65535")

@@ -41,16 +41,40 @@ DataDirOption = Annotated[
 ]
 
 
+EnvFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-file",
+        help="NAME=VALUE lines (.env style) for {{ env.NAME }} and `secrets:`; a variable set "
+        "in the environment wins.",
+        metavar="FILE",
+    ),
+]
+
+
+def _environ(env_file: Path | None) -> dict[str, str]:
+    """The process environment over `--env-file`'s lines; a bad line is a usage error."""
+    import os
+
+    from contval.spec.secrets import EnvFileError, environment_with
+
+    try:
+        return environment_with(env_file, os.environ)
+    except EnvFileError as exc:
+        _usage_error(str(exc))
+
+
 @app.command()
 def validate(
     suite: Annotated[Path, typer.Argument(help="The suite file to check.", show_default=False)],
     data_dir: DataDirOption = None,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Check a suite file and report every error at once as file:line:col: message."""
     from contval.spec import SuiteInvalid, load_suite, summarize
 
     try:
-        loaded = load_suite(suite, data_dir=data_dir)
+        loaded = load_suite(suite, data_dir=data_dir, environ=_environ(env_file))
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -73,11 +97,11 @@ def schema() -> None:
     typer.echo(suite_json_schema_text())
 
 
-def _load_or_exit(suite: Path, data_dir: Path | None = None) -> Suite:
+def _load_or_exit(suite: Path, data_dir: Path | None = None, env_file: Path | None = None) -> Suite:
     from contval.spec import SuiteInvalid, load_suite
 
     try:
-        return load_suite(suite, data_dir=data_dir)
+        return load_suite(suite, data_dir=data_dir, environ=_environ(env_file))
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -119,13 +143,14 @@ def plan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     data_dir: DataDirOption = None,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Print what a run would do (schedules, expected iterations, thresholds), without running."""
     from contval.engine.plan import plan_data, render_plan
     from contval.pipeline.run import default_workers
 
     workers = workers or default_workers()  # the same default, and cap, as `contval run`
-    loaded = _load_or_exit(suite, data_dir)
+    loaded = _load_or_exit(suite, data_dir, env_file)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
     if as_json:
         typer.echo(json.dumps(plan_data(loaded, names, workers), indent=2))
@@ -170,6 +195,7 @@ def run(
         typer.Option(help="Exit 0 even when no scenario was judged (no thresholds, no baseline)."),
     ] = False,
     data_dir: DataDirOption = None,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
@@ -177,7 +203,7 @@ def run(
     from contval.pipeline.gate import GateOptions
     from contval.pipeline.run import RunOptions, default_workers, run_suite
 
-    loaded = _load_or_exit(suite, data_dir)
+    loaded = _load_or_exit(suite, data_dir, env_file)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []]
     overrides = _pairs(var or [], "--var")
     for key, _ in overrides:

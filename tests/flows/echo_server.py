@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote
+from urllib.parse import unquote
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib name)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -35,10 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.answered[(self.path.split("?")[0], status)] += 1
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib name)
+    def do_GET(self) -> None:
         self._answer(b"")
 
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib name)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._answer(self.rfile.read(length))
 
@@ -47,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             self._send(int(path.split("/")[2].split("?")[0]), b"no")
         elif path == "/text":
-            text = "hello \x1b[31mred\x07 world\r\nbye".encode()
+            text = b"hello \x1b[31mred\x07 world\r\nbye"
             self._send(200, text, {"X-Trace": "abd", "Content-Type": "text/plain"})
         elif path == "/json":
             self._send(200, json.dumps({"status": "pending", "n": 3}).encode())
@@ -60,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 200,
                 json.dumps(echoed).encode(),
-                {"X-Echo": quote(path, safe="/?=&"), "Location": f"http://127.0.0.1{path}"},
+                {"X-Echo": unquote(path), "Location": f"http://127.0.0.1{path}"},
             )
         else:
             self._send(404, b"not found")

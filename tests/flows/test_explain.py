@@ -130,7 +130,7 @@ async def test_json_header_and_body_conditions_say_what_they_found(
         h2 = harness(compile_program(suite2), client)
         assert await h2.runner.run("t", now()) is False
     found = failures(h2.recorder, "t", "text")
-    body = '"hello \\u001b[31mred\\u0007 world\\r\\nbye"'
+    body = "hello \\x1b[31mred\\x07 world\\r\\nbye"
     assert found == {
         ("header X-Trace", 'equals "abc"', '"abd"'): 1,
         ("header X-Absent", "exists true", "(missing)"): 1,

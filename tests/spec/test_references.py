@@ -141,15 +141,18 @@ def test_malformed_template_expressions() -> None:
         a:
           target: shop
           steps:
-            - {name: x, request: "GET /{{ vars.a.b }}/{{ env.HOME }}/{{ 1x }}"}
+            - {name: x, request: "GET /{{ vars.a.b }}/{{ envs.HOME }}/{{ 1x }}/{{ env.A.B }}"}
         """
+    )
+    expected = (
+        "expected `vars.NAME`, `data.FEEDER.COLUMN`, `env.NAME`, `secrets.NAME` "
+        "or the name of an extracted variable"
     )
     assert [e.split(": ", 1)[1] for e in errors] == [
         "`vars.a.b` should be `vars.NAME`",
-        "unknown template reference `env.HOME`; expected `vars.NAME`, `data.FEEDER.COLUMN` "
-        "or the name of an extracted variable",
-        "invalid template `{{ 1x }}`; expected `vars.NAME`, `data.FEEDER.COLUMN` "
-        "or the name of an extracted variable",
+        f"unknown template reference `envs.HOME`; {expected}",
+        f"invalid template `{{{{ 1x }}}}`; {expected}",
+        "`env.A.B` should be `env.NAME`",
     ]
 
 

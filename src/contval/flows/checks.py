@@ -26,6 +26,7 @@ from contval.spec import Check, Extract
 
 __all__ = ["INVALID", "CompiledCheck", "Extractor", "Failure", "Reply", "compile_check"]
 
+
 @dataclass(frozen=True, slots=True)
 class CompiledCheck:
     """Accepted statuses (None: any 2xx) and conditions on JSON paths, headers and the body."""

@@ -86,6 +86,7 @@ def describe(cond: Condition) -> str:
             parts.append(f"{key} {shown_value(list(value) if key == 'one_of' else value)}")
     return ", ".join(parts)
 
+
 Test = Callable[[object], bool]
 """One operator applied to the value found (never called when the path matched nothing)."""
 
@@ -244,7 +245,7 @@ class BodyCondition:
         return self.test(reply.response.text())
 
     def failure(self, reply: Reply) -> Failure:
-        return self.label, self.expected, shown_value(body_start(reply))
+        return self.label, self.expected, body_start(reply)  # as text: escaped when recorded
 
 
 def compile_body_conditions(body: BodyCheck) -> list[BodyCondition]:

@@ -70,6 +70,16 @@ class Resolver:
     columns: Mapping[str, tuple[str, ...]]
     variables: dict[str, int] = field(default_factory=dict)
     feeders: list[str] = field(default_factory=list)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """`env.NAME` / `secrets.NAME` → value, read where the suite was loaded (folded in like
+    `vars`; the runner redacts the secret ones from everything it records)."""
+
+    def external(self, kind: str, name: str) -> str:
+        """The value of `{{ env.NAME }}` or `{{ secrets.NAME }}`."""
+        key = f"{kind}.{name}"
+        if key not in self.environment:
+            raise ValueError(f"`{key}` has no value (the suite was not loaded with it)")
+        return self.environment[key]
 
     def variable(self, name: str) -> int:
         """The index of variable `name` in the flow's `Scope.values` (allocated on first use)."""
@@ -163,6 +173,8 @@ def compile_text(
         position = text.index("}}", reference.offset) + 2
         if reference.kind == "vars":
             parts.append(encode(resolver.constant(reference.parts[0])))
+        elif reference.kind in ("env", "secrets"):
+            parts.append(encode(resolver.external(reference.kind, reference.parts[0])))
         elif reference.kind == "data":
             slot, column = resolver.data(*reference.parts)
             parts.append(Ref(reference.text, feeder=slot, column=column))

@@ -69,6 +69,7 @@ def run_suite(options: RunOptions, console: Console) -> ExitCode:
     result = ResultFile(
         options.out_dir / "result.json", suite.name, str(options.suite_path), started
     )
+    result.redactor = suite.environment.redactor()  # no secret in result.json, history, reports
     result.extra.update(
         run_id=suite_run_id(started),
         env=options.gate.env,

@@ -20,6 +20,7 @@ from contval.metrics.snapshot import Failure
 from contval.metrics.summary import LatencySummary, StepSummary, summarize_step
 from contval.report.seconds import seconds_path
 from contval.spec.models import Flow
+from contval.spec.secrets import NO_SECRETS, Redactor
 from contval.spec.steps import IncludeStep, PollStep, RequestStep
 
 SCHEMA = "contval/result/v1"
@@ -185,6 +186,20 @@ def flows_dict(
     return flows
 
 
+def redact_document(value: Any, redactor: Redactor) -> Any:
+    """A copy of a JSON-like document with every string (keys too) redacted."""
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, dict):
+        return {
+            redactor.redact(k) if isinstance(k, str) else k: redact_document(v, redactor)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_document(v, redactor) for v in value]
+    return value
+
+
 @dataclass
 class ResultFile:
     """The results document, rewritten atomically whenever it changes materially."""
@@ -199,8 +214,15 @@ class ResultFile:
     exit_code: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     """Suite-run fields (run_id, env, label, health, pipeline), after `exit_code`."""
+    redactor: Redactor = NO_SECRETS
+    """The suite's secrets: every string of the document is redacted (`***`) on the way out,
+    so neither the file nor the history and reports made from it can hold one."""
 
     def document(self) -> dict[str, Any]:
+        document = self._document()
+        return document if not self.redactor else redact_document(document, self.redactor)
+
+    def _document(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "suite": self.suite,

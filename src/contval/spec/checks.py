@@ -5,7 +5,8 @@ and threshold expressions (through the parser `contval.thresholds` provides, whe
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +45,37 @@ def check_suite_references(
     doc: SourceDocument,
     parse_threshold: ThresholdParser | None,
     data_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[SuiteError]:
     """Every cross-reference problem in a suite whose sections each validated on their own.
 
-    Feeder files must live under `data_dir` (default: the suite file's directory).
+    Feeder files must live under `data_dir` (default: the suite file's directory); `env` and
+    `secrets` values come from `environ` (default: the process environment).
     """
+    environ = os.environ if environ is None else environ
     columns, errors = _check_feeders(suite, doc, data_dir or doc.path.parent.absolute())
-    errors += check_flows(suite, doc, columns)
+    errors += _check_secrets(suite, doc, environ)
+    errors += check_flows(suite, doc, columns, environ)
     errors += _check_workloads(suite, doc)
     errors += check_chaos(suite, doc)
     errors += check_signals(suite, doc)
     errors += _check_scenarios(suite, doc, parse_threshold)
     errors += _check_pipeline(suite, doc)
+    return errors
+
+
+def _check_secrets(
+    suite: Suite, doc: SourceDocument, environ: Mapping[str, str]
+) -> list[SuiteError]:
+    """A `secrets` entry whose variable is unset: located at its `env:`, naming both."""
+    errors: list[SuiteError] = []
+    for name, spec in suite.secrets.items():
+        if spec.env not in environ:
+            message = (
+                f"environment variable `{spec.env}` (secret `{name}`) is not set; set it, or "
+                f"pass `--env-file FILE` with a `{spec.env}=...` line"
+            )
+            errors.append(doc.error(("secrets", name, "env"), message))
     return errors
 
 

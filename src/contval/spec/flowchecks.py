@@ -6,6 +6,7 @@ after the models validate. Every problem is collected; nothing stops at the firs
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 
 from pydantic import JsonValue
@@ -23,12 +24,16 @@ Columns = Mapping[str, tuple[str, ...] | None]
 """Feeder name → CSV header, or None when the file could not be read (already reported)."""
 
 
-def check_flows(suite: Suite, doc: SourceDocument, columns: Columns) -> list[SuiteError]:
-    """Every cross-reference problem in the suite's flows, in no particular order."""
+def check_flows(
+    suite: Suite, doc: SourceDocument, columns: Columns, environ: Mapping[str, str] | None = None
+) -> list[SuiteError]:
+    """Every cross-reference problem in the suite's flows, in no particular order.
+
+    `environ` is what `{{ env.NAME }}` reads (default: the process environment)."""
     checker = _FlowChecker(suite, doc, columns)
+    checker.environ = os.environ if environ is None else environ
     for name, flow in suite.flows.items():
         checker.check(name, flow)
-    checker.check_target_options()
     return checker.errors
 
 
@@ -41,6 +46,7 @@ class _FlowChecker:
         self.columns = columns
         self.errors: list[SuiteError] = []
         self.origins = {url_origin(url) for url in suite.targets.values()}
+        self.environ: Mapping[str, str] = {}
 
     def check(self, name: str, flow: Flow) -> None:
         base: DocPath = ("flows", name)
@@ -69,21 +75,6 @@ class _FlowChecker:
                 )
                 self._check_call(call_path, call, available)
                 available |= set(call.extract)
-
-    def check_target_options(self) -> None:
-        """Options for declared targets only; their auth may use vars, env and secrets."""
-        for name, options in self.suite.target_options.items():
-            path: DocPath = ("target_options", name)
-            if name not in self.suite.targets:
-                hint = did_you_mean(name, self.suite.targets)
-                message = f"target `{name}` is not declared under `targets`{hint}"
-                self.errors.append(self.doc.error(path, message, at_key=True))
-            auth = options.auth
-            if auth is not None:
-                if auth.bearer is not None:
-                    self._check_text((*path, "auth", "bearer"), auth.bearer, set())
-                for index, text in enumerate(auth.basic or ()):
-                    self._check_text((*path, "auth", "basic", index), text, set())
 
     def _check_step_name(self, path: DocPath, name: str, seen: dict[str, DocPath]) -> None:
         if name in seen:
@@ -215,6 +206,8 @@ class _FlowChecker:
 
     def _undefined(self, ref: Reference, available: set[str]) -> str | None:
         """Why `ref` cannot be resolved at this point of the flow, or None if it can."""
+        if ref.kind in ("env", "secrets"):
+            return self._undefined_external(ref.kind, ref.parts[0])
         if ref.kind == "vars":
             name = ref.parts[0]
             if name in self.suite.variables:
@@ -233,6 +226,20 @@ class _FlowChecker:
             f"template uses `{name}`, which no earlier step extracts "
             f"(use `extract:` in an earlier step or an included flow){hint}"
         )
+
+    def _undefined_external(self, kind: str, name: str) -> str | None:
+        """An unset environment variable, or a secret `secrets:` does not declare."""
+        if kind == "env":
+            if name in self.environ:
+                return None
+            return (
+                f"environment variable `{name}` is not set; set it, or pass "
+                f"`--env-file FILE` with a `{name}=...` line"
+            )
+        if name in self.suite.secrets:
+            return None
+        hint = did_you_mean(name, self.suite.secrets, prefix="secrets.")
+        return f"template uses `secrets.{name}`, which is not declared under `secrets`{hint}"
 
     def _undefined_column(self, feeder: str, column: str) -> str | None:
         if feeder not in self.suite.data:

@@ -6,6 +6,8 @@ something meaningful to check (cross-references are meaningless on a suite that 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 from contval.spec.checks import ThresholdParser, check_suite_references, find_threshold_parser
 from contval.spec.errors import SuiteError, SuiteInvalid
 from contval.spec.models import Suite
+from contval.spec.secrets import referenced_env, resolve_environment
 from contval.spec.source import SourceDocument, SourceError, parse_source, read_source
 from contval.spec.translate import translate
 
@@ -26,6 +29,7 @@ def load_suite(
     *,
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Suite:
     """The validated suite at `path`; raises `SuiteInvalid` carrying every error found.
 
@@ -33,13 +37,16 @@ def load_suite(
     so whatever a run would refuse is refused here first. `threshold_parser` defaults to
     `contval.thresholds.parse_threshold` when that exists; pass None to skip threshold syntax
     checks, or a callable to use another parser. `data_dir` is where feeder files live (and
-    where their relative paths start); by default the suite file's directory.
+    where their relative paths start); by default the suite file's directory. `environ` is what
+    `{{ env.NAME }}` and `secrets:` read (default: the process environment).
     """
     try:
         doc = read_source(Path(path))
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
-    return validate_document(doc, threshold_parser=threshold_parser, data_dir=data_dir)
+    return validate_document(
+        doc, threshold_parser=threshold_parser, data_dir=data_dir, environ=environ
+    )
 
 
 def load_suite_text(
@@ -48,13 +55,16 @@ def load_suite_text(
     *,
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Suite:
     """Like `load_suite` for text in memory; `path` labels errors and anchors relative files."""
     try:
         doc = parse_source(text, Path(path))
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
-    return validate_document(doc, threshold_parser=threshold_parser, data_dir=data_dir)
+    return validate_document(
+        doc, threshold_parser=threshold_parser, data_dir=data_dir, environ=environ
+    )
 
 
 def validate_document(
@@ -62,8 +72,11 @@ def validate_document(
     *,
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Suite:
-    """Models first, then cross-references; raises `SuiteInvalid` with everything found."""
+    """Models first, then cross-references; raises `SuiteInvalid` with everything found.
+
+    The valid suite carries the `env` and `secrets` values it uses (`Suite.environment`)."""
     if not isinstance(doc.data, dict):
         raise SuiteInvalid([_not_a_mapping(doc)])
     base_dir = doc.path.parent.absolute()
@@ -73,9 +86,11 @@ def validate_document(
     except ValidationError as exc:
         raise SuiteInvalid(translate(exc, doc, Suite)) from None
     parser = find_threshold_parser() if threshold_parser == "auto" else threshold_parser
-    errors = check_suite_references(suite, doc, parser, data)
+    environ = os.environ if environ is None else environ
+    errors = check_suite_references(suite, doc, parser, data, environ)
     if errors:
         raise SuiteInvalid(errors)
+    suite._environment = resolve_environment(referenced_env(doc.data), suite.secrets, environ)
     return suite
 
 

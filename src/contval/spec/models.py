@@ -10,22 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator
 
 from contval.spec.chaostargets import ChaosTarget
 from contval.spec.faults import Fault
+from contval.spec.secrets import Environment, SecretSpec
 from contval.spec.signals import MetricsSource, Signal
-from contval.spec.steps import Auth, Hops, Step
-from contval.spec.types import (
-    BaseUrl,
-    Bytes,
-    Frozen,
-    Name,
-    Percent,
-    Scalar,
-    Seconds,
-    VarName,
-)
+from contval.spec.steps import Step
+from contval.spec.types import BaseUrl, Frozen, Name, Percent, Scalar, Seconds, VarName
 from contval.spec.workloads import Workload
 
 
@@ -47,22 +39,6 @@ class CsvFeeder(Frozen):
         context = info.context or {}
         base = context.get("data_dir") or context.get("base_dir")
         return value if base is None or value.is_absolute() else Path(base) / value
-
-
-class TargetOptions(Frozen):
-    """How requests to one target behave unless a step says otherwise."""
-
-    follow_redirects: Hops | None = Field(
-        None, description="false, true or the most hops to follow (default 10)"
-    )
-    auth: Auth | None = Field(
-        None, description="credentials for every step sent to this target without its own `auth`"
-    )
-    max_decoded_body: Bytes | None = Field(
-        None,
-        description="the most a gzip/deflate body may decode to (default 10MiB); more is an "
-        "error of class body_too_large",
-    )
 
 
 class Flow(Frozen):
@@ -220,15 +196,16 @@ class Suite(Frozen):
     targets: Mapping[Name, BaseUrl] = Field(
         min_length=1, description="the only hosts contval may send load to: name → base URL"
     )
-    target_options: Mapping[Name, TargetOptions] = Field(
-        default_factory=dict,
-        description="per target name: follow_redirects, auth and max_decoded_body defaults",
-    )
     variables: Mapping[VarName, Scalar] = Field(
         default_factory=dict, description="values used in templates as `{{ vars.NAME }}`"
     )
     data: Mapping[Name, CsvFeeder] = Field(
         default_factory=dict, description="data feeders used in templates as `{{ data.NAME.col }}`"
+    )
+    secrets: Mapping[VarName, SecretSpec] = Field(
+        default_factory=dict,
+        description="values from the environment used as `{{ secrets.NAME }}`, never shown in "
+        "any output (`public: true` to show one)",
     )
     chaos_targets: Mapping[Name, ChaosTarget] = Field(
         default_factory=dict,
@@ -252,6 +229,14 @@ class Suite(Frozen):
         default_factory=Pipeline,
         description="the order of a whole-suite run, stop_on_failure, and the cool-down",
     )
+
+    _environment: Environment = PrivateAttr(default_factory=Environment)
+
+    @property
+    def environment(self) -> Environment:
+        """The `{{ env.NAME }}` and `{{ secrets.NAME }}` values read when the suite was loaded
+        (`contval.spec.loader`), and which are secret; empty for a suite built otherwise."""
+        return self._environment
 
     def run_order(self) -> tuple[str, ...]:
         """The scenarios a whole-suite run runs, in order."""

@@ -1,4 +1,9 @@
-"""Secret values and how they are kept out of everything contval writes.
+"""Secret values, where they come from, and how they are kept out of everything contval writes.
+
+`{{ env.NAME }}` reads an environment variable; `secrets: {NAME: {env: VAR}}` names one for
+`{{ secrets.NAME }}`. Both are read once where the suite is loaded (the process environment over
+an `--env-file`), an unset one being a located validation error, and both are secrets unless a
+`secrets` entry says `public: true`.
 
 A `Redactor` knows the values a run must never show and replaces each occurrence, in any of the
 forms a server may echo it back in (as is, percent-encoded, `+` for spaces, JSON-escaped,
@@ -10,9 +15,16 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 from urllib.parse import quote, quote_plus
+
+from pydantic import Field
+
+from contval.spec.templates import scan
+from contval.spec.types import Frozen
 
 MASK: Final = "***"
 
@@ -63,3 +75,116 @@ class Redactor:
 
 
 NO_SECRETS: Final = Redactor()
+
+
+# --- Values from the environment: `{{ env.NAME }}` and the `secrets:` section. ---
+
+ENV_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class SecretSpec(Frozen):
+    """One entry of `secrets:`: where its value comes from, and whether it may be shown."""
+
+    env: str = Field(
+        pattern=ENV_NAME_PATTERN,
+        description="the environment variable (or --env-file line) holding the value",
+    )
+    public: bool = Field(
+        False,
+        description="true: not a secret (shown as is in results and reports); default false",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """What a loaded suite's `{{ env.NAME }}` and `{{ secrets.NAME }}` templates read, and the
+    values no output may show. Read once, where the suite is loaded, and shipped to workers
+    with it (a worker never reads its own environment)."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    """`env.NAME` / `secrets.NAME` → value."""
+    secrets: tuple[str, ...] = ()
+    """The values to redact: every `env.NAME` and every non-public `secrets` entry."""
+
+    def value(self, kind: str, name: str) -> str:
+        """The value of `{{ kind.name }}`; KeyError when the suite did not declare or use it."""
+        return self.values[f"{kind}.{name}"]
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.secrets)
+
+
+def referenced_env(data: object) -> set[str]:
+    """Every NAME of a `{{ env.NAME }}` anywhere in the suite document's strings."""
+    names: set[str] = set()
+    stack = [data]
+    while stack:  # bounded: each node of the (finite) document is visited once
+        node = stack.pop()
+        if isinstance(node, str):
+            if "{{" in node:
+                references, _ = scan(node)
+                names.update(r.parts[0] for r in references if r.kind == "env")
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
+
+
+def resolve_environment(
+    used: set[str], secrets: Mapping[str, SecretSpec], environ: Mapping[str, str]
+) -> Environment:
+    """The values of the `env` names used and of the `secrets` entries (those set; validation
+    reports the others), and which of them are secret."""
+    values: dict[str, str] = {}
+    hidden: list[str] = []
+    for name in sorted(used):
+        if name in environ:
+            values[f"env.{name}"] = environ[name]
+            hidden.append(environ[name])
+    for name, spec in secrets.items():
+        if spec.env in environ:
+            values[f"secrets.{name}"] = environ[spec.env]
+            if not spec.public:
+                hidden.append(environ[spec.env])
+    return Environment(values, tuple(dict.fromkeys(hidden)))  # a dict: it pickles to workers
+
+
+class EnvFileError(ValueError):
+    """A line of an --env-file that is not `NAME=VALUE`."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`.env` lines: `NAME=VALUE` or `export NAME=VALUE`; `#` comments and blank lines skipped;
+    a value in matching single or double quotes loses them (no escapes, no interpolation)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"{path}: cannot read the env file ({exc})") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :].lstrip()
+        name, sep, value = stripped.partition("=")
+        name = name.strip()
+        if not sep or re.fullmatch(ENV_NAME_PATTERN, name) is None:
+            raise EnvFileError(
+                f"{path}:{number}: expected NAME=VALUE (NAME: letters, digits and _), "
+                f"got {line[:40]!r}"
+            )
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def environment_with(env_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """The process environment over the env file's values: a variable set in the environment
+    wins (as with docker compose), so CI can override a checked-in default."""
+    merged = read_env_file(env_file) if env_file is not None else {}
+    merged.update(environ)
+    return merged

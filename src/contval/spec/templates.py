@@ -1,7 +1,8 @@
 """The `{{ ... }}` references inside suite strings, as the validator needs to see them.
 
-Only the reference grammar lives here (`vars.NAME`, `data.FEEDER.COLUMN`, or a bare variable
-extracted by an earlier step); rendering belongs to `contval.flows`, which compiles templates once.
+Only the reference grammar lives here (`vars.NAME`, `data.FEEDER.COLUMN`, `env.NAME`,
+`secrets.NAME`, or a bare variable extracted by an earlier step); rendering belongs to
+`contval.flows`, which compiles templates once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ _OPEN: Final = "{{"
 _CLOSE: Final = "}}"
 _IDENT: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
-RefKind = Literal["vars", "data", "extracted"]
+RefKind = Literal["vars", "data", "env", "secrets", "extracted"]
+_EXPECTED: Final = (
+    "expected `vars.NAME`, `data.FEEDER.COLUMN`, `env.NAME`, `secrets.NAME` "
+    "or the name of an extracted variable"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +66,7 @@ def scan(text: str) -> tuple[list[Reference], list[TemplateProblem]]:
 def _parse(expression: str, offset: int) -> Reference | TemplateProblem:
     parts = tuple(expression.split("."))
     if not expression or not all(_IDENT.fullmatch(p) for p in parts):
-        return TemplateProblem(
-            f"invalid template `{{{{ {expression} }}}}`; expected `vars.NAME`, "
-            "`data.FEEDER.COLUMN` or the name of an extracted variable",
-            offset,
-        )
+        return TemplateProblem(f"invalid template `{{{{ {expression} }}}}`; {_EXPECTED}", offset)
     if parts[0] == "vars":
         if len(parts) != 2:
             return TemplateProblem(f"`{expression}` should be `vars.NAME`", offset)
@@ -74,10 +75,10 @@ def _parse(expression: str, offset: int) -> Reference | TemplateProblem:
         if len(parts) != 3:
             return TemplateProblem(f"`{expression}` should be `data.FEEDER.COLUMN`", offset)
         return Reference("data", parts[1:], offset)
+    if parts[0] in ("env", "secrets") and len(parts) > 1:
+        if len(parts) != 2 or (parts[0] == "env" and "-" in parts[1]):
+            return TemplateProblem(f"`{expression}` should be `{parts[0]}.NAME`", offset)
+        return Reference("env" if parts[0] == "env" else "secrets", parts[1:], offset)
     if len(parts) != 1:
-        return TemplateProblem(
-            f"unknown template reference `{expression}`; expected `vars.NAME`, "
-            "`data.FEEDER.COLUMN` or the name of an extracted variable",
-            offset,
-        )
+        return TemplateProblem(f"unknown template reference `{expression}`; {_EXPECTED}", offset)
     return Reference("extracted", parts, offset)

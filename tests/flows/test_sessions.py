@@ -13,6 +13,7 @@ import pytest
 from contval.flows import compile_program
 from contval.flows.cookies import CookieJar
 from contval.http import Client, now
+from contval.spec import SuiteInvalid, load_suite_text
 from tests.flows.conftest import counts, harness, make_suite, options
 from tests.flows.userapp import UserApp, serve
 
@@ -210,6 +211,8 @@ async def test_a_failed_setup_fails_the_iteration_and_runs_again_next_time(
     assert app.seen.paths == ["/bearer", "/bearer"]
     assert counts(h.slot("f", "log in"))["errors"] == {"HTTP_STATUS": 2}
     assert h.slot("f").iterations == 2
+    assert h.slot("f", "use").not_reached == 2
+    assert h.program.flows["f"].step_names == ("log in", "use")
 
 
 def test_the_jar_is_bounded_and_expires_cookies() -> None:
@@ -225,3 +228,23 @@ def test_the_jar_is_bounded_and_expires_cookies() -> None:
     copy.store(["s=1; Max-Age=0; Domain=h.test; Path=/a"], "h.test", "/")
     assert "s" in jar.names() and "s" not in copy.names()
     assert json.dumps(jar.names()[:2]) == '["c701", "c702"]'  # s pushed c700 out
+
+
+def test_a_threshold_may_name_a_setup_step(tmp_path: Path) -> None:
+    text = """\
+version: 1
+name: t
+targets: {app: 'http://127.0.0.1:9'}
+flows:
+  f:
+    target: app
+    setup: [{name: log in, request: POST /login}]
+    steps: [{name: use, request: GET /x}]
+workloads: {w: {executor: constant-vus, vus: 1, duration: 1s, mix: {f: 1}}}
+scenarios:
+  s: {workload: w, thresholds: ["f/log in: p95(latency) < 1s", "f/lgo in: error_rate < 1%"]}
+"""
+    with pytest.raises(SuiteInvalid) as raised:
+        load_suite_text(text, tmp_path / "suite.yaml")
+    assert len(raised.value.errors) == 1
+    assert "lgo in" in raised.value.errors[0].message

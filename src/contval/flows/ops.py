@@ -100,4 +100,5 @@ class CompiledFlow:
     @property
     def step_names(self) -> tuple[str, ...]:
         """The names its metrics are recorded under (`flow/step`), includes' steps included."""
-        return tuple(op.name for op in self.steps if not isinstance(op, ThinkOp))
+        ops = (*self.setup, *self.steps)
+        return tuple(op.name for op in ops if not isinstance(op, ThinkOp))

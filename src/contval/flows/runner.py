@@ -126,7 +126,8 @@ class FlowRunner:
         )
         bound.cookies = cookies
         if flow.setup or flow.session == "vu":
-            bound.sessions = Sessions(setup, keep_jar=flow.session == "vu")
+            later = [slot for slot in slots if slot is not None]
+            bound.sessions = Sessions(setup, keep_jar=flow.session == "vu", later=later)
             bound.shared_scope = None
         elif any(step.direct is None and not isinstance(step, ThinkStepRunner) for step in steps):
             bound.shared_scope = None  # a step that may store cookies needs its own scope

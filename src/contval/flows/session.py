@@ -18,6 +18,7 @@ from typing import Protocol
 
 from contval.flows.cookies import CookieJar
 from contval.flows.templates import Scope
+from contval.metrics import Slot
 
 
 class _Step(Protocol):
@@ -37,10 +38,12 @@ class UserState:
 class Sessions:
     """The idle user states of one flow, and how an iteration begins and ends with one."""
 
-    __slots__ = ("idle", "keep_jar", "setup")
+    __slots__ = ("idle", "keep_jar", "later", "setup")
 
-    def __init__(self, setup: Sequence[_Step], keep_jar: bool) -> None:
+    def __init__(self, setup: Sequence[_Step], keep_jar: bool, later: Sequence[Slot] = ()) -> None:
         self.setup = tuple(setup)
+        self.later = tuple(dict.fromkeys(later))
+        """The flow's step slots: not reached when the setup fails."""
         self.keep_jar = keep_jar
         """`session: vu`: the iteration's cookies stay for the next; else each starts from the
         cookies the setup left (none without setup)."""
@@ -57,6 +60,8 @@ class Sessions:
             for step in self.setup:
                 ok, at = await step.run(scope, at)
                 if not ok:
+                    for slot in self.later:
+                        slot.unreached()
                     return None, at
             user = UserState(list(scope.values), scope.jar)
             due = at

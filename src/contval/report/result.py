@@ -109,7 +109,7 @@ def step_order(flows: Mapping[str, Flow]) -> dict[str, list[str]]:
 
     def steps(name: str, seen: tuple[str, ...]) -> list[str]:
         names: list[str] = []
-        for step in flows[name].steps:
+        for step in (*flows[name].setup, *flows[name].steps):  # setup: once per VU, first
             if isinstance(step, IncludeStep):
                 if step.include in flows and step.include not in seen:
                     names += [n for n in steps(step.include, (*seen, name)) if n not in names]

@@ -74,7 +74,7 @@ def step_names(suite: Suite, flow: str, seen: frozenset[str] = frozenset()) -> l
     if body is None or flow in seen:
         return []
     names: list[str] = []
-    for step in body.steps:
+    for step in (*body.setup, *body.steps):
         if isinstance(step, RequestStep | PollStep):
             names.append(step.name)
         elif isinstance(step, IncludeStep):

@@ -10,7 +10,7 @@ DEMO_DIR ?= run/demo
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,ray]'  # ray: the cluster tests run in `make test`
 	touch $(STAMP)
 
 setup: $(STAMP)

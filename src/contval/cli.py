@@ -131,6 +131,40 @@ def _pick(name: str, known: list[str], what: str) -> str:
     return name
 
 
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run the workers as Ray actors on this cluster: auto (RAY_ADDRESS or the local "
+        "head), HOST:PORT (a head's GCS address) or ray://HOST:PORT. Needs contval[ray].",
+        metavar="ADDRESS",
+    ),
+]
+PerNodeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers-per-node", help="With --cluster: this many workers on each node.", min=1
+    ),
+]
+
+
+def _cluster_or_exit(cluster: str | None, workers: int | None, per_node: int | None) -> Any:
+    """The cluster's layout for `--cluster` (None without it): a one-line error and exit 2
+    (Ray missing, a bad address) or 3 (unreachable) otherwise, never a traceback."""
+    if cluster is None:
+        if per_node is not None:
+            _usage_error("--workers-per-node needs --cluster")
+        return None
+    from contval.engine.ray_controller import ClusterUnavailable
+    from contval.engine.ray_plan import layout
+
+    try:
+        return layout(cluster, workers, per_node)
+    except ClusterUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.code) from None
+
+
 @app.command()
 def plan(
     suite: Annotated[Path, typer.Argument(help="The suite file.", show_default=False)],
@@ -144,18 +178,29 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     data_dir: DataDirOption = None,
     env_file: EnvFileOption = None,
+    cluster: ClusterOption = None,
+    workers_per_node: PerNodeOption = None,
 ) -> None:
     """Print what a run would do (schedules, expected iterations, thresholds), without running."""
     from contval.engine.plan import plan_data, render_plan
     from contval.pipeline.run import default_workers
 
-    workers = workers or default_workers()  # the same default, and cap, as `contval run`
     loaded = _load_or_exit(suite, data_dir, env_file)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
+    found = _cluster_or_exit(cluster, workers, workers_per_node)
+    # the same default, and cap, as `contval run`
+    workers = found.workers if found else workers or default_workers()
+    data = plan_data(loaded, names, workers)
+    if found:
+        from contval.engine.ray_plan import cluster_plan, render_cluster
+
+        data["cluster"] = cluster_plan(found, data)
     if as_json:
-        typer.echo(json.dumps(plan_data(loaded, names, workers), indent=2))
+        typer.echo(json.dumps(data, indent=2))
     else:
         typer.echo(render_plan(loaded, names, workers))
+        if found:
+            typer.echo("\n" + render_cluster(data["cluster"]))
 
 
 @app.command()
@@ -167,7 +212,12 @@ def run(
     ] = None,
     out: Annotated[Path, typer.Option(help="Directory for result.json.")] = Path("contval-results"),
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+        int | None,
+        typer.Option(
+            help="Worker processes (default: one per core; with --cluster, one per CPU of "
+            "the cluster).",
+            min=1,
+        ),
     ] = None,
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Override a suite variable: NAME=VALUE.")
@@ -196,6 +246,8 @@ def run(
     ] = False,
     data_dir: DataDirOption = None,
     env_file: EnvFileOption = None,
+    cluster: ClusterOption = None,
+    workers_per_node: PerNodeOption = None,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
@@ -209,17 +261,20 @@ def run(
     for key, _ in overrides:
         _pick(key, list(loaded.variables), "variable")
     targets = _checked_targets(loaded, target or [])
+    found = _cluster_or_exit(cluster, workers, workers_per_node)
     options = RunOptions(
         suite_path=suite.resolve(),
         suite=_with_targets(loaded, targets),
         scenarios=tuple(names or loaded.run_order()),
         out_dir=out,
-        workers=workers or default_workers(),
+        workers=found.workers if found else workers or default_workers(),
         overrides=tuple(overrides),
         target_overrides=tuple(targets),
         seed=seed,
         gate=GateOptions(store, env, label, require_baseline, history, allow_ungated),
         data_dir=data_dir.absolute() if data_dir is not None else None,
+        cluster=cluster,
+        workers_per_node=workers_per_node,
     )
     width = None if sys.stdout.isatty() else 120  # logs: wide enough for the tables
     code = run_suite(options, Console(width=width))

@@ -18,6 +18,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ SILENCE_S = 1.5  # an actor that has not answered a poll for this long is lost (
 HEARTBEAT_S = 0.5  # how often the controller renews every actor's lease
 STOP_TIMEOUT = 10.0  # after a stop, a worker that has not finished by then is given up
 TICK = 0.05
+NAMESPACE = "contval"
+"""Ray namespace of the worker actors, named `<run token>-w<index>` (`ray list actors` shows
+which node each one runs on)."""
 
 
 class ClusterUnavailable(Exception):
@@ -215,11 +219,17 @@ class RayController(LocalController):
                 f"({len(shares)} node(s): {shares}) in {READY_TIMEOUT:g}s"
             )
         remote = ray.remote(num_cpus=1, max_concurrency=4, max_restarts=0)(RayWorker)
+        token = uuid.uuid4().hex[:8]
         for job, bundle in zip(self.jobs, where, strict=True):
             strategy = PlacementGroupSchedulingStrategy(
                 self._group, placement_group_bundle_index=bundle
             )
-            actor = _Actor(job.worker, remote.options(scheduling_strategy=strategy).remote(job))
+            options = remote.options(
+                scheduling_strategy=strategy,
+                name=f"{token}-w{job.worker}",
+                namespace=NAMESPACE,
+            )
+            actor = _Actor(job.worker, options.remote(job))
             self.actors.append(actor)
         self.peers = self.actors  # type: ignore[assignment]
         self._locate(ray)

@@ -28,6 +28,11 @@ class RunOptions:
     gate: GateOptions = field(default_factory=GateOptions)
     data_dir: Path | None = None
     """`--data-dir`: where feeder files live (read once by the controller, shipped to workers)."""
+    cluster: str | None = None
+    """`--cluster`: run the workers as Ray actors on this cluster (auto, HOST:PORT, ray://...);
+    None runs them as local processes."""
+    workers_per_node: int | None = None
+    """`--workers-per-node`: with `--cluster`, this many workers on each node (default: spread)."""
 
 
 @dataclass

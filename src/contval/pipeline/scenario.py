@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,14 +106,16 @@ def run_scenario(
             code = not_started(run, str(exc))
             run.entry["stop_reason"] = "a metrics source could not be read"
             return code
-    controller: Controller = LocalController(jobs)
+    controller = _controller(options, jobs)
     state.controller = controller
     try:
         controller.start()
     except WorkerFailed as exc:
+        run.entry["engine"] = _engine(controller, workers)
         controller.close()
         console.print(f"[red]error:[/red] could not start the workers: {exc}", highlight=False)
         return not_started(run, str(exc))
+    run.entry["engine"] = _engine(controller, workers)
     if not run.timeline.windows:
         outcome = _load(run, controller, schedule.duration, result, console, state)
         return _finish(run, outcome, result, console, [], state.reason)
@@ -144,6 +148,29 @@ def _invalid(run: ScenarioRun, controller: Controller, reason: str) -> None:
     note(run, Stop(stop) if stop else Stop.CHAOS_FAILED, reason)
     run.invalid = run.invalid or reason
     controller.stop(reason)
+
+
+def _controller(options: RunOptions, jobs: list[msg.WorkerJob]) -> Controller:
+    """Local worker processes, or Ray actors with `--cluster` (Ray is imported only then)."""
+    if options.cluster is None:
+        return LocalController(jobs)
+    from contval.engine.ray_controller import RayController
+
+    return RayController(jobs, options.cluster, options.workers_per_node)
+
+
+def _engine(controller: Controller, workers: int) -> dict[str, Any]:
+    """result.json `engine`: where the workers ran. A cluster controller describes its nodes
+    (with what each one's workers did); local workers all ran on this host."""
+    describe = getattr(controller, "engine", None)
+    if callable(describe):
+        return dict(describe())
+    host = {"node_id": "local", "host": socket.gethostname(), "workers": workers}
+    return {
+        "kind": "local",
+        "address": None,
+        "nodes": [host | {"cpu": float(len(os.sched_getaffinity(0)))}],
+    }
 
 
 def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
@@ -207,6 +234,8 @@ def _load(
         if run.signals is not None:
             run.signals.stop()
         controller.close()
+        if callable(getattr(controller, "engine", None)):  # per-node figures as the run ended
+            run.entry["engine"] = _engine(controller, 0)
         log.close()
         state.controller = None
         progress.finish()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
+import pytest
+
 from contval.engine import messages as msg
-from contval.engine.controller import Controller
+from contval.engine.controller import Controller, SecondStats, WorkerFailed
 from contval.engine.ray_controller import RayController
+from contval.metrics import Snapshot
 from contval.spec import load_suite
 from tests.engine.target import Target
 from tests.engine.test_run import constant_rate, one_step, write_suite
+
+ray = pytest.importorskip("ray")
 
 
 def test_workers_spread_one_per_node_and_merge_exactly(
@@ -32,3 +39,76 @@ def test_workers_spread_one_per_node_and_merge_exactly(
     merged = sum(s.counters.requests for s in outcome.series.totals().select("f", "get"))
     assert merged == sum(n["requests"] for n in nodes) == target.seen.paths["/ok"] == 400
     assert all(n["requests"] == 200 and n["errors"] == 0 for n in nodes)
+
+
+def _controller(tmp_path: Path, url: str, rate: str, duration: str, cluster: str):
+    suite = write_suite(tmp_path, url, one_step("/ok"), constant_rate(rate, duration))
+    return RayController(msg.jobs_for(load_suite(suite), "main", 2), cluster)
+
+
+def test_a_stop_reaches_every_worker_within_a_second(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    controller = _controller(tmp_path, target.url, "100/s", "30s", cluster)
+    controller.start()
+
+    def on_second(series: object, snapshot: Snapshot, stats: SecondStats) -> str | None:
+        return "aborted: test" if stats.second == 1 else None
+
+    try:
+        outcome = controller.run(on_second)
+    finally:
+        controller.close()
+    assert outcome.stop_reason == "aborted: test" and outcome.failures == []
+    assert outcome.stopped_at is not None and outcome.stopped_at < 3
+    # every worker reported its last second and DONE within a second of the stop
+    assert outcome.elapsed - outcome.stopped_at < 1.0, (outcome.elapsed, outcome.stopped_at)
+    assert all(n["requests"] > 0 for n in controller.engine()["nodes"])
+    assert target.seen.paths["/ok"] < 100 * 4
+
+
+def test_a_killed_actor_is_noticed_within_two_seconds_and_names_its_node(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    controller = _controller(tmp_path, target.url, "100/s", "30s", cluster)
+    controller.start()
+    killed: list[float] = []
+
+    def on_second(series: object, snapshot: Snapshot, stats: SecondStats) -> str | None:
+        if stats.second == 1 and not killed:
+            ray.kill(controller.actors[1].handle)
+            killed.append(time.monotonic() - controller.start_time)
+        return None
+
+    try:
+        outcome = controller.run(on_second)
+    finally:
+        controller.close()
+    lost = controller.actors[1].node
+    assert outcome.failures and outcome.failures[0] == outcome.stop_reason
+    assert outcome.failures[0].startswith(
+        f"worker 1 on node {lost['host']} ({lost['node_id'][:12]}) was lost"
+    )
+    assert outcome.stopped_at is not None and outcome.stopped_at - killed[0] < 2.0
+    nodes = {n["node_id"]: n for n in controller.engine()["nodes"]}
+    assert nodes[lost["node_id"]]["lost"] is True
+    assert [n["lost"] for n in nodes.values()].count(False) == 1
+    assert outcome.elapsed < 8  # the other worker stopped too
+
+
+def test_each_worker_checks_its_targets_from_its_node_before_start(
+    tmp_path: Path, cluster: str
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = _controller(tmp_path, f"http://127.0.0.1:{port}", "10/s", "1s", cluster)
+    try:
+        with pytest.raises(WorkerFailed) as failed:
+            controller.start()
+    finally:
+        controller.close()
+    text = str(failed.value)
+    assert f"target `app` (http://127.0.0.1:{port})" in text
+    for actor in controller.actors:
+        assert f"unreachable from node {actor.node['host']} ({actor.node['node_id'][:12]})" in text

@@ -1,0 +1,230 @@
+"""`contval run --cluster` and `contval plan --cluster` end to end on a real two-node cluster:
+accuracy as on local workers, one merged verdict, and the cluster's own faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contval.engine.ray_controller import NAMESPACE, connect
+from tests.engine.target import Target
+from tests.engine.test_run import CLI, constant_rate, load_started, one_step, run, write_suite
+
+ray = pytest.importorskip("ray")
+
+
+def on_cluster(suite: Path, out: Path, cluster: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    return run(suite, out, "--cluster", cluster, "--workers", "2", *args)
+
+
+def test_1000_per_second_within_1_percent_merged_exactly(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/ok"),
+        constant_rate("1000/s", "4s"),
+        "'dropped_iterations == 0'",
+    )
+    code, result, output = on_cluster(suite, tmp_path / "out", cluster)
+    assert code == 0, output
+    scenario = result["scenarios"][0]
+    engine = scenario["engine"]
+    assert engine["kind"] == "ray" and engine["address"] == cluster
+    assert len(engine["nodes"]) == 2 and [n["workers"] for n in engine["nodes"]] == [1, 1]
+    totals = scenario["totals"]
+    assert totals["iterations"] == pytest.approx(4000, rel=0.01)
+    assert totals["requests"] == sum(n["requests"] for n in engine["nodes"])
+    assert totals["requests"] == target.seen.paths["/ok"]
+    per_second = [row["iterations"] for row in scenario["series"][:4]]
+    assert all(990 <= n <= 1010 for n in per_second), per_second
+
+
+def test_a_50ms_route_p50_within_3ms(tmp_path: Path, target: Target, cluster: str) -> None:
+    target.behaviour.delay = 0.050
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/slow"),
+        constant_rate("40/s", "3s"),
+        "'f/get: p50(latency) < 60ms'",
+    )
+    code, result, output = on_cluster(suite, tmp_path / "out", cluster)
+    assert code == 0, output
+    step = result["scenarios"][0]["flows"]["f"]["steps"]["get"]
+    assert step["requests"] == 120 and step["errors"] == 0
+    assert 50.0 <= step["latency"]["p50"] <= 53.0
+
+
+def test_an_abort_stops_every_node(tmp_path: Path, target: Target, cluster: str) -> None:
+    suite = write_suite(
+        tmp_path,
+        target.url,
+        one_step("/error"),
+        constant_rate("50/s", "60s"),
+        "'error_rate < 20% over 2s, abort'",
+    )
+    code, result, output = on_cluster(suite, tmp_path / "out", cluster)
+    assert code == 1, output
+    scenario = result["scenarios"][0]
+    assert scenario["stop_reason"].startswith("aborted: ")
+    assert scenario["duration_s"] < 10
+    nodes = scenario["engine"]["nodes"]
+    assert len(nodes) == 2 and all(n["requests"] > 0 for n in nodes)
+    totals = scenario["totals"]  # a request in flight at the stop is interrupted, not counted
+    assert totals["requests"] <= target.seen.paths["/error"] < 50 * 10
+    assert target.seen.paths["/error"] <= totals["requests"] + totals["interrupted_iterations"]
+
+
+def test_a_killed_actor_makes_the_scenario_incomplete_naming_its_node(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "30s"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--cluster", cluster, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    load_started(out, proc)
+    deadline = time.monotonic() + 30
+    while target.seen.paths["/ok"] < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ray_ = connect(cluster)
+    names = [
+        a["name"]
+        for a in ray_.util.list_named_actors(all_namespaces=True)
+        if a["namespace"] == NAMESPACE and a["name"].endswith("-w1")
+    ]
+    assert len(names) == 1, names
+    ray_.kill(ray_.get_actor(names[0], namespace=NAMESPACE))
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3, output
+    result = json.loads((out / "result.json").read_text())
+    assert result["complete"] is False and result["exit_code"] == 3
+    scenario = result["scenarios"][0]
+    assert scenario["complete"] is False and scenario["verdict"] == "error"
+    assert scenario["stop"] == "worker_failed"
+    lost = [n for n in scenario["engine"]["nodes"] if n["lost"]]
+    assert len(lost) == 1
+    assert (
+        f"worker 1 on node {lost[0]['host']} ({lost[0]['node_id'][:12]}) was lost"
+        in (scenario["stop_reason"])
+    )
+    assert scenario["duration_s"] < 10 and scenario["totals"]["requests"] > 0  # partial
+
+
+def test_a_sigkilled_controller_stops_the_load_within_5s(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "60s"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--cluster", cluster, "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    load_started(out, proc)
+    deadline = time.monotonic() + 30
+    while target.seen.paths["/ok"] < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    proc.wait(timeout=30)
+    seen, changed = target.seen.paths["/ok"], killed
+    while time.monotonic() < killed + 7:  # watch the target for 7 s: when did load last come?
+        if target.seen.paths["/ok"] != seen:
+            seen, changed = target.seen.paths["/ok"], time.monotonic()
+        time.sleep(0.05)
+    assert changed - killed < 5.0
+
+
+def test_plan_shows_the_cluster_layout(tmp_path: Path, cluster: str) -> None:
+    suite = write_suite(
+        tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("100/s", "5s")
+    )
+    proc = subprocess.run(
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)["cluster"]
+    assert data["address"] == cluster and len(data["nodes"]) == 2 and data["cpus"] == 2
+    assert data["workers"] == 2 and data["workers_per_node"] == [1, 1]
+    assert data["per_worker"][0]["peak_rate_per_worker"] == 50.0
+    text = subprocess.run(
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers-per-node", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert text.returncode == 0, text.stderr
+    assert f"Ray cluster {cluster}: 2 node(s), 2 CPU(s); 4 worker(s), 2/2 per node" in text.stdout
+
+
+BLOCK_RAY = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "ray" or name.startswith("ray."):
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Block())
+sys.argv = {argv!r}
+from contval.cli import main
+main()
+"""
+
+
+def test_without_ray_the_error_names_the_address_and_the_install(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    argv = ["contval", "run", str(suite), "--cluster", "auto", "--out", str(tmp_path / "o")]
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCK_RAY.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: --cluster auto needs Ray, which is not installed: pip install 'contval[ray]'"
+    ]
+
+
+def test_an_unreachable_cluster_is_exit_3_in_one_line(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    proc = subprocess.run(
+        [*CLI, "run", str(suite), "--cluster", "127.0.0.1:9", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert lines[0].startswith("error: could not connect to the Ray cluster at 127.0.0.1:9: ")
+    assert "pip install 'contval[ray]'" in lines[0]
+    assert not (tmp_path / "o").exists()  # nothing was run
+
+
+def test_workers_per_node_needs_a_cluster(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    proc = subprocess.run(
+        [*CLI, "run", str(suite), "--workers-per-node", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: --workers-per-node needs --cluster"

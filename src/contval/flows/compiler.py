@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Final
 from urllib.parse import quote, urlsplit
 
 from contval.flows.bodies import (
@@ -33,7 +34,9 @@ from contval.flows.templates import (
 )
 from contval.http.encoding import ACCEPT_ENCODING
 from contval.spec import IncludeStep, PollStep, RequestStep, Suite, ThinkStep
+from contval.spec.models import TargetOptions
 from contval.spec.steps import DEFAULT_REDIRECTS, HttpCall, Step
+from contval.spec.types import url_origin
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -138,11 +141,11 @@ def _ops(
         elif isinstance(step, ThinkStep):
             ops.append(ThinkOp(step.think.low, step.think.high))
         elif isinstance(step, RequestStep):
-            call = _call(step, base, resolver)
+            call = _call(step, base, resolver, suite)
             ops.append(RequestOp(step.name, call, compile_check(step.check), step.timeout))
         elif isinstance(step, PollStep):
             poll = step.poll
-            call = _call(poll, base, resolver)
+            call = _call(poll, base, resolver, suite)
             until = compile_check(poll.until)
             ops.append(
                 PollOp(step.name, call, until, poll.every, poll.poll_timeout, poll.request_timeout)
@@ -150,7 +153,7 @@ def _ops(
     return ops
 
 
-def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
+def _call(spec: HttpCall, base: str, resolver: Resolver, suite: Suite) -> Call:
     url_target = spec.request.is_url_template
     if url_target:
         origin, path = _split_target("/", base)
@@ -158,6 +161,7 @@ def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
     else:
         origin, path = _split_target(spec.request.target, base)
         compiled_path = compile_text(path, resolver, path_value, static_path)
+    defaults = _target_options(suite, origin)
     headers = {k: v for k, v in spec.headers.items() if "{{" not in v}
     dynamic = [
         (k, compile_text(v, resolver, header_value)) for k, v in spec.headers.items() if "{{" in v
@@ -170,8 +174,9 @@ def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
         headers["Content-Type"] = FORM_TYPE
     if "accept-encoding" not in named:
         headers["Accept-Encoding"] = ACCEPT_ENCODING
-    if spec.auth is not None:
-        auth = compile_auth(spec.auth, resolver)
+    auth_spec = spec.auth or (defaults.auth if "authorization" not in named else None)
+    if auth_spec is not None:
+        auth = compile_auth(auth_spec, resolver)
         if isinstance(auth, str):
             headers["Authorization"] = auth
         else:
@@ -192,9 +197,26 @@ def _call(spec: HttpCall, base: str, resolver: Resolver) -> Call:
         template,
         tuple(compile_extract(n, e, resolver) for n, e in spec.extract.items()),
         spec.idempotent,
-        DEFAULT_REDIRECTS if spec.follow_redirects is None else spec.follow_redirects,
+        _first(spec.follow_redirects, defaults.follow_redirects, DEFAULT_REDIRECTS),
         url_target,
+        defaults.max_decoded_body,
     )
+
+
+def _first(*values: int | None) -> int:
+    return next(value for value in values if value is not None)
+
+
+def _target_options(suite: Suite, origin: str) -> TargetOptions:
+    """The `target_options` of the declared target at `origin` (none set: the defaults)."""
+    wanted = url_origin(origin)
+    for name, url in suite.targets.items():
+        if name in suite.target_options and url_origin(url) == wanted:
+            return suite.target_options[name]
+    return NO_OPTIONS
+
+
+NO_OPTIONS: Final = TargetOptions()
 
 
 def url_value(value: object) -> str:

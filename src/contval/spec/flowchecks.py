@@ -34,6 +34,7 @@ def check_flows(
     checker.environ = os.environ if environ is None else environ
     for name, flow in suite.flows.items():
         checker.check(name, flow)
+    checker.check_target_options()
     return checker.errors
 
 
@@ -75,6 +76,21 @@ class _FlowChecker:
                 )
                 self._check_call(call_path, call, available)
                 available |= set(call.extract)
+
+    def check_target_options(self) -> None:
+        """Options for declared targets only; their auth may use vars, env and secrets."""
+        for name, options in self.suite.target_options.items():
+            path: DocPath = ("target_options", name)
+            if name not in self.suite.targets:
+                hint = did_you_mean(name, self.suite.targets)
+                message = f"target `{name}` is not declared under `targets`{hint}"
+                self.errors.append(self.doc.error(path, message, at_key=True))
+            auth = options.auth
+            if auth is not None:
+                if auth.bearer is not None:
+                    self._check_text((*path, "auth", "bearer"), auth.bearer, set())
+                for index, text in enumerate(auth.basic or ()):
+                    self._check_text((*path, "auth", "basic", index), text, set())
 
     def _check_step_name(self, path: DocPath, name: str, seen: dict[str, DocPath]) -> None:
         if name in seen:

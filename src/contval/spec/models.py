@@ -16,8 +16,17 @@ from contval.spec.chaostargets import ChaosTarget
 from contval.spec.faults import Fault
 from contval.spec.secrets import Environment, SecretSpec
 from contval.spec.signals import MetricsSource, Signal
-from contval.spec.steps import Step
-from contval.spec.types import BaseUrl, Frozen, Name, Percent, Scalar, Seconds, VarName
+from contval.spec.steps import Auth, Hops, Step
+from contval.spec.types import (
+    BaseUrl,
+    Bytes,
+    Frozen,
+    Name,
+    Percent,
+    Scalar,
+    Seconds,
+    VarName,
+)
 from contval.spec.workloads import Workload
 
 
@@ -39,6 +48,22 @@ class CsvFeeder(Frozen):
         context = info.context or {}
         base = context.get("data_dir") or context.get("base_dir")
         return value if base is None or value.is_absolute() else Path(base) / value
+
+
+class TargetOptions(Frozen):
+    """How requests to one target behave unless a step says otherwise."""
+
+    follow_redirects: Hops | None = Field(
+        None, description="false, true or the most hops to follow (default 10)"
+    )
+    auth: Auth | None = Field(
+        None, description="credentials for every step sent to this target without its own `auth`"
+    )
+    max_decoded_body: Bytes | None = Field(
+        None,
+        description="the most a gzip/deflate body may decode to (default 10MiB); more is an "
+        "error of class body_too_large",
+    )
 
 
 class Flow(Frozen):
@@ -195,6 +220,10 @@ class Suite(Frozen):
     description: str | None = None
     targets: Mapping[Name, BaseUrl] = Field(
         min_length=1, description="the only hosts contval may send load to: name → base URL"
+    )
+    target_options: Mapping[Name, TargetOptions] = Field(
+        default_factory=dict,
+        description="per target name: follow_redirects, auth and max_decoded_body defaults",
     )
     variables: Mapping[VarName, Scalar] = Field(
         default_factory=dict, description="values used in templates as `{{ vars.NAME }}`"

@@ -20,6 +20,10 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 CANNED: dict[str, tuple[bytes, bool]] = {
     # path: (bytes to send, keep the connection open afterwards)
     "/ok": (OK, True),
+    "/coded": (
+        b"HTTP/1.1 200 OK\r\ncontent-ENCODING: identity\r\nContent-Length: 2\r\n\r\nok",
+        True,
+    ),
     "/arm-drop": (OK, True),  # ...and silently drop the next request on this connection
     "/arm-rst": (OK, True),  # ...and reset the connection on the next request
     "/chunked": (

@@ -81,3 +81,12 @@ async def test_the_parser_notes_which_responses_set_cookies(server: RawServer) -
     assert with_cookies.set_cookie is True
     assert len(with_cookies.header_values("set-cookie")) == 2
     assert without.set_cookie is False
+
+
+@pytest.mark.anyio
+async def test_the_parser_notes_a_content_encoding(server: RawServer) -> None:
+    async with Client() as client:
+        pool = client.pool(server.url)
+        plain = await pool.request(pool.template("GET", "/ok"))
+        coded = await pool.request(pool.template("GET", "/coded"))
+    assert (plain.coded, coded.coded) == (False, True)

@@ -122,7 +122,9 @@ class Exchange:
         if jar is not None and self.send_cookies:
             wire = _with_cookies(jar, pool.origin, template, wire)
         response = await pool.request(template, wire, timeout)
-        return await self.after(scope, response, pool, template, wire, timeout)
+        if response.set_cookie or response.coded or response.status in REDIRECTS:
+            return await self.after(scope, response, pool, template, wire, timeout)
+        return response
 
     async def after(
         self,
@@ -138,7 +140,7 @@ class Exchange:
             _store(scope, response, pool.origin, _request_path(template, wire))
         if self.follow and response.status in REDIRECTS and response.status not in self.declared:
             response = await self._redirect(scope, response, pool, template, wire, timeout)
-        if self.keep and response.body:
+        if self.keep and response.coded and response.body:
             coding = response.header("content-encoding")
             if coding:
                 assert self.links is not None

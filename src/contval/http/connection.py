@@ -50,6 +50,7 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_body_len",
         "_chunks",
+        "_coded",
         "_deadline",
         "_head",
         "_headers",
@@ -89,6 +90,7 @@ class Connection(asyncio.Protocol):
         self._interim = 0
         self._headers_done = False
         self._set_cookie = False
+        self._coded = False
         self._head = False
         self._keep = True
         self._deadline = 0.0
@@ -124,7 +126,7 @@ class Connection(asyncio.Protocol):
         self._head = head
         self._keep = keep
         self._headers = []
-        self._set_cookie = False
+        self._set_cookie = self._coded = False
         self._received = 0
         self._interim = 0
         self._headers_done = False
@@ -249,8 +251,13 @@ class Connection(asyncio.Protocol):
         headers = self._headers
         headers.append(name)
         headers.append(value)
-        if len(name) == 10 and name.lower() == b"set-cookie":
-            self._set_cookie = True
+        size = len(name)
+        if size in {10, 16}:  # the two names the flow layer cares about
+            lower = name.lower()
+            if lower == b"set-cookie":
+                self._set_cookie = True
+            elif lower == b"content-encoding":
+                self._coded = True
 
     def on_headers_complete(self) -> None:
         """Note the end of the head; a HEAD response ends here whatever its framing headers say."""
@@ -275,7 +282,7 @@ class Connection(asyncio.Protocol):
         status = self._parser.get_status_code()
         if status < 200:
             self._headers = []
-            self._set_cookie = False
+            self._set_cookie = self._coded = False
             self._headers_done = False
             self._interim += 1
             if self._interim > MAX_INTERIM:
@@ -297,7 +304,9 @@ class Connection(asyncio.Protocol):
         chunks.clear()
         self._body_len = 0
         status = self._parser.get_status_code()
-        self._response = Response(status, self._headers, body, now(), keep_alive, self._set_cookie)
+        self._response = Response(
+            status, self._headers, body, now(), keep_alive, self._set_cookie, self._coded
+        )
 
     def _deliver(self, reusable: bool) -> None:
         """Hand the finished response over, then recycle or close the connection."""

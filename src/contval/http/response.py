@@ -18,6 +18,7 @@ class Response:
         "_headers",
         "_raw_headers",
         "body",
+        "coded",
         "completed_at",
         "keep_alive",
         "set_cookie",
@@ -32,6 +33,7 @@ class Response:
         completed_at: float,
         keep_alive: bool,
         set_cookie: bool = False,
+        coded: bool = False,
     ) -> None:
         self.status = status
         self._raw_headers = raw_headers
@@ -42,6 +44,8 @@ class Response:
         self.set_cookie = set_cookie
         """Whether a `Set-Cookie` header came (noted by the parser), so a cookie jar only looks
         at the headers of the responses that set cookies."""
+        self.coded = coded
+        """Whether a `Content-Encoding` header came: only then may the body need decoding."""
 
     @property
     def raw_headers(self) -> list[tuple[bytes, bytes]]:

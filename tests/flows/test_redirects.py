@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -196,3 +197,22 @@ scenarios: {s: {workload: w}}
     assert "http://127.0.0.1:9" in message
     assert "s3cret" not in message
     assert len(raised.value.errors) == 1  # the templated request target is fine
+
+
+@pytest.mark.parametrize(
+    ("location", "error"),
+    [
+        ("http://[::1", "MALFORMED"),  # no URL parser takes it
+        ("http://127.0.0.1:99999/x", "OFF_TARGET"),
+        ("ftp://127.0.0.1/x", "OFF_TARGET"),
+        ("/caf%C3%A9 and spaces", None),  # a relative path, escaped as needed: followed
+    ],
+)
+async def test_a_hostile_location_is_an_error_of_its_class_never_a_crash(
+    app: UserApp, tmp_path: Path, location: str, error: str | None
+) -> None:
+    request = "GET /redirect-to?url=" + quote(location, safe="")
+    extra = "      check: {status: [200, 404]}\n"
+    ok, seen, _ = await _run(_one(request, extra), app, tmp_path)
+    assert seen["errors"] == ({} if error is None else {error: 1})
+    assert ok is (error is None)

@@ -116,11 +116,16 @@ class Exchange:
     async def send(self, scope: Scope, wire: bytes | None, timeout: float | None) -> Response:
         """The step's request (cookies added) and everything after it; raises `HttpError`."""
         pool, template = self.pool, self.template
-        if self.url_target:
-            pool, template, wire = self._url_request(scope)
-        jar = scope.jar
-        if jar is not None and self.send_cookies:
-            wire = _with_cookies(jar, pool.origin, template, wire)
+        try:
+            if self.url_target:
+                pool, template, wire = self._url_request(scope)
+            jar = scope.jar
+            if jar is not None and self.send_cookies:
+                wire = _with_cookies(jar, pool.origin, template, wire)
+        except HttpError:
+            raise
+        except Exception as exc:  # whatever a value from a response holds, nothing is sent
+            raise HttpError(ErrorClass.CHECK_ERROR, f"cannot send: {exc}", _now()) from None
         response = await pool.request(template, wire, timeout)
         if response.set_cookie or response.coded or response.status in REDIRECTS:
             return await self.after(scope, response, pool, template, wire, timeout)
@@ -135,11 +140,21 @@ class Exchange:
         wire: bytes | None,
         timeout: float | None,
     ) -> Response:
-        """Store cookies, follow redirects, decode the body a check will read."""
-        if response.set_cookie and self.cookies:
-            _store(scope, response, pool.origin, _request_path(template, wire))
-        if self.follow and response.status in REDIRECTS and response.status not in self.declared:
-            response = await self._redirect(scope, response, pool, template, wire, timeout)
+        """Store cookies, follow redirects, decode the body a check will read.
+
+        Raises only `HttpError`: anything else a server's headers cause (a `Location` no URL
+        parser takes, a cookie no jar can hold) is `MALFORMED`, never an escaping exception."""
+        try:
+            if response.set_cookie and self.cookies:
+                _store(scope, response, pool.origin, _request_path(template, wire))
+            if self.follows(response.status):
+                response = await self._redirect(scope, response, pool, template, wire, timeout)
+        except HttpError:
+            raise
+        except Exception as exc:
+            raise HttpError(
+                ErrorClass.MALFORMED, f"unusable response headers: {exc}", response.completed_at
+            ) from None
         if self.keep and response.coded and response.body:
             coding = response.header("content-encoding")
             if coding:

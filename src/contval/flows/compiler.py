@@ -216,7 +216,7 @@ def _target_options(suite: Suite, origin: str) -> TargetOptions:
     return NO_OPTIONS
 
 
-NO_OPTIONS: Final = TargetOptions()
+NO_OPTIONS: Final = TargetOptions.model_validate({})
 
 
 def url_value(value: object) -> str:

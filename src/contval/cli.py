@@ -248,6 +248,16 @@ def run(
     env_file: EnvFileOption = None,
     cluster: ClusterOption = None,
     workers_per_node: PerNodeOption = None,
+    debug_http: Annotated[
+        int,
+        typer.Option(
+            "--debug-http",
+            min=0,
+            metavar="N",
+            help="Print the first N request/response pairs (headers, bodies cut) to stderr, "
+            "secrets shown as ***.",
+        ),
+    ] = 0,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
@@ -272,6 +282,7 @@ def run(
         target_overrides=tuple(targets),
         seed=seed,
         gate=GateOptions(store, env, label, require_baseline, history, allow_ungated),
+        debug_http=debug_http,
         data_dir=data_dir.absolute() if data_dir is not None else None,
         cluster=cluster,
         workers_per_node=workers_per_node,

@@ -1,6 +1,7 @@
 """Secrets never reach an output: a real `contval run` against a loopback server that echoes the
-secret back in its body, a header and a URL, with checks failing on exactly those echoes, leaves
-no byte of the secret in the output directory, the history database, stdout or stderr; the
+secret back in its body, a header and a URL, with checks failing on exactly those echoes (and
+`--debug-http` printing exchanges), leaves no byte of the secret in the output directory, the
+history database, stdout or stderr; the
 failures show `***` where the secret was, and a `public: true` value as itself."""
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def test_no_secret_byte_in_any_output(tmp_path: Path) -> None:
                 "--env-file",
                 str(env_file),
                 "--allow-ungated",
+                "--debug-http",
+                "2",
             ],
             capture_output=True,
             timeout=180,
@@ -109,6 +112,8 @@ def test_no_secret_byte_in_any_output(tmp_path: Path) -> None:
         data = path.read_bytes()
         for secret in forbidden:
             assert secret not in data, f"{secret!r} in {path}"
+    assert proc.stderr.count(b"--- contval debug-http ") == 2  # printed, redacted
+    assert b"> X-Password: ***" in proc.stderr
     for stream in (proc.stdout, proc.stderr):
         for secret in forbidden:
             assert secret not in stream

@@ -62,6 +62,8 @@ class WorkerJob:
     tables: tuple[tuple[str, Table], ...] = ()
     seed: int | None = None
     grace: float = 30.0
+    debug_http: int = 0
+    """`--debug-http N`: this worker prints its first N request/response pairs (worker 0)."""
 
 
 def load_tables(suite: Suite) -> tuple[tuple[str, Table], ...]:
@@ -76,10 +78,13 @@ def jobs_for(
     overrides: tuple[tuple[str, str], ...] = (),
     seed: int | None = None,
     grace: float = 30.0,
+    debug_http: int = 0,
 ) -> list[WorkerJob]:
     """One job per worker, all sharing one read of the data files."""
     tables = load_tables(suite)
     return [
-        WorkerJob(suite, scenario, overrides, w, workers, tables, seed, grace)
+        WorkerJob(
+            suite, scenario, overrides, w, workers, tables, seed, grace, debug_http if w == 0 else 0
+        )
         for w in range(workers)
     ]

@@ -65,7 +65,7 @@ class Worker:
         else:
             cap = max(1, schedule.max_vus())
         client = Client(ClientOptions(max_connections=max(1, cap)))
-        runner = program.bind(client, self.recorder)
+        runner = program.bind(client, self.recorder, debug_http=job.debug_http)
         loop = asyncio.get_running_loop()
         loop.add_reader(self.conn.fileno(), self._on_message)
         self.conn.send((msg.READY,))

@@ -33,11 +33,17 @@ class Program:
     """Values never to show: redacted as `***` from every failure the runner records."""
 
     def bind(
-        self, client: Client, recorder: Recorder, *, think_sleep: Sleep = asyncio.sleep
+        self,
+        client: Client,
+        recorder: Recorder,
+        *,
+        think_sleep: Sleep = asyncio.sleep,
+        debug_http: int = 0,
     ) -> FlowRunner:
         """Resolve pools, request templates and metric slots once.
 
         `think_sleep` replaces `asyncio.sleep` for think steps only, so tests can run flows with
         think times without waiting (polls always wait for real: they wait for the system).
+        `debug_http` prints the first N request/response pairs to stderr (secrets redacted).
         """
-        return FlowRunner(self, client, recorder, think_sleep)
+        return FlowRunner(self, client, recorder, think_sleep, debug_http)

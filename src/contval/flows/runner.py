@@ -11,6 +11,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from contval.flows.debughttp import debugging
 from contval.flows.exchange import Links, store_cookies
 from contval.flows.failures import Explainer
 from contval.flows.feeders import Feeder, FeederExhausted
@@ -78,10 +79,14 @@ class FlowRunner:
         client: Client,
         recorder: Recorder,
         sleep: Callable[[float], Awaitable[None]],
+        debug_http: int = 0,
     ) -> None:
         seed = program.seed
         self.rng = random.Random(None if seed is None else f"{seed}/{program.worker}")
         self.explain = Explainer(Redactor(program.secrets))
+        self.debug = debug_http > 0
+        """`--debug-http N`: print the first N exchanges (and keep every body to show it)."""
+        client = debugging(client, debug_http, self.explain.redactor, program.worker)
         self.links = Links(client, program.targets)
         feeders = {name: Feeder(data, self.rng) for name, data in program.feeders.items()}
         self._flows = {
@@ -110,6 +115,7 @@ class FlowRunner:
                 continue
             # A step that reads only the status never stores a body (see RequestTemplate).
             keep = not isinstance(op, RequestOp) or bool(op.check.conditions or op.call.extractors)
+            keep = keep or self.debug
             pool = client.pool(op.call.origin)
             call = BoundCall(op.call, pool, self.rng, keep, self.explain, self.links, cookies)
             slot = recorder.slot(flow.name, op.name)

@@ -27,6 +27,8 @@ class RunOptions:
     grace: float = 30.0
     gate: GateOptions = field(default_factory=GateOptions)
     data_dir: Path | None = None
+    debug_http: int = 0
+    """`--debug-http N`: the first worker prints its first N request/response pairs to stderr."""
     """`--data-dir`: where feeder files live (read once by the controller, shipped to workers)."""
     cluster: str | None = None
     """`--cluster`: run the workers as Ray actors on this cluster (auto, HOST:PORT, ray://...);

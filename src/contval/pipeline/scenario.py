@@ -176,7 +176,13 @@ def _engine(controller: Controller, workers: int) -> dict[str, Any]:
 def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
     """The suite as loaded and retargeted here, shipped whole: workers never read its files."""
     return msg.jobs_for(
-        options.suite, name, workers, options.overrides, options.seed, options.grace
+        options.suite,
+        name,
+        workers,
+        options.overrides,
+        options.seed,
+        options.grace,
+        debug_http=options.debug_http,
     )
 
 

@@ -4,8 +4,9 @@ Only what a load generator needs: Domain (host-only or domain-matching), Path, E
 Max-Age, Secure (sent over https only); HttpOnly and SameSite are kept or ignored as a non-browser
 client may. Every response that sets cookies goes through `store`; every request of a session with
 cookies asks `header` for its `Cookie:` value. A jar never grows without bound: cookies over
-4096 bytes are ignored, and at most `MAX_COOKIES` are kept (the oldest go first), whatever a
-server sends. The stdlib's `http.cookiejar` wants urllib request objects and costs far more per
+4096 bytes are ignored, and a jar keeps at most `MAX_COOKIES` cookies of `MAX_JAR_BYTES` in all
+(the oldest go first), whatever a server sends: a thousand virtual users cost at most 64 MiB of
+cookies. The stdlib's `http.cookiejar` wants urllib request objects and costs far more per
 request; its lenient date parser (`http2time`) is reused.
 """
 
@@ -16,8 +17,10 @@ import time
 from http.cookiejar import http2time  # type: ignore[attr-defined]
 from typing import Final
 
-MAX_COOKIES: Final = 300
+MAX_COOKIES: Final = 100
 """Cookies one jar keeps at most (RFC 6265 6.1 suggests at least 50 per domain)."""
+MAX_JAR_BYTES: Final = 64 * 1024
+"""Names and values one jar keeps at most, all cookies together."""
 MAX_COOKIE_BYTES: Final = 4096
 """A cookie whose name and value together are longer is ignored (RFC 6265 6.1)."""
 _BAD: Final = frozenset("\x00\r\n;")
@@ -64,10 +67,11 @@ class Cookie:
 class CookieJar:
     """Cookies of one session; `copy` gives an independent jar (a VU's post-setup state)."""
 
-    __slots__ = ("_cookies",)
+    __slots__ = ("_bytes", "_cookies")
 
     def __init__(self, cookies: dict[Key, Cookie] | None = None) -> None:
         self._cookies: dict[Key, Cookie] = {} if cookies is None else cookies
+        self._bytes = sum(_size(c) for c in self._cookies.values())
 
     def __len__(self) -> int:
         return len(self._cookies)
@@ -88,13 +92,20 @@ class CookieJar:
             if cookie is None:
                 continue
             key = (cookie.domain, cookie.path, cookie.name)
-            cookies = self._cookies
-            cookies.pop(key, None)
+            self._drop(key)
             if cookie.expires is not None and cookie.expires <= at:
                 continue  # an expiry in the past deletes the cookie
-            if len(cookies) >= MAX_COOKIES:
-                del cookies[next(iter(cookies))]
+            cookies = self._cookies
+            size = _size(cookie)
+            while cookies and (len(cookies) >= MAX_COOKIES or self._bytes + size > MAX_JAR_BYTES):
+                self._drop(next(iter(cookies)))
             cookies[key] = cookie
+            self._bytes += size
+
+    def _drop(self, key: Key) -> None:
+        cookie = self._cookies.pop(key, None)
+        if cookie is not None:
+            self._bytes -= _size(cookie)
 
     def header(self, https: bool, host: str, path: str) -> str | None:
         """The `Cookie` header value for a request, or None when no cookie applies.
@@ -119,11 +130,15 @@ class CookieJar:
             if cookie.matches(https, host, path):
                 found.append(cookie)
         for key in expired:
-            del cookies[key]
+            self._drop(key)
         if not found:
             return None
         found.sort(key=lambda c: -len(c.path))
         return "; ".join(f"{c.name}={c.value}" for c in found)
+
+
+def _size(cookie: Cookie) -> int:
+    return len(cookie.name) + len(cookie.value)
 
 
 def parse_set_cookie(line: str, host: str, path: str, at: float) -> Cookie | None:

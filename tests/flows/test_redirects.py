@@ -165,13 +165,17 @@ f:
       request: GET {{{{ next }}}}
 """
     targets = {"other": other.url} if declared else {}
-    ok, seen, _ = await _run(flows, app, tmp_path, **targets)
+    ok, seen, h = await _run(flows, app, tmp_path, **targets)
+    snapshot = h.slot("f", "go").take()
+    assert snapshot is not None
     if declared:
         assert (ok, seen["errors"]) == (True, {})
         assert other.seen.paths == ["/cookies"]
+        assert snapshot.latency is not None
     else:
         assert (ok, seen["errors"]) == (False, {"OFF_TARGET": 1})
         assert other.seen.paths == []
+        assert snapshot.latency is None  # nothing was sent: no latency, as for `refused`
 
 
 def test_validation_takes_a_templated_target_and_refuses_credentials_in_a_url(

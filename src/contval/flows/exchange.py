@@ -31,6 +31,11 @@ _PATH_SAFE: Final = "!#$%&'()*+,/:;=?@[]~"
 _NO_BODY_HEADERS: Final = frozenset({"content-type", "content-encoding", "content-language"})
 
 
+class NotSent(HttpError):
+    """Refused before a byte was sent (a URL off the targets, a value unfit to send): counted
+    without a latency, as a refused connection is, so it never shows as a fast request."""
+
+
 class Links:
     """The declared targets of a run, and the client's pools for them (created on first use).
 
@@ -125,7 +130,7 @@ class Exchange:
         except HttpError:
             raise
         except Exception as exc:  # whatever a value from a response holds, nothing is sent
-            raise HttpError(ErrorClass.CHECK_ERROR, f"cannot send: {exc}", _now()) from None
+            raise NotSent(ErrorClass.CHECK_ERROR, f"cannot send: {exc}", _now()) from None
         response = await pool.request(template, wire, timeout)
         if response.set_cookie or response.coded or response.status in REDIRECTS:
             return await self.after(scope, response, pool, template, wire, timeout)
@@ -254,13 +259,13 @@ class Exchange:
         try:
             text = call.path.render(scope)
         except RenderError as exc:
-            raise HttpError(ErrorClass.CHECK_ERROR, str(exc), _now()) from None
+            raise NotSent(ErrorClass.CHECK_ERROR, str(exc), _now()) from None
         pool = self.pool
         if text.startswith(("http://", "https://")):
             found = self.links.pool(text) if self.links is not None else None
             if found is None:
                 parts = urlsplit(text)
-                raise HttpError(
+                raise NotSent(
                     ErrorClass.OFF_TARGET,
                     f"request to {parts.scheme}://{parts.netloc} refused: not a declared target",
                     _now(),
@@ -271,7 +276,7 @@ class Exchange:
         elif text.startswith("/"):
             path = text
         else:
-            raise HttpError(
+            raise NotSent(
                 ErrorClass.CHECK_ERROR,
                 f"request target {text[:80]!r} is neither a path nor an http(s) URL",
                 _now(),
@@ -294,7 +299,7 @@ class Exchange:
                 rendered = call.body_template.render(scope)
                 body = rendered if isinstance(rendered, bytes) else rendered.encode()
         except (ValueError, UnicodeError) as exc:
-            raise HttpError(ErrorClass.CHECK_ERROR, f"cannot send: {exc}", _now()) from None
+            raise NotSent(ErrorClass.CHECK_ERROR, f"cannot send: {exc}", _now()) from None
         wire = template.encode(body=body, headers=headers) if headers or body else None
         return pool, template, wire
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from contval.flows.checks import CompiledCheck, Failure, Reply
-from contval.flows.exchange import Exchange, Links
+from contval.flows.exchange import Exchange, Links, NotSent
 from contval.flows.failures import NO_EXPLAINER, Explainer
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
 from contval.flows.templates import RenderError, Scope
@@ -215,7 +215,8 @@ class RequestStepRunner:
 
     def failed(self, exc: HttpError, due: float) -> float:
         """Record a network failure; returns when it happened (the step's end)."""
-        self.slot.error(exc.kind, _latency(exc.kind, exc.completed_at - due))
+        latency = None if isinstance(exc, NotSent) else _latency(exc.kind, exc.completed_at - due)
+        self.slot.error(exc.kind, latency)
         return exc.completed_at
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:

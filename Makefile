@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian packages (stress-ng, procps; chromium for the tests): installed when root with apt-get,
-# otherwise the target stops at once with the command to run (scripts/sysdeps.sh).
+# Debian packages (stress-ng, procps; chromium and prometheus for the tests): installed when root
+# with apt-get, otherwise the target stops at once with the command to run (scripts/sysdeps.sh).
 sysdeps-test:
 	PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
 

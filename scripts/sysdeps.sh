@@ -3,6 +3,7 @@
 #
 #   bash scripts/sysdeps.sh demo   # stress-ng (the cpu-pressure scenario), procps
 #   bash scripts/sysdeps.sh test   # the same, plus chromium (report.html is opened in a browser)
+#                                  # and prometheus (the signals tests start a real server)
 #
 # As root with apt-get, missing packages are installed (one `apt-get update`, only when something
 # is missing). Otherwise it stops at once, naming each missing package and the exact command to
@@ -15,7 +16,7 @@ want="${1:-test}"
 # package:program it provides (looked up on PATH)
 needs=(procps:pgrep stress-ng:stress-ng)
 if [ "$want" = "test" ]; then
-    needs+=(chromium:chromium)
+    needs+=(chromium:chromium prometheus:prometheus)
 fi
 
 have() {

@@ -21,12 +21,25 @@ def test_a_scrape_source_reads_every_in_seconds_with_defaults() -> None:
         ({"scrape": {"target": "shop", "every": "5ms"}}, "between 100ms and 60s"),
         ({"scrape": {"target": "shop", "path": "metrics"}}, "should match pattern"),
         ({"scrape": {"target": "shop", "evry": "1s"}}, "Extra inputs are not permitted"),
-        ({"prometheus": {"url": "http://127.0.0.1:9090"}}, "Extra inputs are not permitted"),
+        ({"prometheus": {"url": "http://127.0.0.1:9090", "step": "1500ms"}}, "whole seconds"),
+        ({"prometheus": {"url": "ftp://127.0.0.1:9090"}}, "http"),
+        ({}, "exactly one of scrape, prometheus"),
+        (
+            {"scrape": {"target": "shop"}, "prometheus": {"url": "http://127.0.0.1:9090"}},
+            "exactly one of scrape, prometheus",
+        ),
     ],
 )
 def test_bad_sources_are_refused(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         MetricsSource.model_validate(raw)
+
+
+def test_a_prometheus_source_has_a_step_in_whole_seconds() -> None:
+    source = MetricsSource.model_validate({"prometheus": {"url": "http://127.0.0.1:9090"}})
+    assert source.prometheus is not None and source.prometheus.step == 1.0
+    cpu = Signal.model_validate({"source": "prom", "query": "rate(x[$__step])"})
+    assert cpu.kind == "query" and cpu.expression == "rate(x[$__step])"
 
 
 def test_signals_record_their_expression() -> None:

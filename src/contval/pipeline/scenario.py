@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +25,7 @@ from contval.engine.local import (
 )
 from contval.engine.schedules import schedule_for, workers_for
 from contval.exitcodes import ExitCode
+from contval.flows.oneshot import run_once
 from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
@@ -92,8 +93,18 @@ def run_scenario(
         + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
         highlight=False,
     )
+    overrides = options.overrides
+    if scenario.setup is not None:  # once, before any worker starts (flows/oneshot.py)
+        shot = run_once(suite, scenario.setup, overrides, options.seed)
+        run.entry["setup"] = shot.entry()
+        console.print(f"  setup: {shot.summary()}", highlight=False)
+        if not shot.ok:
+            code = not_started(run, f"setup {shot.summary()}")
+            run.entry["stop_reason"] = "the setup flow failed"
+            return code
+        overrides = (*overrides, *shot.values.items())
     try:
-        jobs = _jobs(options, name, workers)
+        jobs = _jobs(replace(options, overrides=overrides), name, workers)
     except (OSError, ValueError) as exc:  # a data file changed or vanished since validation
         console.print(f"[red]error:[/red] could not read the data files: {exc}", highlight=False)
         return not_started(run, str(exc))
@@ -118,6 +129,7 @@ def run_scenario(
     run.entry["engine"] = _engine(controller, workers)
     if not run.timeline.windows:
         outcome = _load(run, controller, schedule.duration, result, console, state)
+        _teardown(run, scenario.teardown, options, overrides, console)
         return _finish(run, outcome, result, console, [], state.reason)
     with FaultSession(f"{name}-{uuid.uuid4().hex[:8]}") as session:
         run.chaos = ChaosThread(
@@ -139,7 +151,22 @@ def run_scenario(
     records = session.records
     for line in run.chaos.state.log:
         console.print(f"  chaos: {line}", highlight=False)
+    _teardown(run, scenario.teardown, options, overrides, console)
     return _finish(run, outcome, result, console, records, state.reason)
+
+
+def _teardown(
+    run: ScenarioRun,
+    flow: str | None,
+    options: RunOptions,
+    overrides: tuple[tuple[str, str], ...],
+    console: Console,
+) -> None:
+    """The scenario's teardown flow, once after the load (stopped or not), with its variables."""
+    if flow is not None:
+        shot = run_once(options.suite, flow, overrides, options.seed)
+        run.entry["teardown"] = shot.entry()
+        console.print(f"  teardown: {shot.summary()}", highlight=False)
 
 
 def _invalid(run: ScenarioRun, controller: Controller, reason: str) -> None:
@@ -229,6 +256,7 @@ def _load(
             log.start(controller.outcome.started_at)
         if run.signals is not None and run.signals.origin is None:
             run.signals.origin = controller.start_time
+            run.signals.wall_origin = controller.outcome.started_at
         if run.chaos is not None:
             run.chaos.begin(controller.start_time)
 
@@ -299,7 +327,7 @@ def _live_signals(run: ScenarioRun, aborts: Sequence[Threshold], seconds: int) -
     over the scrapes)."""
     if run.signals is None or not any(t.aggregate.kind is Kind.SIGNAL for t in aborts):
         return None
-    return run.signals.series(seconds)
+    return run.signals.series(seconds, final=False)
 
 
 def _abort_reason(

@@ -24,6 +24,8 @@ def check_signals(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
     """Every source names a declared target; every signal a declared source."""
     errors: list[SuiteError] = []
     for name, source in suite.metrics_sources.items():
+        if source.scrape is None:
+            continue
         target = source.scrape.target
         if target not in suite.targets:
             hint = did_you_mean(target, suite.targets) or (
@@ -32,7 +34,11 @@ def check_signals(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
             message = f"target `{target}` is not declared under `targets`{hint}"
             errors.append(doc.error(("metrics_sources", name, "scrape", "target"), message))
     for name, signal in suite.signals.items():
-        if signal.source in suite.metrics_sources:
+        declared = suite.metrics_sources.get(signal.source)
+        if declared is not None:
+            mismatch = _kind_mismatch(signal.kind, signal.source, declared.prometheus is not None)
+            if mismatch is not None:
+                errors.append(doc.error(("signals", name, signal.kind), mismatch, at_key=True))
             continue
         hint = did_you_mean(signal.source, suite.metrics_sources) or (
             f"; the sources are {', '.join(f'`{s}`' for s in suite.metrics_sources)}"
@@ -43,6 +49,22 @@ def check_signals(suite: Suite, doc: SourceDocument) -> list[SuiteError]:
         message = f"metrics source `{signal.source}` is not declared under `metrics_sources`{hint}"
         errors.append(doc.error(("signals", name, "source"), message))
     return errors
+
+
+def _kind_mismatch(kind: str, source: str, prometheus: bool) -> str | None:
+    """`query` is PromQL, for a prometheus source; the others read an exposition contval
+    scrapes itself."""
+    if prometheus and kind != "query":
+        return (
+            f"metrics source `{source}` is a Prometheus server: write the signal as "
+            f"`query: PROMQL` (e.g. `query: sum(METRIC)`), not `{kind}`"
+        )
+    if not prometheus and kind == "query":
+        return (
+            f"metrics source `{source}` is scraped by contval: `query` needs a prometheus "
+            "source; use `gauge`, `rate` or `histogram_quantile`"
+        )
+    return None
 
 
 def check_threshold_signals(

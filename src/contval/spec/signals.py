@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from contval.signals.selector import SelectorError, parse_selector
-from contval.spec.types import Frozen, Name, Seconds
+from contval.spec.types import BaseUrl, Frozen, Name, Seconds
 
 
 def _selector(value: str) -> str:
@@ -37,14 +37,45 @@ class Scrape(Frozen):
         return value
 
 
-class MetricsSource(Frozen):
-    """Where signals come from; only `scrape` for now."""
+class Prometheus(Frozen):
+    """A Prometheus server asked, through its HTTP API, for range queries over the load."""
 
-    scrape: Scrape
+    url: BaseUrl = Field(description="the server's base URL, e.g. http://127.0.0.1:9090")
+    step: Seconds = Field(1.0, description="the range queries' step, whole seconds (e.g. 5s)")
+    timeout: Seconds = Field(10.0, description="how long one query may take")
+
+    @field_validator("step")
+    @classmethod
+    def _whole_step(cls, value: float) -> float:
+        if not (1 <= value <= 3600 and value.is_integer()):
+            raise ValueError("step must be whole seconds between 1s and 1h")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _sane_timeout(cls, value: float) -> float:
+        if not 0.1 <= value <= 300:
+            raise ValueError("timeout must be between 100ms and 5m")
+        return value
+
+
+class MetricsSource(Frozen):
+    """Where signals come from: exactly one of `scrape` (contval reads the exposition itself)
+    or `prometheus` (range queries to a Prometheus server)."""
+
+    scrape: Scrape | None = None
+    prometheus: Prometheus | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetricsSource:
+        if (self.scrape is None) == (self.prometheus is None):
+            raise ValueError("a metrics source has exactly one of scrape, prometheus")
+        return self
 
 
 class Signal(Frozen):
-    """One server-side series: exactly one of gauge, rate, histogram_quantile."""
+    """One server-side series: exactly one of gauge, rate, histogram_quantile (a scrape
+    source), or query (PromQL, a prometheus source)."""
 
     source: Name
     gauge: Annotated[str, Field(description="a gauge, e.g. shop_queue_depth")] | None = None
@@ -53,13 +84,20 @@ class Signal(Frozen):
         None,
         description="[quantile, NAME_bucket], e.g. [0.95, http_duration_seconds_bucket]",
     )
+    query: str | None = Field(
+        None,
+        min_length=1,
+        max_length=10_000,
+        description="PromQL for a prometheus source; $__step, $__range, $__start, $__end are "
+        "substituted, e.g. rate(process_cpu_seconds_total[$__step])",
+    )
     unit: str | None = Field(None, description="the unit of the values (s for seconds)")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Signal:
-        kinds = [k for k in ("gauge", "rate", "histogram_quantile") if getattr(self, k) is not None]
+        kinds = [k for k in KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("a signal has exactly one of gauge, rate, histogram_quantile")
+            raise ValueError("a signal has exactly one of gauge, rate, histogram_quantile, query")
         for text in (self.gauge, self.rate):
             if text is not None:
                 _selector(text)
@@ -78,4 +116,12 @@ class Signal(Frozen):
             return (
                 f"histogram_quantile({self.histogram_quantile[0]:g}, {self.histogram_quantile[1]})"
             )
-        return self.gauge or self.rate or ""
+        return self.gauge or self.rate or self.query or ""
+
+    @property
+    def kind(self) -> str:
+        """gauge, rate, histogram_quantile or query."""
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+
+KINDS = ("gauge", "rate", "histogram_quantile", "query")

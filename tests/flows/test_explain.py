@@ -194,3 +194,45 @@ def test_a_slot_keeps_at_most_max_failures_distinct() -> None:
     assert len(snap.failures) == MAX_FAILURES
     assert snap.failures_other == 10
     assert ("status", "2xx", "0", 2) in snap.failures
+
+
+async def test_a_failed_poll_and_an_unrenderable_request_say_why(
+    server: tuple[str, object], tmp_path: Path
+) -> None:
+    url, _ = server
+    suite = make_suite(
+        """
+    p:
+      target: app
+      steps:
+        - name: wait
+          poll:
+            request: GET /json
+            until: {json: {"$.status": done}}
+            every: 50ms
+            timeout: 200ms
+    r:
+      target: app
+      steps:
+        - name: text
+          request: GET /text
+          extract: {line: {regex: "(red.*)"}}
+        - name: send
+          request: GET /json
+          headers: {X-Line: "{{ line }}"}
+    """,
+        url,
+        tmp_path,
+    )
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        for _ in range(2):
+            assert await h.runner.run("p", now()) is False
+            assert await h.runner.run("r", now()) is False
+    assert failures(h.recorder, "p", "wait") == {
+        ("until json $.status", 'equals "done"', '"pending"'): 2
+    }
+    ((condition, expected, actual),) = failures(h.recorder, "r", "send")
+    assert (condition, expected) == ("render request", "no error")
+    assert actual.startswith("RenderError: a header value may not contain control characters")
+    assert h.slot("r", "send").failures == {(condition, expected, actual): 2}

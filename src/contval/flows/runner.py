@@ -139,13 +139,14 @@ class FlowRunner:
             bound.shared_scope = None  # a step that may store cookies needs its own scope
         return bound
 
-    async def run(self, flow: str, due: float) -> bool:
+    async def run(self, flow: str, due: float, capture: list[Scope] | None = None) -> bool:
         """One iteration of `flow`, due at `due` (a `contval.http.now()` reading).
 
         Returns True when every step succeeded. Failures are recorded, never raised; the first
         failed step ends the iteration. The iteration's duration (think time included) is recorded
         whether it succeeded or not. When a `unique` feeder has no rows left, no request is sent
-        and the iteration is recorded as dropped.
+        and the iteration is recorded as dropped. `capture` receives the iteration's scope
+        (a scenario's setup flow reads the values it extracted).
         """
         bound = self._flows[flow]
         scope = bound.shared_scope
@@ -195,4 +196,6 @@ class FlowRunner:
         bound.slot.iteration(at - due)
         if sessions is not None and user is not None:
             sessions.end(user, scope)
+        if capture is not None:
+            capture.append(scope)
         return bool(ok)

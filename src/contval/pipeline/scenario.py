@@ -93,16 +93,9 @@ def run_scenario(
         + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
         highlight=False,
     )
-    overrides = options.overrides
-    if scenario.setup is not None:  # once, before any worker starts (flows/oneshot.py)
-        shot = run_once(suite, scenario.setup, overrides, options.seed)
-        run.entry["setup"] = shot.entry()
-        console.print(f"  setup: {shot.summary()}", highlight=False)
-        if not shot.ok:
-            code = not_started(run, f"setup {shot.summary()}")
-            run.entry["stop_reason"] = "the setup flow failed"
-            return code
-        overrides = (*overrides, *shot.values.items())
+    overrides = _setup(run, scenario.setup, options, console)
+    if overrides is None:
+        return ExitCode.RUN_INCOMPLETE  # the setup flow failed: recorded as not started
     try:
         jobs = _jobs(replace(options, overrides=overrides), name, workers)
     except (OSError, ValueError) as exc:  # a data file changed or vanished since validation
@@ -153,6 +146,23 @@ def run_scenario(
         console.print(f"  chaos: {line}", highlight=False)
     _teardown(run, scenario.teardown, options, overrides, console)
     return _finish(run, outcome, result, console, records, state.reason)
+
+
+def _setup(
+    run: ScenarioRun, flow: str | None, options: RunOptions, console: Console
+) -> tuple[tuple[str, str], ...] | None:
+    """The scenario's setup flow, once before any worker starts (flows/oneshot.py): the run's
+    overrides with the variables it set, or None when it failed (recorded as not started)."""
+    if flow is None:
+        return options.overrides
+    shot = run_once(options.suite, flow, options.overrides, options.seed)
+    run.entry["setup"] = shot.entry()
+    console.print(f"  setup: {shot.summary()}", highlight=False)
+    if not shot.ok:
+        not_started(run, f"setup {shot.summary()}")
+        run.entry["stop_reason"] = "the setup flow failed"
+        return None
+    return (*options.overrides, *shot.values.items())
 
 
 def _teardown(

@@ -35,6 +35,7 @@ def check_flows(
     for name, flow in suite.flows.items():
         checker.check(name, flow)
     checker.check_target_options()
+    checker.check_scenario_flows()
     return checker.errors
 
 
@@ -76,6 +77,16 @@ class _FlowChecker:
                 )
                 self._check_call(call_path, call, available)
                 available |= set(call.extract)
+
+    def check_scenario_flows(self) -> None:
+        """A scenario's `setup` and `teardown` name flows of the suite."""
+        for name, scenario in self.suite.scenarios.items():
+            for key in ("setup", "teardown"):
+                flow = getattr(scenario, key)
+                if flow is not None and flow not in self.suite.flows:
+                    hint = did_you_mean(flow, self.suite.flows)
+                    message = f"{key} flow `{flow}` is not declared under `flows`{hint}"
+                    self._error(("scenarios", name, key), message)
 
     def check_target_options(self) -> None:
         """Options for declared targets only; their auth may use vars, env and secrets."""

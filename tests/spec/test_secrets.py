@@ -123,3 +123,18 @@ def test_cli_validate_reads_the_env_file(tmp_path: Path) -> None:
     proc = subprocess.run(cli, capture_output=True, text=True, timeout=60, env=clean)
     assert proc.returncode == 2
     assert f"{env_file}:1: expected NAME=VALUE" in proc.stderr
+
+
+def test_cli_plan_reads_the_env_file(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    env_file = tmp_path / "shop.env"
+    env_file.write_text("SHOP_PASSWORD=p\nSHOP_REGION=r\nSHOP_USER=u\n")
+    cli = [sys.executable, "-m", "contval", "plan", str(path)]
+    clean = {"PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(cli, capture_output=True, text=True, timeout=60, env=clean)
+    assert proc.returncode == 2
+    assert "environment variable `SHOP_USER` is not set" in proc.stderr
+    proc = subprocess.run(
+        [*cli, "--env-file", str(env_file)], capture_output=True, text=True, timeout=60, env=clean
+    )
+    assert proc.returncode == 0, proc.stderr

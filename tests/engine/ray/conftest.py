@@ -16,8 +16,15 @@ ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'cont
 
 
 @pytest.fixture(scope="package")
-def cluster() -> Iterator[str]:
-    """The GCS address of a two-node cluster; Ray's files go to a temporary directory."""
+def cluster(ray_cluster: Any) -> str:
+    """The GCS address of the two-node cluster."""
+    return str(ray_cluster.address)
+
+
+@pytest.fixture(scope="package")
+def ray_cluster() -> Iterator[Any]:
+    """A two-node cluster (`ray.cluster_utils.Cluster`); Ray's files go to a temporary
+    directory."""
     from ray.cluster_utils import Cluster
 
     temp = tempfile.mkdtemp(prefix="cvray-", dir="/tmp")  # short: Ray's sockets live in it
@@ -30,7 +37,7 @@ def cluster() -> Iterator[str]:
     try:
         nodes.add_node(num_cpus=1)
         nodes.wait_for_nodes()
-        yield str(nodes.address)
+        yield nodes
     finally:
         if ray.is_initialized():
             ray.shutdown()

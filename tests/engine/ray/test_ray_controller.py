@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contval.engine import messages as msg
 from contval.engine.controller import Controller, SecondStats, WorkerFailed
-from contval.engine.ray_controller import RayController
+from contval.engine.ray_controller import RayController, connect
+from contval.engine.ray_worker import LEASE_S, RayWorker
 from contval.metrics import Snapshot
 from contval.spec import load_suite
 from tests.engine.target import Target
@@ -112,3 +115,68 @@ def test_each_worker_checks_its_targets_from_its_node_before_start(
     assert f"target `app` (http://127.0.0.1:{port})" in text
     for actor in controller.actors:
         assert f"unreachable from node {actor.node['host']} ({actor.node['node_id'][:12]})" in text
+
+
+def test_a_worker_stops_its_load_when_its_controller_goes_silent(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    """The lease: this process stays alive (Ray would not end the actor) but stops calling it;
+    the actor stops its own load a lease after the last word."""
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "60s"))
+    job = msg.jobs_for(load_suite(suite), "main", 1)[0]
+    ray_ = connect(cluster)
+    actor = ray_.remote(num_cpus=1, max_concurrency=4)(RayWorker).remote(job)
+    try:
+        ray_.get(actor.launch.remote(), timeout=60)
+        seen: list[tuple[Any, ...]] = []
+        deadline = time.monotonic() + 60
+        while not any(m[0] == msg.READY for m in seen) and time.monotonic() < deadline:
+            seen += ray_.get(actor.poll.remote(0.25), timeout=60)
+        ray_.get(actor.start.remote(time.time() + 0.1, 0.1), timeout=60)
+        while target.seen.paths["/ok"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        silent = time.monotonic()  # not a word to the actor from here on
+        count, changed = target.seen.paths["/ok"], silent
+        while time.monotonic() < silent + LEASE_S + 3:
+            if target.seen.paths["/ok"] != count:
+                count, changed = target.seen.paths["/ok"], time.monotonic()
+            time.sleep(0.05)
+        assert changed - silent < LEASE_S + 1.0 < 5.0
+        done = [m for m in ray_.get(actor.poll.remote(0), timeout=60) if m[0] == msg.DONE]
+        assert done and done[0][1]["stop_reason"].startswith("controller lost: no word from it")
+    finally:
+        ray_.kill(actor)
+
+
+def test_a_node_that_dies_is_noticed_within_two_seconds(
+    tmp_path: Path, target: Target, cluster: str, ray_cluster: Any
+) -> None:
+    """A third node joins; three one-CPU workers fill the three nodes; the third node's
+    processes are killed mid-run (its raylet and the actor on it)."""
+    node = ray_cluster.add_node(num_cpus=1)
+    ray_cluster.wait_for_nodes()
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("60/s", "30s"))
+    controller = RayController(msg.jobs_for(load_suite(suite), "main", 3), cluster)
+    controller.start()
+    doomed = next(a for a in controller.actors if a.node["node_id"] == node.node_id)
+    killed: list[float] = []
+
+    def kill_node() -> None:
+        ray_cluster.remove_node(node, allow_graceful=False)
+
+    def on_second(series: object, snapshot: Snapshot, stats: SecondStats) -> str | None:
+        if stats.second == 1 and not killed:
+            killed.append(time.monotonic() - controller.start_time)
+            threading.Thread(target=kill_node, daemon=True).start()
+        return None
+
+    try:
+        outcome = controller.run(on_second)
+    finally:
+        controller.close()
+    assert outcome.stop_reason is not None
+    assert outcome.stop_reason.startswith(
+        f"worker {doomed.index} on node {doomed.node['host']} ({node.node_id[:12]}) was lost"
+    )
+    assert outcome.stopped_at is not None and outcome.stopped_at - killed[0] < 2.0
+    assert outcome.elapsed < 10

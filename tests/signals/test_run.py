@@ -168,3 +168,29 @@ signals:
     assert proc.returncode == 3, output
     assert "signal 'depth': metrics source 'shop' has no metric 'shop_queue_dept'" in output
     assert "did you mean shop_queue_depth" in output
+
+
+def test_an_abort_threshold_on_a_signal_stops_the_load_and_reverts_the_fault(
+    stage: Stage,  # noqa: F811
+) -> None:
+    worker = stage.system.pid("worker")
+    code, output, result = _run(
+        stage,
+        "  freeze: {type: pause, target: order-worker}",
+        """  frozen:
+    workload: load
+    chaos: [{fault: freeze, at: 2s, for: 20s}]
+    thresholds:
+      - signal(queue_depth) < 15 during freeze, abort""",
+        duration="30s",
+    )
+    scenario = result["scenarios"][0]
+    assert code == 1, output
+    assert scenario["stop"] == "aborted", scenario["stop_reason"]
+    assert scenario["stop_reason"].startswith(
+        "aborted: `signal(queue_depth) < 15 during freeze, abort` failed (observed "
+    )
+    assert scenario["duration_s"] < 15  # stopped within seconds of the queue passing 15
+    assert scenario["faults"][0]["reverted"] is True
+    with open(f"/proc/{worker}/stat") as stat:
+        assert stat.read().rpartition(")")[2].split()[0] != "T"  # the worker runs again

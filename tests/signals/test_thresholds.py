@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contval.metrics import Series
-from contval.spec import SuiteInvalid, load_suite_text
+from contval.spec import SuiteInvalid, load_suite_text, summarize
 from contval.thresholds import SignalSeries, check_abort, evaluate_all, parse_threshold
 
 DEPTH = [0.0, 1.0, 2.0, 40.0, 80.0, 120.0, 60.0, 10.0, 3.0, None]
@@ -111,6 +111,10 @@ scenarios:
 
 def test_a_suite_with_signals_loads() -> None:
     suite = load_suite_text(SUITE)
+    assert summarize(suite)[-1] == (
+        "  signals:   queue_depth (gauge from shop), worker_lag (gauge from shop), "
+        "order_failures (rate from shop)"
+    )
     assert suite.metrics_sources["shop"].scrape.every == 0.5
     assert suite.signals["order_failures"].expression == 'shop_orders_total{result="failed"}'
 

@@ -130,4 +130,7 @@ def summarize(suite: Suite) -> list[str]:
         chaos = ", ".join(f"{n} ({t.kind})" for n, t in suite.chaos_targets.items())
         faults = ", ".join(f"{n} ({f.type} on {f.target})" for n, f in suite.faults.items())
         lines += [f"  chaos:     {chaos}", f"  faults:    {faults or '(none)'}"]
+    if suite.signals:
+        signals = ", ".join(f"{n} ({s.kind} from {s.source})" for n, s in suite.signals.items())
+        lines.append(f"  signals:   {signals}")
     return lines

@@ -3,6 +3,7 @@ naming them; loaded values are folded into requests and known as secrets unless 
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,10 @@ def test_the_redactor_catches_every_echoed_form() -> None:
     for echoed in ("pa ss/1&x", "pa%20ss%2F1%26x", "pa+ss%2F1%26x", "PA%20SS%2f1%26X"):
         assert redactor.redact(f"<{echoed}>") == "<***>"
     assert redactor.redact_bytes(b"a pa ss/1&x b") == b"a *** b"
+    for user in ("a", "ab", "abc"):  # a Basic credential echoed back, at every alignment
+        credential = base64.b64encode(f"{user}:pa ss/1&x".encode()).decode()
+        assert "***" in redactor.redact(credential)
+        assert base64.b64encode(b"pa ss/1&x").decode()[:8] not in redactor.redact(credential)
     assert Redactor([]).redact("pa ss") == "pa ss"
 
 

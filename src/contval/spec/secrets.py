@@ -12,6 +12,7 @@ HTML-escaped; case-insensitively, so `%2f` is caught like `%2F`), with `***`.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -39,7 +40,30 @@ def _forms(secret: str) -> set[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         html.escape(secret),
+        *_base64_forms(secret),
     }
+
+
+_B64_SKIP: Final = (0, 2, 3)
+"""Characters of a base64 text that also depend on the 0, 1 or 2 bytes before the secret."""
+B64_SHORTEST: Final = 8
+"""A base64 form shorter than this is not masked (it would mask unrelated text)."""
+
+
+def _base64_forms(secret: str) -> set[str]:
+    """The base64 characters that only the secret's bytes decide, at each of the three byte
+    alignments it can have inside a longer encoded text (`user:password` in a Basic
+    credential): a server echoing an `Authorization` header cannot show it either."""
+    raw = secret.encode()
+    forms: set[str] = set()
+    for offset, skip in enumerate(_B64_SKIP):
+        data = b"\0" * offset + raw
+        whole = data[: len(data) // 3 * 3]  # the last partial group depends on what follows
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            form = encode(whole).decode("ascii")[skip:]
+            if len(form) >= B64_SHORTEST:
+                forms.add(form)
+    return forms
 
 
 class Redactor:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 from tests.flows.echo_server import echo_server
@@ -112,8 +114,32 @@ def test_no_secret_byte_in_any_output(tmp_path: Path) -> None:
         data = path.read_bytes()
         for secret in forbidden:
             assert secret not in data, f"{secret!r} in {path}"
+    stored = _database_bytes(store)  # every value of every table, compressed documents opened
+    assert b"***" in stored  # the run's document is there, redacted
+    for secret in forbidden:
+        assert secret not in stored
     assert proc.stderr.count(b"--- contval debug-http ") == 2  # printed, redacted
     assert b"> X-Password: ***" in proc.stderr
     for stream in (proc.stdout, proc.stderr):
         for secret in forbidden:
             assert secret not in stream
+
+
+def _database_bytes(path: Path) -> bytes:
+    """Every value the history database holds, as bytes; zlib-compressed blobs decompressed."""
+    parts: list[bytes] = []
+    with sqlite3.connect(path) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                parts += [_opened(value) for value in row]
+    return b"\n".join(parts)
+
+
+def _opened(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        return str(value).encode()
+    try:
+        return zlib.decompress(value)
+    except zlib.error:
+        return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import multiprocessing
+import os
 import socket
 import threading
 import time
@@ -49,7 +50,7 @@ class RayWorker:
         self._threads: list[threading.Thread] = []
 
     def node(self) -> dict[str, Any]:
-        """Where this actor runs: node id, address, host name, CPUs of the node."""
+        """Where this actor runs: node id, address, host name, CPUs of the node, process id."""
         import ray as _ray
 
         ray: Any = _ray  # untyped in places
@@ -62,6 +63,7 @@ class RayWorker:
             "host": ray.util.get_node_ip_address(),
             "hostname": socket.gethostname(),
             "cpu": cpu,
+            "pid": os.getpid(),
         }
 
     def check_targets(self, targets: dict[str, str], timeout: float = 3.0) -> list[str]:

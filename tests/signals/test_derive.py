@@ -123,3 +123,31 @@ def test_a_counter_not_exposed_for_the_selected_labels_has_rate_zero() -> None:
     assert per_second(Kind("rate"), FAILED, scrapes, 3) == [None, 0.0, None]
     p95 = per_second(Kind("histogram_quantile", 0.95), Selector("lat_bucket"), scrapes, 3)
     assert p95 == [None, None, None]
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0.05, 2.5), st.integers(-3, 20), st.booleans()),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["gauge", "rate"]),
+)
+def test_live_values_match_a_full_derivation_at_every_second(
+    reads: list[tuple[float, int, bool]], kind: str
+) -> None:
+    from contval.signals.scrape import Scraper
+    from contval.signals.series import LiveValues
+    from contval.spec.signals import Signal
+
+    spec = {"source": "s", kind: 'orders_total{result="failed"}'}
+    live = LiveValues(Signal.model_validate(spec))
+    scraper = Scraper("http://127.0.0.1:9/", 1.0)
+    origin, t, total = 100.0, -0.5, 0
+    for gap, step, ok in reads:
+        t += gap
+        total = max(0, total + step)  # a negative step to zero is a reset
+        scraper.scrapes.append(Scrape(origin + t, counter(0, total) if ok else None))
+        seconds = max(1, math.floor(t) + 1)
+        shifted = [Scrape(s.t - origin, s.samples) for s in scraper.scrapes]
+        assert live(scraper, seconds, origin) == per_second(Kind(kind), FAILED, shifted, seconds)

@@ -17,7 +17,7 @@ from typing import Any
 
 from contval.signals.promql import RangeResult, check_query, query_range
 from contval.signals.scrape import Scraper, SourceError, check_names, probe_names
-from contval.signals.series import entry, kind_and_selector, values
+from contval.signals.series import LiveValues, entry, kind_and_selector, values
 from contval.spec.models import Suite
 from contval.spec.signals import Prometheus, Signal
 from contval.thresholds.signals import SignalSeries
@@ -45,6 +45,7 @@ class SignalRun:
     wall_origin: float | None = None
     """The same instant in Unix time (what Prometheus is asked in)."""
     _ranges: dict[tuple[str, int], RangeResult] = field(default_factory=dict)
+    _live: dict[str, LiveValues] = field(default_factory=dict)
 
     @classmethod
     def for_suite(cls, suite: Suite) -> SignalRun | None:
@@ -105,6 +106,8 @@ class SignalRun:
         scraper = self.scrapers.get(signal.source)
         if scraper is None or self.origin is None:
             return [None] * seconds
+        if not final:
+            return self._live.setdefault(name, LiveValues(signal))(scraper, seconds, self.origin)
         return values(signal, scraper, seconds, self.origin)
 
     def _range(self, name: str, signal: Signal, seconds: int, final: bool) -> RangeResult:
@@ -114,8 +117,11 @@ class SignalRun:
         server = self.servers[signal.source]
         if self.wall_origin is None:
             return RangeResult([None] * seconds, signal.query or "", failed=True)
+        # during the load (abort checks, every second) a slow server must not hold the
+        # controller up: one second at most, and a late answer is no data for now
+        timeout = server.timeout if final else min(server.timeout, 1.0)
         result = query_range(
-            server.url, signal.query or "", self.wall_origin, seconds, server.step, server.timeout
+            server.url, signal.query or "", self.wall_origin, seconds, server.step, timeout
         )
         if final:
             self._ranges[(name, seconds)] = result

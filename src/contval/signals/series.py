@@ -7,6 +7,9 @@ Shape (documented in docs/signals.md, `signals.NAME` of a scenario's result entr
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from typing import Any
 
 from contval.signals.derive import Kind, Scrape, per_second
@@ -35,6 +38,41 @@ def values(
     if origin:
         scrapes = [Scrape(s.t - origin, s.samples) for s in scrapes]
     return per_second(kind, selector, scrapes, seconds)
+
+
+@dataclass
+class LiveValues:
+    """A signal while the load runs (what `abort` thresholds read every second). The seconds
+    that can no longer change are kept, so each call derives only the last few: checking
+    every second of a long run stays cheap."""
+
+    signal: Signal
+    settled: list[float | None] = field(default_factory=list)
+
+    def __call__(self, scraper: Scraper, seconds: int, origin: float) -> list[float | None]:
+        kind, selector = kind_and_selector(self.signal)
+        count = len(scraper.scrapes)  # the scraper's thread may still be appending
+        known = len(self.settled)
+        at = bisect_left(scraper.scrapes, known + origin, hi=count, key=lambda s: s.t)
+        tail = [Scrape(s.t - origin, s.samples) for s in scraper.scrapes[max(0, at - 2) : count]]
+        fresh = per_second(kind, selector, tail, seconds)
+        out = self.settled[:seconds] + fresh[min(known, seconds) :]
+        done = min(seconds, _settled_until(tail))
+        if done > known:
+            self.settled = out[:done]
+        return out
+
+
+def _settled_until(scrapes: list[Scrape]) -> int:
+    """The seconds before this one can no longer change: the last read's second is still open,
+    and so are the seconds its interval spans back to the read before it."""
+    if not scrapes:
+        return 0
+    last = math.floor(scrapes[-1].t)
+    for scrape in reversed(scrapes):
+        if math.floor(scrape.t) < last:
+            return math.floor(scrape.t) + 1
+    return 0
 
 
 def entry(signal: Signal, scraper: Scraper, seconds: int, origin: float = 0.0) -> dict[str, Any]:

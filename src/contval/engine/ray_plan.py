@@ -37,6 +37,20 @@ def layout(address: str, workers: int | None, per_node: int | None) -> Layout:
         raise ClusterUnavailable(f"the Ray cluster at {address} has no node with a free CPU", 3)
     count = workers or (per_node * len(usable) if per_node else int(sum(n["cpu"] for n in usable)))
     found = Layout(address, nodes, max(1, count), per_node)
+    cpus = int(sum(n["cpu"] for n in usable))
+    widest = int(max(n["cpu"] for n in usable))
+    if per_node and per_node > widest:
+        raise ClusterUnavailable(
+            f"--workers-per-node {per_node}: no node of the Ray cluster at {address} has "
+            f"that many CPUs (the most is {widest}; one per worker)",
+            2,
+        )
+    if found.workers > cpus:
+        raise ClusterUnavailable(
+            f"--workers {found.workers}: the Ray cluster at {address} has {cpus} CPU(s) on "
+            f"{len(usable)} node(s) (one per worker): add nodes, or lower --workers",
+            2,
+        )
     if per_node and len(found.shares()) > len(usable):
         raise ClusterUnavailable(
             f"--workers {found.workers} at --workers-per-node {per_node} needs "

@@ -165,13 +165,25 @@ def test_plan_shows_the_cluster_layout(tmp_path: Path, cluster: str) -> None:
     assert data["workers"] == 2 and data["workers_per_node"] == [1, 1]
     assert data["per_worker"][0]["peak_rate_per_worker"] == 50.0
     text = subprocess.run(
-        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers-per-node", "2"],
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers-per-node", "1"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert text.returncode == 0, text.stderr
-    assert f"Ray cluster {cluster}: 2 node(s), 2 CPU(s); 4 worker(s), 2/2 per node" in text.stdout
+    assert f"Ray cluster {cluster}: 2 node(s), 2 CPU(s); 2 worker(s), 1/1 per node" in text.stdout
+    assert "scenario main: 2 worker(s), peak 50.0/s per worker, up to" in text.stdout
+    wide = subprocess.run(
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers-per-node", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wide.returncode == 2
+    assert wide.stderr.strip() == (
+        f"error: --workers-per-node 2: no node of the Ray cluster at {cluster} has that many "
+        "CPUs (the most is 1; one per worker)"
+    )
 
 
 BLOCK_RAY = """
@@ -228,3 +240,20 @@ def test_workers_per_node_needs_a_cluster(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --workers-per-node needs --cluster"
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_a_bad_option(
+    tmp_path: Path, cluster: str
+) -> None:
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    proc = subprocess.run(
+        [*CLI, "run", str(suite), "--cluster", cluster, "--workers", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (
+        f"error: --workers 5: the Ray cluster at {cluster} has 2 CPU(s) on 2 node(s) (one per "
+        "worker): add nodes, or lower --workers"
+    )

@@ -2,17 +2,28 @@
 
 Run: `.venv/bin/python bench/scale.py`. Prints, for 1-64 workers, the controller's cost to
 decode and merge one second of worker snapshots (µs per snapshot merged: a worker-second), and
-what shipping one worker its job costs (the loaded suite and data rows, pickled). Local vs Ray
-throughput side by side is not here yet: it needs the Ray controller. Not a test: read ratios.
+what shipping one worker its job costs (the loaded suite and data rows, pickled). Then, when
+Ray is installed (`contval[ray]`) and nginx is there (`apt-get install -y nginx-light`), the
+single-GET flow against nginx with 1 and 2 workers (`--widths 1,2,4,8` on a bigger machine),
+local worker processes and Ray actors (a one-node Ray started here) side by side: req/s and
+the workers' CPU µs per request (from /proc, load only: start-up excluded). Not a test: read
+ratios.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import pickle
 import random
+import shutil
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from contval.engine import messages as msg
+from contval.engine.local import LocalController
 from contval.metrics import Recorder, Snapshot
 from contval.metrics.snapshot import merge
 from contval.spec import load_suite
@@ -70,8 +81,108 @@ def ship_cost_ms(flows: int, rows: int, directory: str) -> tuple[float, int]:
     return (time.perf_counter() - began) * 1000, len(blob)
 
 
+THROUGHPUT_SUITE = """version: 1
+name: scale-bench
+targets:
+  nginx: http://127.0.0.1:{port}
+flows:
+  get:
+    target: nginx
+    steps:
+      - name: get
+        request: GET /
+        check: {{status: 200}}
+workloads:
+  load:
+    executor: constant-vus
+    vus: {vus}
+    duration: {seconds}s
+    mix: {{get: 1}}
+scenarios:
+  main:
+    workload: load
+"""
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(suite: Path, engine: str, workers: int) -> tuple[float, float]:
+    """(req/s, CPU µs per request of the workers) for one run of the suite."""
+    jobs = msg.jobs_for(load_suite(suite), "main", workers)
+    controller: Any
+    if engine == "ray":
+        from contval.engine.ray_controller import RayController
+
+        controller = RayController(jobs, "auto")
+    else:
+        controller = LocalController(jobs)
+    controller.start()
+    try:
+        if engine == "ray":
+            pids = [a.node["pid"] for a in controller.actors]
+        else:
+            pids = [p.process.pid for p in controller.peers]
+        cpu = sum(_cpu_s(pid) for pid in pids)
+        outcome = controller.run(lambda series, snapshot, stats: None)
+        cpu = sum(_cpu_s(pid) for pid in pids) - cpu
+    finally:
+        controller.close()
+    requests = outcome.series.totals().counters().requests
+    return requests / max(outcome.elapsed, 1e-9), cpu / max(requests, 1) * 1e6
+
+
+def compare_engines(widths: list[int], seconds: int, vus: int) -> None:
+    """Local processes vs Ray actors against nginx, one line per width and engine."""
+    try:
+        import ray
+    except ImportError:
+        print("throughput: skipped (Ray is not installed: pip install 'contval[ray]')")
+        return
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        print("throughput: skipped (nginx not found: apt-get install -y nginx-light)")
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    import tempfile
+
+    from http_client import free_port, nginx
+
+    cores = len(os.sched_getaffinity(0))
+    ray.init(num_cpus=max(widths), include_dashboard=False, log_to_driver=False)
+    port = free_port()
+    print(
+        f"throughput: GET / against nginx (1 nginx worker), {vus} VUs per worker, {seconds}s, "
+        f"{cores} cores here; nginx and the workers share them"
+    )
+    with tempfile.TemporaryDirectory() as directory, nginx(port, None):
+        for width in widths:
+            suite = Path(directory) / f"suite-{width}.yaml"
+            suite.write_text(THROUGHPUT_SUITE.format(port=port, vus=vus * width, seconds=seconds))
+            rates = {}
+            for engine in ("local", "ray"):
+                rps, cpu_us = throughput(suite, engine, width)
+                rates[engine] = rps
+                print(
+                    f"  {width} worker(s) {engine:>5}: {rps:9,.0f} req/s, "
+                    f"{cpu_us:5.1f} CPU µs per request"
+                )
+            print(
+                f"  {width} worker(s): Ray at {rates['ray'] / rates['local'] * 100:.0f} % of local"
+            )
+    ray.shutdown()
+
+
 def main() -> None:
     import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--widths", default="1,2", help="worker counts to compare (1,2)")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--vus", type=int, default=32, help="virtual users per worker")
+    args = parser.parse_args()
 
     print(f"merge: {len(STEPS)} steps x {REQUESTS_PER_STEP} requests per worker-second")
     base = merge_cost_us(2)  # one worker is not merged at all
@@ -86,6 +197,7 @@ def main() -> None:
         for flows, rows in ((10, 1_000), (500, 20_000)):
             ms, size = ship_cost_ms(flows, rows, directory)
             print(f"ship: {flows} flows, {rows} rows: {ms:.1f} ms, {size / 1000:.0f} kB per job")
+    compare_engines([int(w) for w in args.widths.split(",")], args.seconds, args.vus)
 
 
 if __name__ == "__main__":

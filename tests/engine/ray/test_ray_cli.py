@@ -257,3 +257,28 @@ def test_more_workers_than_the_cluster_has_cpus_is_a_bad_option(
         f"error: --workers 5: the Ray cluster at {cluster} has 2 CPU(s) on 2 node(s) (one per "
         "worker): add nodes, or lower --workers"
     )
+
+
+def test_ctrl_c_stops_every_node_and_keeps_the_results(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50/s", "60s"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--cluster", cluster, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    load_started(out, proc)
+    deadline = time.monotonic() + 30
+    while target.seen.paths["/ok"] < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3, output
+    scenario = json.loads((out / "result.json").read_text())["scenarios"][0]
+    assert scenario["stop"] == "interrupted" and scenario["complete"] is False
+    assert scenario["stop_reason"] == "interrupted by SIGINT"
+    assert all(n["requests"] > 0 for n in scenario["engine"]["nodes"])
+    assert scenario["totals"]["requests"] <= target.seen.paths["/ok"] < 50 * 10

@@ -3,6 +3,8 @@ local controller is what the pipeline's interface describes."""
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +37,17 @@ def test_a_local_run_never_imports_ray(tmp_path: Path, target: Target) -> None:
     )
     assert "RAY-MODULES [] EXIT" in proc.stdout, proc.stdout + proc.stderr
     assert target.seen.paths["/ok"] == 20
+    engine = json.loads((tmp_path / "out" / "result.json").read_text())["scenarios"][0]["engine"]
+    assert engine["kind"] == "local" and engine["address"] is None
+    assert [(n["node_id"], n["host"], n["workers"]) for n in engine["nodes"]] == [
+        ("local", socket.gethostname(), 1)
+    ]
+    for command in (["validate", str(suite)], ["plan", str(suite)]):
+        probe = PROBE.format(argv=["contval", *command])
+        proc = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert "RAY-MODULES [] EXIT 0" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_the_local_controller_is_a_controller(tmp_path: Path, target: Target) -> None:

@@ -107,10 +107,13 @@ def one_run(
     """One real `contval run` against a fresh target; the scenario's entry of result.json."""
     target = Target(factor)
     try:
-        policy = ""
+        entries = []
         if args.tolerance:
             t = args.tolerance
-            policy = f"    baseline: {{p50: {t}%, p95: {t}%, p99: {t}%}}\n"
+            entries.append(f"p50: {t}%, p95: {t}%, p99: {t}%")
+        if args.latency_floor is not None:
+            entries.append(f"latency_floor: {args.latency_floor}ms")
+        policy = f"    baseline: {{{', '.join(entries)}}}\n" if entries else ""
         suite = tmp / f"{name}.yaml"
         suite.write_text(
             SUITE.format(port=target.port, rate=args.rate, seconds=seconds, policy=policy)
@@ -213,6 +216,12 @@ def main() -> int:
     parser.add_argument("--short-slower", type=float, default=0.20)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--tolerance", type=float, default=None, help="latency tolerance, %%")
+    parser.add_argument(
+        "--latency-floor",
+        type=float,
+        default=None,
+        help="the smallest latency change that counts, ms (the suite's default: 2)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="contval-verdict-bench-"))
     try:

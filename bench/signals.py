@@ -5,18 +5,28 @@ _created, 60 gauges, a histogram of 4 routes with buckets, _sum, _count, _create
 from a threaded HTTP server on loopback, runs contval's Scraper on its own thread, and reports the
 scraper thread's CPU per scrape (`time.thread_time`), i.e. the fraction of one core at 1 scrape/s.
 
-    .venv/bin/python bench/signals.py [--scrapes 60] [--every 0.05]
+Then the controller's cost of turning scrapes into per-second series: deriving a rate and a
+histogram quantile over an hour of scrapes once after the run (result.json, thresholds), and what
+an `abort` threshold on a signal costs each second late in that hour (only the seconds that can
+still change are derived).
+
+    .venv/bin/python bench/signals.py [--scrapes 60] [--every 0.05] [--hour 3600]
 """
 
 from __future__ import annotations
 
 import argparse
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from contval.signals.derive import Kind, Scrape, per_second
 from contval.signals.scrape import Scraper, parse
+from contval.signals.selector import parse_selector
+from contval.signals.series import LiveValues
+from contval.spec.signals import Signal
 
 
 def registry() -> CollectorRegistry:
@@ -54,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scrapes", type=int, default=60)
     parser.add_argument("--every", type=float, default=0.05, help="seconds between scrapes")
+    parser.add_argument("--hour", type=int, default=3600, help="seconds of scrapes to derive")
     args = parser.parse_args()
     body = generate_latest(registry())
     series = len(parse(body.decode()))
@@ -71,6 +82,34 @@ def main() -> None:
     print(f"scraper CPU per scrape: {per_scrape * 1e3:.2f} ms")
     print(f"at one scrape per second: {per_scrape * 100:.2f} % of one core (limit 2 %)")
     print(f"failed: {scraper.failed}, malformed: {scraper.malformed}")
+    derive_cost(parse(body.decode()), args.hour)
+
+
+def derive_cost(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], n: int) -> None:
+    """Per-second series from `n` one-second scrapes of the same exposition (counters grow)."""
+    scrapes = [
+        Scrape(
+            i + 0.5,
+            {k: v + i if "_bucket" in k[0] or "_total" in k[0] else v for k, v in samples.items()},
+        )
+        for i in range(n)
+    ]
+    rate, p95 = parse_selector("app_requests_total"), parse_selector("app_latency_seconds_bucket")
+    began = time.process_time()
+    per_second(Kind("rate"), rate, scrapes, n)
+    per_second(Kind("histogram_quantile", 0.95), p95, scrapes, n)
+    after = time.process_time() - began
+    print(f"after a {n}s run: a rate and a p95 derived in {after * 1e3:.0f} ms of CPU")
+    live = LiveValues(Signal.model_validate({"source": "s", "rate": "app_requests_total"}))
+    holder = Scraper("http://127.0.0.1:9/", 1.0)
+    holder.scrapes = scrapes[: n - 60]
+    live(holder, n - 60, 0.0)  # the hour so far, settled
+    began = time.process_time()
+    for second in range(n - 60, n):
+        holder.scrapes = scrapes[: second + 1]
+        live(holder, second + 1, 0.0)
+    each = (time.process_time() - began) / 60
+    print(f"an abort check on a rate at the end of that run: {each * 1e3:.2f} ms per second")
 
 
 if __name__ == "__main__":

@@ -136,3 +136,14 @@ def test_the_result_entry_names_source_expression_and_no_data_seconds(
         "failed": 1,
         "malformed": 1,
     }
+
+
+def test_only_the_samples_signals_read_are_kept(exposition: Exposition) -> None:
+    registry, orders, depth = shop_registry()
+    orders.labels("ok").inc(2)
+    depth.set(4)
+    exposition.body = generate_latest(registry).decode()
+    scraper = Scraper(exposition.url, every=1.0, keep=frozenset({"shop_queue_depth"}))
+    scraper.scrape_once()
+    (read,) = scraper.scrapes
+    assert read.samples == {("shop_queue_depth", ()): 4.0}

@@ -83,7 +83,12 @@ class SignalRun:
     def start(self) -> None:
         """One scraper thread per scrape source (times on the monotonic clock, aligned later)."""
         for source, url in self.urls.items():
-            scraper = Scraper(url, self.every[source])
+            names = frozenset(
+                kind_and_selector(signal)[1].name
+                for signal in self.signals.values()
+                if signal.source == source
+            )
+            scraper = Scraper(url, self.every[source], keep=names)
             self.scrapers[source] = scraper
             scraper.start(origin=0.0)
 

@@ -31,14 +31,16 @@ class Malformed(ValueError):
     """An exposition prometheus_client's parser refuses."""
 
 
-def parse(text: str) -> dict[tuple[str, Labels], float]:
-    """Samples by (name, sorted labels); raises Malformed for anything the parser refuses."""
+def parse(text: str, keep: Collection[str] | None = None) -> dict[tuple[str, Labels], float]:
+    """Samples by (name, sorted labels), only those named in `keep` when given; raises
+    Malformed for anything the parser refuses."""
     samples: dict[tuple[str, Labels], float] = {}
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 labels = tuple(sorted(sample.labels.items()))
-                samples[(sample.name, labels)] = float(sample.value)
+                if keep is None or sample.name in keep:
+                    samples[(sample.name, labels)] = float(sample.value)
     except Exception as exc:  # the parser raises ValueError, IndexError, KeyError...
         raise Malformed(f"{type(exc).__name__}: {exc}") from None
     return samples
@@ -119,6 +121,9 @@ class Scraper:
 
     url: str
     every: float
+    keep: frozenset[str] | None = None
+    """The sample names the signals read; the rest of each exposition is not kept (a long
+    run's memory grows with what is judged, not with everything the source exposes)."""
     clock: Callable[[], float] = time.monotonic
     scrapes: list[Scrape] = field(default_factory=list)
     malformed: int = 0
@@ -147,7 +152,7 @@ class Scraper:
         t = self.clock() - self._origin
         samples: Samples | None
         try:
-            samples = parse(fetch(self.url, timeout=max(0.5, self.every)))
+            samples = parse(fetch(self.url, timeout=min(max(0.5, self.every), 10.0)), self.keep)
         except Malformed:
             self.malformed += 1
             samples = None

@@ -119,6 +119,14 @@ def test_a_suite_with_signals_loads() -> None:
     assert suite.signals["order_failures"].expression == 'shop_orders_total{result="failed"}'
 
 
+def test_a_duration_warn_level_needs_a_signal_in_seconds() -> None:
+    text = SUITE.replace("signal(queue_depth) max < 100", "signal(queue_depth) max < 100 warn 5ms")
+    with pytest.raises(SuiteInvalid) as caught:
+        load_suite_text(text)
+    (error,) = caught.value.errors
+    assert "with the duration `5ms`, but it declares no unit" in error.message
+
+
 def test_a_misspelt_signal_in_a_threshold_is_located_with_the_closest_name() -> None:
     text = SUITE.replace("signal(worker_lag) < 2s", "signal(worker_lga) < 2s")
     with pytest.raises(SuiteInvalid) as caught:

@@ -17,7 +17,7 @@ from contval.spec.models import Suite
 from contval.spec.source import SourceDocument
 from contval.spec.thresholdpos import threshold_position
 
-_TIME_VALUE = re.compile(r"(?:<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?[a-zµ][a-z0-9.]*)")
+_TIME_VALUE = re.compile(r"(?:<=|>=|==|!=|<|>|\bwarn)\s*(\d+(?:\.\d+)?[a-zµ][a-z0-9.]*)")
 
 
 def check_signals(suite: Suite, doc: SourceDocument) -> list[SuiteError]:

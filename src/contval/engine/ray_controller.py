@@ -59,6 +59,10 @@ def connect(address: str) -> Any:
         return ray
     if address != "auto":
         _reachable(address)
+    else:  # a head this host started earlier may be gone: check before Ray's long retries
+        found = _auto_address()
+        if found is not None:
+            _reachable(found, f"auto ({found})")
     import logging
 
     try:
@@ -78,13 +82,26 @@ def connect(address: str) -> Any:
     return ray
 
 
-def _reachable(address: str) -> None:
+def _auto_address() -> str | None:
+    """What `auto` means to Ray (RAY_ADDRESS, else the head last started on this host), or
+    None when there is none (`ray.init` then says so at once)."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        found = canonicalize_bootstrap_address("auto")
+    except Exception:  # none found, or Ray's private helper moved: let ray.init answer
+        return None
+    return str(found) if found else None
+
+
+def _reachable(address: str, shown: str | None = None) -> None:
     """Fail fast (3 s) when nothing listens at the address, instead of Ray's long retries."""
+    shown = shown or address
     hostport = address.removeprefix("ray://").rstrip("/")
     host, sep, port = hostport.rpartition(":")
     if not sep or not port.isdigit():
         raise ClusterUnavailable(
-            f"--cluster {address}: expected auto, HOST:PORT (a head's GCS address) or "
+            f"--cluster {shown}: expected auto, HOST:PORT (a head's GCS address) or "
             "ray://HOST:PORT",
             2,
         )
@@ -93,7 +110,7 @@ def _reachable(address: str) -> None:
             pass
     except OSError as exc:
         raise ClusterUnavailable(
-            f"could not connect to the Ray cluster at {address}: "
+            f"could not connect to the Ray cluster at {shown}: "
             f"{exc.strerror or type(exc).__name__} (start one with `ray start --head`, or "
             f"check the address; Ray itself: {INSTALL})",
             3,

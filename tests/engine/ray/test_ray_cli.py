@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -282,3 +283,30 @@ def test_ctrl_c_stops_every_node_and_keeps_the_results(
     assert scenario["stop_reason"] == "interrupted by SIGINT"
     assert all(n["requests"] > 0 for n in scenario["engine"]["nodes"])
     assert scenario["totals"]["requests"] <= target.seen.paths["/ok"] < 50 * 10
+
+
+def test_auto_with_a_head_that_is_gone_fails_fast(tmp_path: Path) -> None:
+    """`ray start --head` leaves the head's address behind; once the head is gone `auto` must
+    not wait for Ray's minute of retries."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{port}")
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "RAY_TMPDIR": str(tmp_path)
+    }
+    began = time.monotonic()
+    proc = subprocess.run(
+        [*CLI, "plan", str(suite), "--cluster", "auto"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: could not connect to the Ray cluster")
+    assert f":{port}): " in lines[0] and "at auto (" in lines[0]
+    assert time.monotonic() - began < 20

@@ -249,12 +249,20 @@ class RayController(LocalController):
             actor = _Actor(job.worker, options.remote(job))
             self.actors.append(actor)
         self.peers = self.actors  # type: ignore[assignment]
-        self._locate(ray)
-        self._check_targets(ray)
-        ray.get([a.handle.launch.remote() for a in self.actors], timeout=READY_TIMEOUT)
-        self._heart = threading.Thread(target=self._heartbeat, daemon=True, name="ray-lease")
-        self._heart.start()
-        self._wait_ready()
+        try:
+            self._locate(ray)
+            self._check_targets(ray)
+            ray.get([a.handle.launch.remote() for a in self.actors], timeout=READY_TIMEOUT)
+            self._heart = threading.Thread(target=self._heartbeat, daemon=True, name="ray-lease")
+            self._heart.start()
+            self._wait_ready()
+        except WorkerFailed:
+            raise
+        except Exception as exc:  # an actor that could not be created, or died starting
+            detail = " ".join(str(exc).split())[:500]
+            raise WorkerFailed(
+                f"workers could not start on the Ray cluster at {self.address}: {detail}"
+            ) from None
 
     def _bundles(self, ray: Any) -> list[int]:
         """How many workers go to each node; fails at once when the cluster is too small."""
@@ -272,10 +280,7 @@ class RayController(LocalController):
         return shares
 
     def _locate(self, ray: Any) -> None:
-        try:
-            places = ray.get([a.handle.node.remote() for a in self.actors], timeout=READY_TIMEOUT)
-        except Exception as exc:
-            raise WorkerFailed(f"workers could not start on the Ray cluster: {exc}") from None
+        places = ray.get([a.handle.node.remote() for a in self.actors], timeout=READY_TIMEOUT)
         for actor, place in zip(self.actors, places, strict=True):
             actor.node = place
             figures = self.nodes.setdefault(

@@ -50,20 +50,30 @@ def test_1000_per_second_within_1_percent_merged_exactly(
     assert all(950 <= n <= 1050 for n in per_second), per_second
 
 
-def test_a_50ms_route_p50_within_3ms(tmp_path: Path, target: Target, cluster: str) -> None:
+def test_a_50ms_route_p50_within_3ms_and_a_1s_stall_in_p99(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    """Two flows at 200/s each over two nodes: one against a 50 ms route, one against a route
+    that stalls every answer for 1 s after its 400th request (the local accuracy tests)."""
     target.behaviour.delay = 0.050
+    target.behaviour.stall_after, target.behaviour.stall_for = 400, 1.0
+    flows = one_step("/slow") + one_step("/stall", flow="g")
     suite = write_suite(
         tmp_path,
         target.url,
-        one_step("/slow"),
-        constant_rate("40/s", "3s"),
+        flows,
+        constant_rate("400/s", "5s", "{f: 1, g: 1}", max_vus=600),
         "'f/get: p50(latency) < 60ms'",
     )
     code, result, output = on_cluster(suite, tmp_path / "out", cluster)
     assert code == 0, output
-    step = result["scenarios"][0]["flows"]["f"]["steps"]["get"]
-    assert step["requests"] == 120 and step["errors"] == 0
+    flows_ = result["scenarios"][0]["flows"]
+    step = flows_["f"]["steps"]["get"]
+    assert step["requests"] == 1000 and step["errors"] == 0
     assert 50.0 <= step["latency"]["p50"] <= 53.0
+    stalled = flows_["g"]["steps"]["get"]["latency"]
+    assert 800 <= stalled["p99"] <= 1100, stalled  # 20 % of its requests waited up to 1 s
+    assert stalled["p50"] < 50
 
 
 def test_an_abort_stops_every_node(tmp_path: Path, target: Target, cluster: str) -> None:

@@ -312,8 +312,9 @@ def scope_metrics(
     thresholds name, and the whole scenario ("*").
 
     Latency of the whole scenario only for a single-flow scenario or when a threshold or the
-    scenario's `baseline: {scenario_latency: [...]}` names it: the median of a mix of a 0.6 ms and a 20 ms route sits between the modes and jumps from
-    one to the other (docs/baselines.md). Throughput of an open-model run is its input (the
+    scenario's `baseline: {scenario_latency: [...]}` names it: the median of a mix of a 0.6 ms
+    and a 20 ms route sits between the modes and jumps from one to the other
+    (docs/baselines.md). Throughput of an open-model run is its input (the
     schedule), so it is not compared; its dropped and late iterations are."""
     from contval.pipeline.preflight import flows_used
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.contoso_shoes.conftest import wait_for
 from tests.pipeline.test_chaos_run import Stage, free_port, stage  # noqa: F401
 
 SIGNALS = """metrics_sources:
@@ -186,11 +187,15 @@ def test_an_abort_threshold_on_a_signal_stops_the_load_and_reverts_the_fault(
     )
     scenario = result["scenarios"][0]
     assert code == 1, output
-    assert scenario["stop"] == "aborted", scenario["stop_reason"]
+    assert scenario["stop"] == "aborted", (scenario["stop_reason"], output)
     assert scenario["stop_reason"].startswith(
         "aborted: `signal(queue_depth) < 15 during freeze, abort` failed (observed "
     )
-    assert scenario["duration_s"] < 15  # stopped within seconds of the queue passing 15
+    assert scenario["duration_s"] < 25, output  # the 30 s load stopped once the queue passed 15
     assert scenario["faults"][0]["reverted"] is True
-    with open(f"/proc/{worker}/stat") as stat:
-        assert stat.read().rpartition(")")[2].split()[0] != "T"  # the worker runs again
+
+    def running() -> bool:
+        with open(f"/proc/{worker}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "T"
+
+    wait_for(running, 10, "the paused worker to run again")

@@ -151,7 +151,7 @@ def compare_engines(widths: list[int], seconds: int, vus: int) -> None:
     from http_client import free_port, nginx
 
     cores = len(os.sched_getaffinity(0))
-    ray.init(num_cpus=max(widths), include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=max(widths), include_dashboard=False, log_to_driver=False)
     port = free_port()
     print(
         f"throughput: GET / against nginx (1 nginx worker), {vus} VUs per worker, {seconds}s, "

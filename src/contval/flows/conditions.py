@@ -68,8 +68,9 @@ def shown_value(value: object) -> str:
 
 
 def body_start(reply: Reply) -> str:
-    """The start of the body as text, for a failure's `actual`."""
-    return reply.response.body[:ACTUAL_CHARS].decode("utf-8", errors="replace")
+    """The start of the body as text, for a failure's `actual` (bytes that are not UTF-8 as
+    `\\xNN`, never a replacement character)."""
+    return reply.response.body[:ACTUAL_CHARS].decode("utf-8", errors="backslashreplace")
 
 
 def describe(cond: Condition) -> str:

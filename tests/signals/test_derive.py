@@ -118,7 +118,9 @@ def test_reads_faster_than_once_a_second_lose_no_increase() -> None:
 
 
 def test_a_counter_not_exposed_for_the_selected_labels_has_rate_zero() -> None:
-    ok_only = {("orders_total", (("result", "ok"),)): 5.0}
+    ok_only: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {
+        ("orders_total", (("result", "ok"),)): 5.0
+    }
     scrapes = [Scrape(0.0, ok_only), Scrape(1.0, ok_only), Scrape(2.0, None)]
     assert per_second(Kind("rate"), FAILED, scrapes, 3) == [None, 0.0, None]
     p95 = per_second(Kind("histogram_quantile", 0.95), Selector("lat_bucket"), scrapes, 3)

@@ -115,7 +115,8 @@ def test_a_suite_with_signals_loads() -> None:
         "  signals:   queue_depth (gauge from shop), worker_lag (gauge from shop), "
         "order_failures (rate from shop)"
     )
-    assert suite.metrics_sources["shop"].scrape.every == 0.5
+    scrape = suite.metrics_sources["shop"].scrape
+    assert scrape is not None and scrape.every == 0.5
     assert suite.signals["order_failures"].expression == 'shop_orders_total{result="failed"}'
 
 

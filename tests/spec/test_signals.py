@@ -12,6 +12,7 @@ from contval.spec.signals import MetricsSource, Signal
 
 def test_a_scrape_source_reads_every_in_seconds_with_defaults() -> None:
     source = MetricsSource.model_validate({"scrape": {"target": "shop", "every": "500ms"}})
+    assert source.scrape is not None
     assert source.scrape.every == 0.5 and source.scrape.path == "/metrics"
 
 

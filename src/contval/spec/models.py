@@ -166,12 +166,12 @@ class Scenario(Frozen):
     description: str | None = None
     workload: Name = Field(description="the name of a workload under `workloads`")
     setup: Name | None = Field(
-        None,
+        default=None,
         description="a flow run once before the load; the values it extracts for names under "
         "`variables` are those variables for the whole run (every worker, every VU)",
     )
     teardown: Name | None = Field(
-        None, description="a flow run once after the load, with the same variables"
+        default=None, description="a flow run once after the load, with the same variables"
     )
     chaos: tuple[ChaosEntry, ...] = Field(
         default=(), description="faults to inject while the load runs (overlaps allowed)"

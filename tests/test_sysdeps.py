@@ -72,9 +72,9 @@ def _run(folder: Path, want: str, *, as_nobody: bool) -> subprocess.CompletedPro
 def test_not_root_stops_at_once_with_the_exact_command(tmp_path: Path) -> None:
     done = _run(_bin(tmp_path, []), "test", as_nobody=True)
     assert done.returncode == 1
-    assert "not installed: procps stress-ng chromium" in done.stderr
+    assert "not installed: procps stress-ng chromium prometheus" in done.stderr
     # no apt-get on this PATH: the message still names the Debian command
-    assert "apt-get install -y procps stress-ng chromium" in done.stderr
+    assert "apt-get install -y procps stress-ng chromium prometheus" in done.stderr
 
 
 def test_demo_needs_no_browser(tmp_path: Path) -> None:
@@ -82,6 +82,7 @@ def test_demo_needs_no_browser(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "not installed: stress-ng\n" in done.stderr
     assert "chromium" not in done.stderr
+    assert "prometheus" not in done.stderr
 
 
 def test_a_python_without_venv_needs_python3_venv(tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_a_python_without_venv_needs_python3_venv(tmp_path: Path) -> None:
 
 def test_nothing_missing_installs_nothing(tmp_path: Path) -> None:
     # apt-get is present but must not run: it would fail loudly (exit 9) if called
-    folder = _bin(tmp_path, ["pgrep", "stress-ng", "chromium"])
+    folder = _bin(tmp_path, ["pgrep", "stress-ng", "chromium", "prometheus"])
     (folder / "apt-get").write_text("#!/bin/sh\necho apt-get was called >&2\nexit 9\n")
     (folder / "apt-get").chmod(0o755)
     done = _run(folder, "test", as_nobody=False)
@@ -110,7 +111,7 @@ def test_root_installs_what_is_missing_with_apt_get(tmp_path: Path) -> None:
         "#!/bin/sh\n"
         f'echo "$@" >> {log}\n'
         'case "$1" in install)'
-        f' for p in stress-ng chromium; do printf "#!/bin/sh\\n" > {folder}/$p;'
+        f' for p in stress-ng chromium prometheus; do printf "#!/bin/sh\\n" > {folder}/$p;'
         f" chmod 755 {folder}/$p; done;; esac\n"
     )
     (folder / "apt-get").chmod(0o755)
@@ -123,7 +124,7 @@ def test_root_installs_what_is_missing_with_apt_get(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert log.read_text().splitlines() == [
         "update -qq",
-        "install -y -qq stress-ng chromium",
+        "install -y -qq stress-ng chromium prometheus",
     ]
 
 

@@ -34,12 +34,12 @@ async def test_trusted_certificate_works_with_keep_alive(
     assert tls_server.stats.connections == 1
 
 
-async def test_untrusted_certificate_is_refused_when_verifying(tls_server: RawServer) -> None:
+async def test_untrusted_certificate_is_a_tls_error_when_verifying(tls_server: RawServer) -> None:
     async with Client() as client:
         pool = client.pool(tls_server.url)
         with pytest.raises(HttpError) as caught:
             await pool.request(pool.template("GET", "/ok"))
-    assert caught.value.kind is ErrorClass.REFUSED
+    assert caught.value.kind is ErrorClass.TLS
     assert "certificate verify failed" in str(caught.value)
 
 

@@ -30,6 +30,7 @@ _HTTP_STATUS = ErrorClass.HTTP_STATUS
 _CHECK_FAILED = ErrorClass.CHECK_FAILED
 _CHECK_ERROR = ErrorClass.CHECK_ERROR
 _REFUSED = ErrorClass.REFUSED
+_TLS = ErrorClass.TLS
 
 
 class BoundCall:
@@ -139,8 +140,9 @@ def _body(call: Call, scope: Scope) -> bytes:
 
 
 def _latency(kind: ErrorClass, latency: float) -> float | None:
-    """Refused connections carry no server time: keep them out of the latency percentiles."""
-    return None if kind is _REFUSED else latency
+    """Refused connections and failed TLS handshakes carry no server time: keep them out of
+    the latency percentiles."""
+    return None if kind is _REFUSED or kind is _TLS else latency
 
 
 class RequestStepRunner:

@@ -12,10 +12,12 @@ __all__ = ["ErrorClass", "HttpError", "StaleConnectionError", "UnsentError"]
 
 # ErrorClass is the metrics recorder's own enum (its values index the error counters), so the
 # engine records `exc.kind` as it is. What the client means by each network class:
-#   REFUSED    no connection could be established (refused, unreachable, TLS handshake rejected)
+#   REFUSED    no connection could be established (refused, unreachable)
 #   RESET      the connection was dropped (RST or FIN) before the response was complete
 #   TIMEOUT    connect, pool wait or the whole response took longer than allowed
 #   MALFORMED  the bytes were not a valid HTTP/1.1 response, or the body exceeded the size limit
+#   TLS        the TLS handshake failed (certificate not trusted, wrong name, client certificate
+#              refused, no common protocol)
 # HTTP_STATUS and CHECK_FAILED are decided by the caller from a `Response`, never raised here.
 
 

@@ -260,7 +260,7 @@ def _connect_error(exc: BaseException) -> HttpError | None:
     if isinstance(exc, ConnectionResetError):
         return HttpError(ErrorClass.RESET, f"reset while connecting: {exc}", now())
     if isinstance(exc, ssl.SSLError):
-        return HttpError(ErrorClass.REFUSED, f"TLS handshake failed: {exc}", now())
+        return HttpError(ErrorClass.TLS, f"TLS handshake failed: {exc}", now())
     if isinstance(exc, OSError):
         return HttpError(ErrorClass.REFUSED, f"cannot connect: {exc}", now())
     return None

@@ -52,6 +52,9 @@ class ErrorClass(IntEnum):
     """Still redirected after the step's `follow_redirects` hops (a redirect loop)."""
     BODY_TOO_LARGE = 10
     """A compressed body that decodes to more than the decoded-size bound (a gzip bomb)."""
+    TLS = 11
+    """The TLS handshake failed: an untrusted or expired certificate, a name that does not
+    match, a client certificate the server refused, no common protocol or cipher."""
 
 
 ERROR_CLASSES = len(ErrorClass)

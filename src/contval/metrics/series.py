@@ -23,7 +23,7 @@ from contval.metrics.snapshot import (
 )
 
 KeyFilter = Callable[[Key], bool]
-_ZERO_ERRORS = (0,) * 11
+_ZERO_ERRORS = (0,) * 12
 
 
 @dataclass(frozen=True, slots=True)

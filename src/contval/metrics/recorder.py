@@ -55,6 +55,10 @@ class ErrorClass(IntEnum):
     TLS = 11
     """The TLS handshake failed: an untrusted or expired certificate, a name that does not
     match, a client certificate the server refused, no common protocol or cipher."""
+    SCRIPT_ERROR = 12
+    """A `python:` step raised, or returned something other than a dict of its `sets:` or None:
+    the iteration ends there (its later steps not reached); counted as one failed request of
+    the step, never sent, so an iteration a script ended shows in the error rate."""
 
 
 ERROR_CLASSES = len(ErrorClass)

@@ -23,7 +23,7 @@ from contval.metrics.snapshot import (
 )
 
 KeyFilter = Callable[[Key], bool]
-_ZERO_ERRORS = (0,) * 12
+_ZERO_ERRORS = (0,) * 13
 
 
 @dataclass(frozen=True, slots=True)

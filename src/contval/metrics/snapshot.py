@@ -14,7 +14,7 @@ from typing import Any
 
 from contval.metrics.hdr import Histogram
 
-_ZERO_ERRORS = (0,) * 12  # one per ErrorClass (asserted in recorder)
+_ZERO_ERRORS = (0,) * 13  # one per ErrorClass (asserted in recorder)
 Key = tuple[str, str]
 """(flow, step); step "" is the flow's whole iteration."""
 Failure = tuple[str, str, str, int]

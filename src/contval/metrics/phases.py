@@ -2,9 +2,10 @@
 
 Owns what is measured around a fault: which seconds form its `before` / `during` / `after`
 phases, the pre-fault band a scope normally stays in, how many seconds the scope took to return
-to that band after the fault ended, and the per-phase numbers the results show (requests,
-errors, availability, percentiles). Whether a recovery time or an error rate is good enough is
-`contval.thresholds`' call. Pure: no clock, no I/O; seconds are counted from the run's start.
+to that band after the fault ended (a server-side signal's too, with a band of its own), and
+the per-phase numbers the results show (requests, errors, availability, percentiles). Whether
+a recovery time or an error rate is good enough is `contval.thresholds`' call. Pure: no clock,
+no I/O; seconds are counted from the run's start.
 
 A fault's window is the one the run verified, not the one it planned: from the verified inject
 to the revert, cut where a lapsed lease was last confirmed (`ChaosState.whole_seconds`), so a
@@ -13,10 +14,10 @@ to the revert, cut where a lapsed lease was last confirmed (`ChaosState.whole_se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.series import Counters, KeyFilter, Series, Totals
@@ -32,6 +33,8 @@ ERROR_FACTOR: Final = 2.0
 ERROR_SLACK: Final = 0.01
 P95_FACTOR: Final = 1.5
 P95_SLACK_US: Final = 20_000
+SIGNAL_SPREAD: Final = 0.5
+SIGNAL_SLACK: Final = 0.1
 
 
 def phase_range(phase: str, fault: Window, start: int, end: int) -> Window:
@@ -142,8 +145,11 @@ class RecoveryStatus(StrEnum):
     NO_DATA = "no_data"
 
 
+B = TypeVar("B", "Band", "SignalBand")
+
+
 @dataclass(frozen=True, slots=True)
-class Recovery:
+class Recovery(Generic[B]):
     """How long a scope took to get back into its band after one fault ended.
 
     `seconds` counts from the fault's end to the first second of the in-band streak; when the
@@ -155,7 +161,7 @@ class Recovery:
     status: RecoveryStatus
     seconds: int | None
     window: Window | None
-    band: Band | None
+    band: B | None
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,7 +176,7 @@ class Recovery:
 
 def recovery(
     series: Series, fault: str, faults: Mapping[str, Window], keys: KeyFilter | None = None
-) -> Recovery:
+) -> Recovery[Band]:
     """Seconds from the end of `fault` until `keys`' per-second error rate and p95 stay in the
     pre-fault band for RECOVERY_STREAK seconds with requests; seconds without requests are
     skipped (they neither break nor extend a streak: a quiet second shows nothing)."""
@@ -180,16 +186,33 @@ def recovery(
         return Recovery(
             fault, RecoveryStatus.NO_DATA, None, None, None, f"no requests before {fault}"
         )
-    end_of_fault, end = faults[fault][1], series.end
+
+    def inside(second: int) -> bool | None:
+        return band.holds(*merged(series.window(second, second + 1, scope)))
+
+    return settle(fault, faults[fault][1], (series.start, series.end), inside, band)
+
+
+def settle(
+    fault: str,
+    end_of_fault: int,
+    span: Window,
+    inside: Callable[[int], bool | None],
+    band: B,
+) -> Recovery[B]:
+    """The one recovery rule, whatever is measured: the first of RECOVERY_STREAK consecutive
+    seconds (within `span`) in which `inside` holds, counted from `end_of_fault`; a second
+    for which `inside` says None (nothing measured) neither breaks nor extends a streak."""
+    start, end = span
     if end <= end_of_fault:
         detail = f"the run ended before {fault} did"
         return Recovery(fault, RecoveryStatus.NO_DATA, None, None, band, detail)
     first, streak = end_of_fault, 0
-    for second in range(max(end_of_fault, series.start), end):
-        inside = band.holds(*merged(series.window(second, second + 1, scope)))
-        if inside is None:
+    for second in range(max(end_of_fault, start), end):
+        holds = inside(second)
+        if holds is None:
             continue
-        if not inside:
+        if not holds:
             streak = 0
             continue
         first = second if streak == 0 else first
@@ -202,6 +225,55 @@ def recovery(
         detail += f"; back in band from second {first}, {streak} of {RECOVERY_STREAK} seconds"
     window = (end_of_fault, end)
     return Recovery(fault, RecoveryStatus.NOT_RECOVERED, end - end_of_fault, window, band, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalBand:
+    """Where a server-side signal normally stays: the range of its pre-fault seconds, widened
+    on both sides by half that range or SIGNAL_SLACK of its larger magnitude, whichever is
+    more. Two-sided, since a signal has no known bad direction (a queue grows, a throughput
+    falls); a signal flat at 0 before the fault (an empty queue) has the band [0, 0]."""
+
+    low: float
+    high: float
+    min_seen: float
+    max_seen: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> SignalBand | None:
+        """The band of the pre-fault values; None without any (nothing to return to)."""
+        seen = list(values)
+        if not seen:
+            return None
+        lo, hi = min(seen), max(seen)
+        margin = max(SIGNAL_SPREAD * (hi - lo), SIGNAL_SLACK * max(abs(lo), abs(hi)))
+        return cls(lo - margin, hi + margin, lo, hi)
+
+    def holds(self, value: float | None) -> bool | None:
+        return None if value is None else self.low <= value <= self.high
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"min": self.min_seen, "max": self.max_seen, "low": self.low, "high": self.high}
+
+
+def signal_recovery(
+    values: Sequence[float | None], fault: str, faults: Mapping[str, Window]
+) -> Recovery[SignalBand]:
+    """Seconds from the end of `fault` until a signal (one value per second of the load, None =
+    no data) stays in its pre-fault band for RECOVERY_STREAK seconds with data; the band
+    leaves out seconds inside any other fault, as the client metrics' band does."""
+    f0, _ = faults[fault]
+    others = [w for name, w in faults.items() if name != fault]
+    before = [
+        v
+        for second, v in enumerate(values[: max(f0, 0)])
+        if v is not None and not any(a <= second < b for a, b in others)
+    ]
+    band = SignalBand.of(before)
+    if band is None:
+        detail = f"no value of the signal before {fault}"
+        return Recovery(fault, RecoveryStatus.NO_DATA, None, None, None, detail)
+    return settle(fault, faults[fault][1], (0, len(values)), lambda s: band.holds(values[s]), band)
 
 
 def _ms(us: float | None) -> float | None:

@@ -70,13 +70,15 @@ def _kind_mismatch(kind: str, source: str, prometheus: bool) -> str | None:
 def check_threshold_signals(
     suite: Suite, doc: SourceDocument, parsed: list[ParsedThreshold]
 ) -> list[SuiteError]:
-    """`signal(NAME)` must name a declared signal; a duration compares only with seconds."""
+    """`signal(NAME)` and `recovery_time(signal(NAME))` must name a declared signal; a
+    duration compares only with a signal in seconds (a recovery time is always one)."""
     errors: list[SuiteError] = []
     for threshold in parsed:
         aggregate = getattr(threshold.ast, "aggregate", None)
-        if getattr(aggregate, "kind", None) != "signal":
+        kind = getattr(aggregate, "kind", None)
+        name = str(getattr(aggregate, "subject", None) or "")
+        if kind != "signal" and not (kind == "recovery_time" and name):
             continue
-        name = str(getattr(aggregate, "subject", ""))
         signal = suite.signals.get(name)
         if signal is None:
             hint = did_you_mean(name, suite.signals) or (
@@ -92,7 +94,7 @@ def check_threshold_signals(
             position = threshold_position(doc, threshold.path, offset if offset >= 0 else None)
             errors.append(SuiteError(str(doc.path), position, message))
             continue
-        duration = _TIME_VALUE.search(threshold.text)
+        duration = _TIME_VALUE.search(threshold.text) if kind == "signal" else None
         if duration is not None and signal.unit != "s":
             unit = f"its unit is `{signal.unit}`" if signal.unit else "it declares no unit"
             message = (

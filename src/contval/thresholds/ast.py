@@ -121,7 +121,7 @@ class Aggregate:
     countable: Countable | None = None
     subject: str | None = None
     """For `regression(...)`: the compared metric, p50|p95|p99|error_rate|rps; for
-    `signal(...)`: the signal's name."""
+    `signal(...)` and `recovery_time(signal(...))`: the signal's name."""
     reduce: str | None = None
     """For `signal(...)`: max|min|avg|last over its seconds; None: every second must hold."""
 
@@ -148,6 +148,8 @@ class Aggregate:
             return f"count({self.countable})"
         if self.kind is Kind.SIGNAL:
             return f"signal({self.subject})" + (f" {self.reduce}" if self.reduce else "")
+        if self.kind is Kind.RECOVERY_TIME and self.subject is not None:
+            return f"recovery_time(signal({self.subject}))"
         if self.subject is not None:
             return f"{self.kind}({self.subject})"
         return str(self.kind)

@@ -143,7 +143,7 @@ def _evaluate(
     if threshold.aggregate.kind is Kind.SIGNAL:
         return evaluate_signal(threshold, signals, faults)
     if threshold.aggregate.kind is Kind.RECOVERY_TIME:
-        return evaluate_recovery(threshold, results, faults)
+        return evaluate_recovery(threshold, results, faults, signals)
     if threshold.aggregate.kind is Kind.REGRESSION:
         return judge_regression(threshold, baseline, faults)
     if threshold.phase is not None:

@@ -258,6 +258,8 @@ class _Parser:
             raise self.error(
                 "the baseline goes on the right, as in `p95(latency) < baseline + 10%`", token
             )
+        if name == "recovery_time" and self.tok.kind is Tok.LPAREN:
+            return self.signal_recovery()
         if name in _PLAIN:
             if self.tok.kind is Tok.LPAREN:
                 raise self.error(f"{name} takes no argument")
@@ -280,6 +282,20 @@ class _Parser:
                 )
             reduce = self.advance().text
         return Aggregate(Kind.SIGNAL, subject=name.text, reduce=reduce)
+
+    def signal_recovery(self) -> Aggregate:
+        """`recovery_time(signal(NAME))` (after the word `recovery_time`)."""
+        hint = "as in recovery_time(signal(worker_lag))"
+        self.expect(Tok.LPAREN, f"expected '(' after recovery_time, {hint}")
+        word = self.tok
+        if word.kind is not Tok.WORD or word.text != "signal":
+            raise self.error(f"recovery_time takes a signal or no argument, {hint}")
+        self.advance()
+        self.expect(Tok.LPAREN, f"expected '(' after signal, {hint}")
+        name = self.expect(Tok.WORD, f"expected a signal's name, {hint}")
+        self.expect(Tok.RPAREN, "expected ')'")
+        self.expect(Tok.RPAREN, "expected ')' to close recovery_time(...)")
+        return Aggregate(Kind.RECOVERY_TIME, subject=name.text)
 
     def _argument(self, name: str, choices: tuple[str, ...], what: str) -> str:
         self.expect(Tok.LPAREN, f"expected '(' after {name}, as in {name}({choices[0]})")
@@ -449,11 +465,18 @@ def _aggregate_hint(name: str, following: Token) -> str:
 
 
 def _check_scope(parser: _Parser, scope: Scope, aggregate: Aggregate, token: Token) -> None:
-    """Iterations belong to a flow, so iteration counts of a single step are refused; a
-    signal belongs to the server, so it takes no scope at all."""
-    if aggregate.kind is Kind.SIGNAL and scope.flow is not None:
+    """Iterations belong to a flow, so iteration counts of a single step are refused. A signal
+    belongs to the server: a flow may name it (for that flow's health), a step may not, and
+    a signal's recovery takes no scope at all."""
+    if aggregate.kind is Kind.SIGNAL and scope.step is not None:
         raise parser.error(
-            "a signal is the server's, not a flow's: write it without `flow:` in front", token
+            "a signal is the server's, not a step's: write it without `/step` (a flow may name"
+            " it, as in `checkout: signal(NAME) < 1`, for that flow's health)",
+            token,
+        )
+    if aggregate.kind is Kind.RECOVERY_TIME and aggregate.subject and scope.flow is not None:
+        raise parser.error(
+            "a signal's recovery is the server's: write it without `flow:` in front", token
         )
     per_iteration = aggregate.kind is Kind.DROPPED_ITERATIONS or (
         aggregate.countable in _ITERATION_ONLY

@@ -36,7 +36,8 @@ def plan_data(
     """The plan of `scenarios` (default: all, in suite order) with `workers` workers.
 
     Times are in seconds and rates per second. `expected_iterations` is exact for the open
-    model and None for the closed one, whose iteration count depends on the system's latency.
+    model and the iteration executors, and None for the other closed ones, whose iteration
+    count depends on the system's latency.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
@@ -60,7 +61,7 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
     schedule = schedule_for(workload)
     mix = Mix(dict(workload.mix))
     is_open = isinstance(schedule, OpenSchedule)
-    iterations = schedule.expected_iterations() if isinstance(schedule, OpenSchedule) else None
+    iterations = schedule.expected_iterations()
     counts = mix.counts(iterations) if iterations is not None else None
     value = "rate" if is_open else "vus"
     return {
@@ -73,6 +74,7 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
         "profile": [{"t": t, value: v} for t, v in describe(schedule)],
         "sparkline": sparkline(schedule),
         "expected_iterations": iterations,
+        "budget": _budget_data(schedule),
         "max_vus": schedule.max_vus if isinstance(schedule, OpenSchedule) else schedule.max_vus(),
         "mix": [
             {
@@ -87,6 +89,15 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
         "chaos": _chaos_data(timeline(scenario, suite)),
         "thresholds": list(scenario.thresholds),
     }
+
+
+def _budget_data(schedule: Schedule) -> dict[str, Any] | None:
+    """An iteration executor's budget (None for the others): `iterations` in all
+    (`per_vu: false`) or for each of `vus` users (`per_vu: true`), ending at `duration` at most."""
+    if isinstance(schedule, OpenSchedule) or schedule.budget is None:
+        return None
+    budget = schedule.budget
+    return {"vus": budget.vus, "iterations": budget.iterations, "per_vu": budget.per_vu}
 
 
 def _chaos_data(line: Timeline) -> list[dict[str, Any]]:
@@ -118,7 +129,11 @@ def _worker_split(schedule: Schedule, workers: int) -> list[dict[str, Any]]:
     used = workers_for(schedule, workers)
     if isinstance(schedule, ClosedSchedule):
         return [
-            {"worker": w, "max_vus": schedule.worker_max_vus(w, used), "iterations": None}
+            {
+                "worker": w,
+                "max_vus": schedule.worker_max_vus(w, used),
+                "iterations": schedule.worker_iterations(w, used),
+            }
             for w in range(used)
         ]
     return [
@@ -163,12 +178,15 @@ def _render_scenario(s: dict[str, Any], workers: int) -> list[str]:
     if s["description"]:
         lines.append(f"  {s['description']}")
     lines.append(f"  duration    {_duration(s['duration'])}")
+    counted = s["expected_iterations"] is not None
     if is_open:
         lines.append(f"  iterations  {s['expected_iterations']} expected")
+    elif counted:
+        lines.append(f"  iterations  {s['expected_iterations']} in all; {_budget_text(s)}")
     lines.append(f"  max VUs     {s['max_vus']}")
     lines += _render_profile(s, is_open)
-    lines += _render_mix(s, is_open)
-    lines += _render_workers(s, workers, is_open)
+    lines += _render_mix(s, counted)
+    lines += _render_workers(s, workers, is_open, counted)
     lines += _render_chaos(s)
     lines.append("  thresholds")
     lines += [f"    {t}" for t in s["thresholds"]] or ["    (none)"]
@@ -187,25 +205,36 @@ def _render_profile(s: dict[str, Any], is_open: bool) -> list[str]:
     ]
 
 
-def _render_mix(s: dict[str, Any], is_open: bool) -> list[str]:
-    headers = ["flow", "weight", "share"] + (["iterations"] if is_open else [])
+def _render_mix(s: dict[str, Any], counted: bool) -> list[str]:
+    headers = ["flow", "weight", "share"] + (["iterations"] if counted else [])
     rows = [
         [m["flow"], _number(m["weight"]), f"{m['share'] * 100:.1f}%"]
-        + ([str(m["expected_iterations"])] if is_open else [])
+        + ([str(m["expected_iterations"])] if counted else [])
         for m in s["mix"]
     ]
     return ["  mix", *_table(headers, rows)]
 
 
-def _render_workers(s: dict[str, Any], workers: int, is_open: bool) -> list[str]:
+def _budget_text(s: dict[str, Any]) -> str:
+    """How an iteration executor's budget ends: done, or cut at `max_duration`."""
+    budget = s["budget"]
+    n, vus = budget["iterations"], budget["vus"]
+    how = f"{n} for each of {vus} VUs" if budget["per_vu"] else f"shared by {vus} VUs"
+    return f"{how}; at most {_duration(s['duration'])} (unstarted ones are dropped)"
+
+
+def _render_workers(
+    s: dict[str, Any], workers: int, is_open: bool, counted: bool = False
+) -> list[str]:
     split = s["workers"]
     title = f"  workers ({len(split)})"
     if len(split) < workers:
         cap = "max_vus" if is_open else "the peak VUs"
         title += f": {workers} requested, but {cap} {s['max_vus']} allows {len(split)}"
-    headers = ["worker", "max VUs" if is_open else "peak VUs"] + (["iterations"] if is_open else [])
+    counted = counted or is_open
+    headers = ["worker", "max VUs" if is_open else "peak VUs"] + (["iterations"] if counted else [])
     rows = [
-        [str(w["worker"]), str(w["max_vus"])] + ([str(w["iterations"])] if is_open else [])
+        [str(w["worker"]), str(w["max_vus"])] + ([str(w["iterations"])] if counted else [])
         for w in split
     ]
     return [title, *_table(headers, rows)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from contval.engine import messages as msg
 from contval.engine.closed_loop import ClosedLoop
+from contval.engine.iterations_loop import IterationLoop
 from contval.engine.open_loop import OpenLoop
 from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule_for
 from contval.flows import FlowRunner, compile_program
@@ -115,6 +116,19 @@ class Worker:
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
                 launch,
+            )
+        elif isinstance(schedule, ClosedSchedule) and schedule.budget is not None:
+            recorder = self.recorder
+            driver = IterationLoop(
+                schedule.budget,
+                schedule.worker_max_vus(job.worker, job.workers),
+                schedule.duration,
+                mix.pick,
+                job.worker,
+                job.workers,
+                start,
+                runner.run,
+                lambda flow: recorder.slot(flow).dropped(),
             )
         else:
             assert isinstance(schedule, ClosedSchedule)

@@ -2,7 +2,8 @@
 
 Tagged on `executor`, so a typo in one executor's fields is reported against that executor only.
 Open-model executors (arrival rates) say how often iterations start; closed-model ones (VUs) say
-how many users loop. `mix` weights are relative; they need not add up to 100.
+how many users loop; the iteration executors (as in k6) say how many iterations to run in all,
+bounded by `max_duration`. `mix` weights are relative; they need not add up to 100.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contval.spec.types import Count, Frozen, Name, Number, PerSecond, Seconds
 
@@ -22,6 +23,8 @@ Mix = Annotated[
 ]
 Duration = Annotated[Seconds, Field(gt=0)]
 DEFAULT_MAX_VUS = 1000
+DEFAULT_MAX_DURATION = 600.0
+"""k6's default `maxDuration` (10m) for the iteration executors."""
 
 
 class ConstantArrivalRate(Frozen):
@@ -80,21 +83,71 @@ class RampingArrivalRate(Frozen):
     mix: Mix
 
 
-Workload = Annotated[
-    ConstantArrivalRate | ConstantVus | RampingVus | RampingArrivalRate,
-    Field(discriminator="executor"),
-]
-EXECUTORS = ("constant-arrival-rate", "constant-vus", "ramping-vus", "ramping-arrival-rate")
+class SharedIterations(Frozen):
+    """`iterations` in all, shared by `vus` users: each takes the next one as soon as it is free,
+    so a fast user runs more of them (k6's shared-iterations). The run ends when all are done, or
+    at `max_duration`; those not started by then are counted as dropped."""
+
+    executor: Literal["shared-iterations"]
+    vus: PositiveCount = Field(1, description="virtual users sharing the iterations")
+    iterations: PositiveCount = Field(1, description="iterations in all, over every user")
+    max_duration: Duration = Field(
+        DEFAULT_MAX_DURATION, description="stop starting iterations after this (default 10m)"
+    )
+    mix: Mix
+
+    @model_validator(mode="after")
+    def _enough_iterations(self) -> SharedIterations:
+        if self.iterations < self.vus:
+            raise ValueError(
+                f"iterations ({self.iterations}) must be at least vus ({self.vus}): a user "
+                f"without an iteration is never started; lower vus to {self.iterations}"
+            )
+        return self
 
 
-def load_duration(
-    workload: ConstantArrivalRate | ConstantVus | RampingVus | RampingArrivalRate,
-) -> float:
-    """How long the load runs, in seconds: `duration`, or the sum of a ramp's stages.
+class PerVuIterations(Frozen):
+    """Each of `vus` users runs exactly `iterations` iterations (k6's per-vu-iterations). The run
+    ends when all are done, or at `max_duration`; those not started by then are counted as
+    dropped."""
+
+    executor: Literal["per-vu-iterations"]
+    vus: PositiveCount = Field(1, description="virtual users, each running `iterations`")
+    iterations: PositiveCount = Field(1, description="iterations each user runs")
+    max_duration: Duration = Field(
+        DEFAULT_MAX_DURATION, description="stop starting iterations after this (default 10m)"
+    )
+    mix: Mix
+
+
+AnyWorkload = (
+    ConstantArrivalRate
+    | ConstantVus
+    | RampingVus
+    | RampingArrivalRate
+    | SharedIterations
+    | PerVuIterations
+)
+Workload = Annotated[AnyWorkload, Field(discriminator="executor")]
+EXECUTORS = (
+    "constant-arrival-rate",
+    "constant-vus",
+    "ramping-vus",
+    "ramping-arrival-rate",
+    "shared-iterations",
+    "per-vu-iterations",
+)
+
+
+def load_duration(workload: AnyWorkload) -> float:
+    """How long the load runs, in seconds: `duration`, the sum of a ramp's stages, or an
+    iteration executor's `max_duration` (it may end sooner, when its iterations are done).
 
     Chaos windows are checked against it (load must run before and after every fault), so it
     lives with the models rather than with the engine's schedules.
     """
     if isinstance(workload, ConstantArrivalRate | ConstantVus):
         return workload.duration
+    if isinstance(workload, SharedIterations | PerVuIterations):
+        return workload.max_duration
     return sum(stage.over for stage in workload.stages)

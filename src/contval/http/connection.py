@@ -8,6 +8,7 @@ connection (see `_on_timer`), so a request costs an attribute store, not a timer
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Protocol, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
@@ -52,6 +53,7 @@ class Connection(asyncio.Protocol):
         "_chunks",
         "_coded",
         "_deadline",
+        "_first_at",
         "_head",
         "_headers",
         "_headers_done",
@@ -64,7 +66,10 @@ class Connection(asyncio.Protocol):
         "_pool",
         "_received",
         "_response",
+        "_sent",
+        "_sent_at",
         "_set_cookie",
+        "_setup",
         "_timer",
         "_timer_at",
         "_transport",
@@ -97,6 +102,11 @@ class Connection(asyncio.Protocol):
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
         self._lost_waiter: asyncio.Future[None] | None = None
+        self._sent = 0
+        self._sent_at = 0.0
+        self._first_at = 0.0
+        self._setup: tuple[float, float] | None = None
+        """(TCP connect, TLS handshake) seconds, until the first response carries them."""
         self.lost = False
         """The transport reported `connection_lost`: the socket is really closed."""
         self.closed = False
@@ -137,7 +147,17 @@ class Connection(asyncio.Protocol):
                 timer.cancel()
             self._arm(deadline)
         transport.write(wire)
+        self._sent = len(wire)
+        self._sent_at = now()
         return waiter
+
+    def opened(self, connect: float, handshake: float) -> None:
+        """How long TCP (proxy tunnel included) and TLS took; the first response reports it."""
+        self._setup = (connect, handshake)
+
+    def secured(self, transport: asyncio.BaseTransport) -> None:
+        """TLS is up: write through the TLS transport from now on (`loop.start_tls`)."""
+        self._transport = cast(asyncio.Transport, transport)
 
     def _on_timer(self) -> None:
         """Fire the timeout, or re-arm for the current request if the old deadline has passed.
@@ -176,7 +196,10 @@ class Connection(asyncio.Protocol):
         if self._waiter is None:
             self._abort()  # bytes nobody asked for: the stream is out of sync
             return
-        received = self._received + len(data)
+        received = self._received
+        if not received:
+            self._first_at = now()
+        received += len(data)
         self._received = received
         if received > MAX_HEAD and self._overflowed(received):
             return
@@ -304,8 +327,22 @@ class Connection(asyncio.Protocol):
         chunks.clear()
         self._body_len = 0
         status = self._parser.get_status_code()
+        setup = self._setup
+        if setup is not None:
+            self._setup = None
         self._response = Response(
-            status, self._headers, body, now(), keep_alive, self._set_cookie, self._coded
+            status,
+            self._headers,
+            body,
+            now(),
+            keep_alive,
+            self._set_cookie,
+            self._coded,
+            self._sent_at,
+            self._first_at,
+            self._sent,
+            self._received,
+            setup,
         )
 
     def _deliver(self, reusable: bool) -> None:
@@ -338,6 +375,12 @@ class Connection(asyncio.Protocol):
         waiter = self._waiter
         self._waiter = None
         if waiter is not None and not waiter.done():
+            if isinstance(exc, ssl.SSLError):
+                # A TLS alert after the handshake: TLS 1.3 servers judge the client's
+                # certificate once the client already sent its request.
+                waiter.set_exception(HttpError(ErrorClass.TLS, f"TLS alert: {exc}", now()))
+                self.close()
+                return
             reason = "connection reset" if exc is not None else "connection closed"
             error_type = HttpError
             if not self._received and self.served > 0:

@@ -17,6 +17,7 @@ from contval.http.clock import now
 from contval.http.connection import Connection
 from contval.http.errors import ErrorClass, HttpError, StaleConnectionError, UnsentError
 from contval.http.options import ClientOptions
+from contval.http.proxy import Proxy, ProxyError, open_tunnel
 from contval.http.request import Origin, RequestTemplate
 from contval.http.response import Response
 
@@ -37,10 +38,16 @@ class Pool:
         origin: Origin,
         options: ClientOptions,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        server_name: str | None = None,
+        proxy: Proxy | None = None,
     ) -> None:
         self.origin = origin
         self._options = options
         self._ssl = ssl_context if origin.tls else None
+        self._server_name = server_name or origin.host
+        """SNI and the name the certificate must hold (the URL's host unless configured)."""
+        self._proxy = proxy if origin.tls else None
         self._max = options.max_connections
         self._timeout = options.timeout
         self._idle: list[Connection] = []
@@ -168,19 +175,34 @@ class Pool:
             raise
 
     async def _connect(self, deadline: float) -> Connection:
-        """Open a connection in a slot the caller already holds; on failure free the slot."""
+        """Open a connection in a slot the caller already holds; on failure free the slot.
+
+        TCP (through the proxy's tunnel if any) and the TLS handshake are separate steps, so
+        the connection can report how long each took (the timing breakdown)."""
         loop = asyncio.get_running_loop()
         conn = Connection(self, loop, self._options.max_body)
         origin = self.origin
+        started = now()
         try:
-            async with asyncio.timeout_at(min(deadline, now() + self._options.connect_timeout)):
-                await loop.create_connection(
-                    lambda: conn,
-                    origin.host,
-                    origin.port,
-                    ssl=self._ssl,
-                    server_hostname=origin.host if self._ssl is not None else None,
-                )
+            async with asyncio.timeout_at(min(deadline, started + self._options.connect_timeout)):
+                if self._proxy is None:
+                    transport, _ = await loop.create_connection(
+                        lambda: conn, origin.host, origin.port
+                    )
+                else:
+                    sock = await open_tunnel(loop, self._proxy, origin.host, origin.port)
+                    transport, _ = await loop.create_connection(lambda: conn, sock=sock)
+                connected = now()
+                handshake = 0.0
+                if self._ssl is not None:
+                    secure = await loop.start_tls(
+                        transport, conn, self._ssl, server_hostname=self._server_name
+                    )
+                    if secure is None:  # the peer closed during the handshake
+                        raise ConnectionResetError("closed during the TLS handshake")
+                    conn.secured(secure)
+                    handshake = now() - connected
+                conn.opened(connected - started, handshake)
         except BaseException as exc:
             conn.closed = True  # never reached the pool; must not free the slot twice
             conn.abandon()
@@ -261,6 +283,8 @@ def _connect_error(exc: BaseException) -> HttpError | None:
         return HttpError(ErrorClass.RESET, f"reset while connecting: {exc}", now())
     if isinstance(exc, ssl.SSLError):
         return HttpError(ErrorClass.TLS, f"TLS handshake failed: {exc}", now())
+    if isinstance(exc, ProxyError):
+        return HttpError(ErrorClass.REFUSED, str(exc), now())
     if isinstance(exc, OSError):
         return HttpError(ErrorClass.REFUSED, f"cannot connect: {exc}", now())
     return None

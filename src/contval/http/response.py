@@ -18,10 +18,15 @@ class Response:
         "_headers",
         "_raw_headers",
         "body",
+        "bytes_received",
+        "bytes_sent",
         "coded",
         "completed_at",
+        "first_byte_at",
         "keep_alive",
+        "sent_at",
         "set_cookie",
+        "setup",
         "status",
     )
 
@@ -34,6 +39,11 @@ class Response:
         keep_alive: bool,
         set_cookie: bool = False,
         coded: bool = False,
+        sent_at: float = 0.0,
+        first_byte_at: float = 0.0,
+        bytes_sent: int = 0,
+        bytes_received: int = 0,
+        setup: tuple[float, float] | None = None,
     ) -> None:
         self.status = status
         self._raw_headers = raw_headers
@@ -46,6 +56,18 @@ class Response:
         at the headers of the responses that set cookies."""
         self.coded = coded
         """Whether a `Content-Encoding` header came: only then may the body need decoding."""
+        self.sent_at = sent_at
+        """When the request was written (the timing breakdown: waiting is `first_byte_at -
+        sent_at`, receiving `completed_at - first_byte_at`)."""
+        self.first_byte_at = first_byte_at
+        self.bytes_sent = bytes_sent
+        """The request's bytes as written: head and body (TLS framing not counted)."""
+        self.bytes_received = bytes_received
+        """The response's bytes as received: head (1xx included), framing and body, before any
+        content decoding (TLS framing not counted)."""
+        self.setup = setup
+        """(TCP connect, TLS handshake) seconds when this request opened its connection (0.0
+        for the handshake of plain http); None when it reused a keep-alive connection."""
 
     @property
     def raw_headers(self) -> list[tuple[bytes, bytes]]:

@@ -24,6 +24,11 @@ floor rules, the shift and its interval are computed in milliseconds, not on a l
 additive (a scheduling delay of a few hundred microseconds), and on a log scale a 0.25 ms route's
 interval reached +3000 % on a loaded machine, `inconclusive` for a change of 0.1 ms.
 
+A server-side signal (`signal(NAME)`, issue 14) is compared on its own scale, in its own unit:
+the shift is the change of its per-window mean (absolute, like the error rate), and higher is
+worse. Its tolerance is absolute in that unit, or (`relative=True`) a fraction of the baseline
+median, so `20%` of a queue whose baseline is 0 tolerates no growth at all.
+
 docs/baselines.md explains why the rule is "significant and beyond tolerance" (Kayenta's) rather
 than "whole interval beyond tolerance", with the simulated false-alarm and detection rates.
 """
@@ -97,10 +102,19 @@ class Comparison:
     detail: str
 
 
+SIGNAL_TOLERANCE: Final = 0.20
+"""A signal's default tolerance: 20 % of its baseline median."""
+
+
+def is_signal(metric: str) -> bool:
+    """`signal(NAME)`: a server-side signal's per-window mean."""
+    return metric.startswith("signal(") and metric.endswith(")")
+
+
 def is_relative(metric: str) -> bool:
     """Latency and throughput shifts are ratios; shifts of shares (error rate, dropped and late
-    iterations) are differences."""
-    return metric not in _SHARES
+    iterations) and of signals (in their own unit) are differences."""
+    return metric not in _SHARES and not is_signal(metric)
 
 
 def bad_sign(metric: str) -> int:
@@ -123,6 +137,8 @@ def _median(values: FloatArray) -> float | None:
 
 
 def _fmt(metric: str, value: float) -> str:
+    if is_signal(metric):
+        return f"{value:+.4g}"
     if is_relative(metric):
         return f"{value * 100:+.1f} %"
     return f"{value * 100:+.2f} pp"
@@ -187,16 +203,24 @@ def compare(
     min_runs: int = MIN_RUNS,
     min_windows: int = MIN_WINDOWS,
     floor: float | None = None,
+    relative: bool = False,
 ) -> Comparison:
     """Compare one metric's windows of the current run with those of its baseline runs.
 
     Windows without data (None, NaN) are dropped; a baseline run left with no windows does not
     count towards `min_runs`. The tolerance's magnitude is used with the metric's own bad
-    direction, so `0.10` and `-0.10` mean the same for throughput.
+    direction, so `0.10` and `-0.10` mean the same for throughput. For a signal, `relative`
+    makes the tolerance a fraction of the baseline median (default: 20 % of it).
     """
-    if metric not in DEFAULT_TOLERANCES:
+    if is_signal(metric):
+        relative = relative or tolerance is None
+        tolerance = SIGNAL_TOLERANCE if tolerance is None else tolerance
+    elif metric not in DEFAULT_TOLERANCES:
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    tol = bad_sign(metric) * abs(DEFAULT_TOLERANCES[metric] if tolerance is None else tolerance)
+    else:
+        relative = False
+    default = DEFAULT_TOLERANCES.get(metric, SIGNAL_TOLERANCE)
+    tol = bad_sign(metric) * abs(default if tolerance is None else tolerance)
     ids = tuple(baseline_runs)
     current = as_values(current_windows)
     runs = [r for r in (as_values(w) for w in baseline_windows) if r.size]
@@ -210,6 +234,8 @@ def compare(
         )
     medians = as_values(float(np.median(r)) for r in runs)
     base = _median(medians)
+    if relative:
+        tol *= abs(base or 0.0)
     floored = _floored(metric, tol, floor, base)
     if floored != tol and base:  # the floor rules: judge the change in milliseconds
         si = shift_interval(current, runs, confidence)

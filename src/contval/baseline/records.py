@@ -92,6 +92,45 @@ class WindowRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalWindow:
+    """One server-side signal over the seconds [t0, t1) of a run, on the same grid as the
+    request windows: the mean and the peak of its seconds with data (`seconds` of them; 0
+    and None values when it had none), and the window's phase around each fault."""
+
+    signal: str
+    t0: int
+    t1: int
+    seconds: int = 0
+    mean: float | None = None
+    peak: float | None = None
+    phases: Mapping[str, Phase] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "t0": self.t0,
+            "t1": self.t1,
+            "seconds": self.seconds,
+            "mean": self.mean,
+            "peak": self.peak,
+            "phases": dict(sorted(self.phases.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SignalWindow:
+        mean, peak = data.get("mean"), data.get("peak")
+        return cls(
+            signal=str(data["signal"]),
+            t0=int(data["t0"]),
+            t1=int(data["t1"]),
+            seconds=int(data.get("seconds", 0)),
+            mean=None if mean is None else float(mean),
+            peak=None if peak is None else float(peak),
+            phases=dict(data.get("phases") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RunMeta:
     """What identifies and judges one scenario run; `id` and `created_at` are the store's.
 

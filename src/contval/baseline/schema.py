@@ -98,11 +98,31 @@ def _m4_inconclusive(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN inconclusive TEXT NOT NULL DEFAULT '[]'")
 
 
+def _m5_signal_windows(db: sqlite3.Connection) -> None:
+    """Server-side signals per window (issue 14), on the request windows' grid, so a run's
+    signals are compared with its baseline's like its latency. A table of its own: runs
+    recorded before it simply have no signal windows."""
+    db.execute(
+        """CREATE TABLE signal_windows (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            signal TEXT NOT NULL,
+            t0 INTEGER NOT NULL,
+            t1 INTEGER NOT NULL,
+            phases TEXT NOT NULL,
+            seconds INTEGER NOT NULL,
+            mean REAL,
+            peak REAL,
+            PRIMARY KEY (run_id, signal, t0)
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     _m1_initial,
     _m2_documents,
     _m3_dropped_late,
     _m4_inconclusive,
+    _m5_signal_windows,
 )
 LATEST: Final = len(MIGRATIONS)
 

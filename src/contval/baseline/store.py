@@ -22,7 +22,13 @@ from types import TracebackType
 from typing import Any, Final
 
 from contval.baseline import schema
-from contval.baseline.records import Baseline, BaselineMode, RunMeta, WindowRecord
+from contval.baseline.records import (
+    Baseline,
+    BaselineMode,
+    RunMeta,
+    SignalWindow,
+    WindowRecord,
+)
 from contval.baseline.sqlite import StoreError, connect, enable_wal, retrying, write
 
 DEFAULT_PATH: Final = Path(".contval") / "history.db"
@@ -38,6 +44,7 @@ _RUN_COLUMNS: Final = (
 _WINDOW_COLUMNS: Final = (
     "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration, dropped, late"
 )
+_SIGNAL_COLUMNS: Final = "signal, t0, t1, phases, seconds, mean, peak"
 
 
 class UnknownRun(StoreError, KeyError):
@@ -81,13 +88,23 @@ class HistoryStore:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def record_run(self, meta: RunMeta, windows: Sequence[WindowRecord]) -> str:
-        """Store a run and all its windows atomically; returns its id (`meta.id` if set).
+    def record_run(
+        self,
+        meta: RunMeta,
+        windows: Sequence[WindowRecord],
+        signal_windows: Sequence[SignalWindow] = (),
+    ) -> str:
+        """Store a run and all its windows (and its signals' windows) atomically; returns its
+        id (`meta.id` if set).
 
         `windows` is read inside the transaction, so a writer dying while it streams them in
         leaves nothing behind.
         """
-        return write(self._db, lambda db: _insert_run(db, meta, windows), self._retry_for_s)
+        return write(
+            self._db,
+            lambda db: _insert_run(db, meta, windows, signal_windows),
+            self._retry_for_s,
+        )
 
     def runs(
         self,
@@ -118,6 +135,13 @@ class HistoryStore:
         where, args = _filters(run_id=run_id, flow=flow, step=step)
         sql = f"SELECT {_WINDOW_COLUMNS} FROM windows {where} ORDER BY t0, flow, step"
         return [_window_of(row) for row in self._read(sql, args)]
+
+    def signal_windows(self, run_id: str, signal: str | None = None) -> list[SignalWindow]:
+        """A run's server-side signal windows in time order, then by signal; none for a run
+        recorded before signals were kept (schema 5)."""
+        where, args = _filters(run_id=run_id, signal=signal)
+        sql = f"SELECT {_SIGNAL_COLUMNS} FROM signal_windows {where} ORDER BY t0, signal"
+        return [_signal_window_of(row) for row in self._read(sql, args)]
 
     def accept(self, run_id: str, accepted: bool = True) -> None:
         """Let a passing run into rolling baselines, or keep an unrepresentative one out."""
@@ -214,7 +238,11 @@ class HistoryStore:
             "fingerprint": fingerprint,
             "mode": chosen.mode,
             "runs": [
-                {"meta": run.to_dict(), "windows": [w.to_dict() for w in self.windows(run_id)]}
+                {
+                    "meta": run.to_dict(),
+                    "windows": [w.to_dict() for w in self.windows(run_id)],
+                    "signal_windows": [w.to_dict() for w in self.signal_windows(run_id)],
+                }
                 for run, run_id in zip(chosen.runs, chosen.run_ids, strict=True)
             ],
         }
@@ -225,13 +253,17 @@ class HistoryStore:
         if doc.get("schema") != EXPORT_SCHEMA:
             raise StoreError(f"not a {EXPORT_SCHEMA} document (schema {doc.get('schema')!r})")
         entries = [
-            (RunMeta.from_dict(e["meta"]), [WindowRecord.from_dict(w) for w in e["windows"]])
+            (
+                RunMeta.from_dict(e["meta"]),
+                [WindowRecord.from_dict(w) for w in e["windows"]],
+                [SignalWindow.from_dict(w) for w in e.get("signal_windows") or ()],
+            )
             for e in doc["runs"]
         ]
         scope = (str(doc["suite"]), str(doc["scenario"]), str(doc["env"]))
 
         def body(db: sqlite3.Connection) -> list[str]:
-            ids = [_merge_run(db, meta, windows, scope) for meta, windows in entries]
+            ids = [_merge_run(db, meta, w, scope, sw) for meta, w, sw in entries]
             if pin and ids:
                 _set_baseline(db, *scope, "pinned", ids)
             return ids
@@ -311,7 +343,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _insert_run(db: sqlite3.Connection, meta: RunMeta, windows: Iterable[WindowRecord]) -> str:
+def _insert_run(
+    db: sqlite3.Connection,
+    meta: RunMeta,
+    windows: Iterable[WindowRecord],
+    signal_windows: Iterable[SignalWindow] = (),
+) -> str:
     """One run row and its windows; the caller owns the transaction."""
     run_id = meta.id or _free_id(db, meta.started_at)
     if _exists(db, run_id):
@@ -326,6 +363,10 @@ def _insert_run(db: sqlite3.Connection, meta: RunMeta, windows: Iterable[WindowR
         f"INSERT INTO windows (run_id, {_WINDOW_COLUMNS}) VALUES ({', '.join('?' * 13)})",
         ((run_id, *_window_row(w)) for w in windows),
     )
+    db.executemany(
+        f"INSERT INTO signal_windows (run_id, {_SIGNAL_COLUMNS}) VALUES ({', '.join('?' * 8)})",
+        ((run_id, *_signal_row(w)) for w in signal_windows),
+    )
     return run_id
 
 
@@ -334,6 +375,7 @@ def _merge_run(
     meta: RunMeta,
     windows: Sequence[WindowRecord],
     scope: tuple[str, str, str],
+    signal_windows: Sequence[SignalWindow] = (),
 ) -> str:
     """Insert an imported run, or accept it as already there when it is the same run."""
     if (meta.suite, meta.scenario, meta.env) != scope:
@@ -343,7 +385,7 @@ def _merge_run(
         if row[0] != meta.fingerprint:
             raise StoreError(f"run {meta.id} is already in the history as a different run")
         return meta.id
-    return _insert_run(db, meta, windows)
+    return _insert_run(db, meta, windows, signal_windows)
 
 
 def _free_id(db: sqlite3.Connection, started_at: str) -> str:
@@ -446,3 +488,13 @@ def _window_of(row: Sequence[Any]) -> WindowRecord:
         dropped,
         late,
     )
+
+
+def _signal_row(w: SignalWindow) -> tuple[Any, ...]:
+    phases = json.dumps(dict(sorted(w.phases.items())))
+    return (w.signal, w.t0, w.t1, phases, w.seconds, w.mean, w.peak)
+
+
+def _signal_window_of(row: Sequence[Any]) -> SignalWindow:
+    signal, t0, t1, phases, seconds, mean, peak = row
+    return SignalWindow(signal, t0, t1, seconds, mean, peak, json.loads(phases))

@@ -9,10 +9,11 @@ Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
-from contval.baseline.records import Phase, WindowRecord
+from contval.baseline.records import Phase, SignalWindow, WindowRecord
 from contval.metrics import Series
 from contval.metrics.phases import Window
 
@@ -62,6 +63,27 @@ def windows_of(
                     late=part.counters.late_starts,
                 )
             )
+    return records
+
+
+def signal_windows_of(
+    signals: Mapping[str, Sequence[float | None]],
+    size: int = DEFAULT_SIZE,
+    faults: Mapping[str, Window] | None = None,
+    span: Window | None = None,
+) -> list[SignalWindow]:
+    """Each signal (one value per second of the load, None = no data) over the same windows
+    `windows_of` cuts for the same `size`, `faults` and `span`: its mean and peak per window."""
+    records: list[SignalWindow] = []
+    length = max((len(v) for v in signals.values()), default=0)
+    start, end = span if span is not None else (0, length)
+    for t0, t1 in grid(start, end, size, faults or {}):
+        phases = phases_at(t0, faults or {})
+        for name, values in sorted(signals.items()):
+            data = [v for v in values[max(t0, 0) : max(t1, 0)] if v is not None]
+            mean = math.fsum(data) / len(data) if data else None
+            peak = max(data) if data else None
+            records.append(SignalWindow(name, t0, t1, len(data), mean, peak, phases))
     return records
 
 

@@ -12,6 +12,7 @@ from contval.flows.jsonpath import JsonPath, parse_path
 from contval.flows.ops import CompiledFlow
 from contval.flows.program import Program
 from contval.flows.runner import FlowRunner
+from contval.flows.script import Stop
 
 __all__ = [
     "CompiledFlow",
@@ -19,6 +20,7 @@ __all__ = [
     "FlowRunner",
     "JsonPath",
     "Program",
+    "Stop",
     "compile_program",
     "parse_path",
 ]

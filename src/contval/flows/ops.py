@@ -81,7 +81,22 @@ class PollOp:
     request_timeout: float | None
 
 
-Op = RequestOp | ThinkOp | PollOp
+@dataclass(frozen=True, slots=True)
+class PythonOp:
+    """Call `module:function` (imported by the worker from `folder`, then sys.path).
+
+    `sets` maps each name the function may return to its index in the scope; `constants` are
+    the `vars.X`, `env.X` and `secrets.X` values the function sees, under those names.
+    """
+
+    name: str
+    ref: str
+    folder: str | None
+    sets: Mapping[str, int]
+    constants: Mapping[str, object]
+
+
+Op = RequestOp | ThinkOp | PollOp | PythonOp
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from contval.flows.debughttp import debugging
 from contval.flows.exchange import Links, store_cookies
 from contval.flows.failures import Explainer
 from contval.flows.feeders import Feeder, FeederExhausted
-from contval.flows.ops import CompiledFlow, PollOp, RequestOp, ThinkOp
+from contval.flows.ops import CompiledFlow, PollOp, PythonOp, RequestOp, ThinkOp
+from contval.flows.script import PythonStepRunner, Shape
 from contval.flows.session import Sessions
 from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
 from contval.flows.templates import Scope
@@ -26,7 +27,7 @@ from contval.spec.secrets import Redactor
 if TYPE_CHECKING:
     from contval.flows.program import Program
 
-StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner
+StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner | PythonStepRunner
 
 
 class BoundFlow:
@@ -89,6 +90,7 @@ class FlowRunner:
         client = debugging(client, debug_http, self.explain.redactor, program.worker)
         self.links = Links(client, program.targets)
         feeders = {name: Feeder(data, self.rng) for name, data in program.feeders.items()}
+        self._columns = {name: data.columns for name, data in program.feeders.items()}
         self._flows = {
             name: self._bind(flow, client, recorder, feeders, sleep)
             for name, flow in program.flows.items()
@@ -112,6 +114,14 @@ class FlowRunner:
                 into.append(ThinkStepRunner(op, self.rng, sleep))
                 if into is steps:
                     slots.append(None)
+                continue
+            if isinstance(op, PythonOp):
+                slot = recorder.slot(flow.name, op.name)
+                columns = {name: self._columns[name] for name in flow.feeders}
+                shape = Shape(flow.variables, columns, op.constants)
+                into.append(PythonStepRunner(op, shape, slot, self.explain))
+                if into is steps:
+                    slots.append(slot)
                 continue
             # A step that reads only the status never stores a body (see RequestTemplate).
             keep = not isinstance(op, RequestOp) or bool(op.check.conditions or op.call.extractors)
@@ -190,6 +200,9 @@ class FlowRunner:
             else:
                 ok, at = await step.run(scope, at)
             if not ok:
+                if ok is None:  # a python step raised Stop: the iteration ends, a success
+                    ok = True
+                    break
                 for later in bound.after[bound.steps.index(step)]:
                     later.unreached()
                 break

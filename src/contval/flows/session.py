@@ -22,7 +22,7 @@ from contval.metrics import Slot
 
 
 class _Step(Protocol):
-    async def run(self, scope: Scope, due: float) -> tuple[bool, float]: ...
+    async def run(self, scope: Scope, due: float) -> tuple[bool | None, float]: ...
 
 
 class UserState:
@@ -59,6 +59,8 @@ class Sessions:
             at = due
             for step in self.setup:
                 ok, at = await step.run(scope, at)
+                if ok is None:  # a python step raised Stop: the setup is done
+                    break
                 if not ok:
                     for slot in self.later:
                         slot.unreached()

@@ -21,7 +21,7 @@ from contval.metrics.summary import LatencySummary, StepSummary, summarize_step
 from contval.report.seconds import seconds_path
 from contval.spec.models import Flow
 from contval.spec.secrets import NO_SECRETS, Redactor
-from contval.spec.steps import IncludeStep, PollStep, RequestStep
+from contval.spec.steps import IncludeStep, PollStep, PythonStep, RequestStep
 
 SCHEMA = "contval/result/v1"
 
@@ -113,7 +113,7 @@ def step_order(flows: Mapping[str, Flow]) -> dict[str, list[str]]:
             if isinstance(step, IncludeStep):
                 if step.include in flows and step.include not in seen:
                     names += [n for n in steps(step.include, (*seen, name)) if n not in names]
-            elif isinstance(step, RequestStep | PollStep) and step.name not in names:
+            elif isinstance(step, RequestStep | PollStep | PythonStep) and step.name not in names:
                 names.append(step.name)
         return names
 

@@ -16,8 +16,9 @@ from contval.spec.feeders import shown, shown_columns
 from contval.spec.headers import header_name_problem, header_value_problem
 from contval.spec.models import Flow, Suite
 from contval.spec.source import DocPath, SourceDocument
-from contval.spec.steps import HttpCall, IncludeStep, PollStep, RequestStep
+from contval.spec.steps import HttpCall, IncludeStep, PollStep, PythonStep, RequestStep
 from contval.spec.templates import Reference, scan
+from contval.spec.tls import check_tls
 from contval.spec.types import url_origin
 
 Columns = Mapping[str, tuple[str, ...] | None]
@@ -36,7 +37,8 @@ def check_flows(
         checker.check(name, flow)
     checker.check_target_options()
     checker.check_scenario_flows()
-    return checker.errors
+    tls = {name: options.tls for name, options in suite.target_options.items()}
+    return checker.errors + check_tls(suite.targets, tls, doc, checker.environ)
 
 
 class _FlowChecker:
@@ -77,6 +79,9 @@ class _FlowChecker:
                 )
                 self._check_call(call_path, call, available)
                 available |= set(call.extract)
+            elif isinstance(step, PythonStep):
+                self._check_step_name(path, step.name, seen_steps)
+                available |= set(step.sets)
 
     def check_scenario_flows(self) -> None:
         """A scenario's `setup` and `teardown` name flows of the suite."""
@@ -164,6 +169,8 @@ class _FlowChecker:
                 names |= set(step.extract)
             elif isinstance(step, PollStep):
                 names |= set(step.poll.extract)
+            elif isinstance(step, PythonStep):
+                names |= set(step.sets)
         return names
 
     def _check_call(self, path: DocPath, call: HttpCall, available: set[str]) -> None:

@@ -13,7 +13,7 @@ from contval.spec.chaoschecks import ParsedThreshold
 from contval.spec.errors import SuiteError, did_you_mean
 from contval.spec.models import Suite
 from contval.spec.source import SourceDocument
-from contval.spec.steps import IncludeStep, PollStep, RequestStep
+from contval.spec.steps import IncludeStep, PollStep, PythonStep, RequestStep
 from contval.spec.thresholdpos import threshold_position
 
 
@@ -75,7 +75,7 @@ def step_names(suite: Suite, flow: str, seen: frozenset[str] = frozenset()) -> l
         return []
     names: list[str] = []
     for step in (*body.setup, *body.steps):
-        if isinstance(step, RequestStep | PollStep):
+        if isinstance(step, RequestStep | PollStep | PythonStep):
             names.append(step.name)
         elif isinstance(step, IncludeStep):
             names += step_names(suite, step.include, seen | {flow})

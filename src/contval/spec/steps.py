@@ -1,6 +1,8 @@
-"""Flow steps: request, think, include and poll, plus the checks and extractions a request carries.
+"""Flow steps: request, think, include, poll and python, plus the checks and extractions a request
+carries.
 
-A step's kind is the one key that names it (`request:`, `think:`, `include:`, `poll:`), so the
+A step's kind is the one key that names it (`request:`, `think:`, `include:`, `poll:`,
+`python:`), so the
 union is discriminated on which of those keys is present; error locations then name one kind.
 """
 
@@ -19,9 +21,11 @@ from pydantic import (
     PrivateAttr,
     Tag,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
+from contval.spec.scripts import import_function
 from contval.spec.types import (
     Frozen,
     JsonPath,
@@ -333,7 +337,55 @@ class PollStep(Frozen):
     poll: Poll
 
 
-STEP_KINDS: Final = ("request", "think", "include", "poll")
+class PythonStep(Frozen):
+    """Call a Python function with the iteration's variables; it returns the ones it sets.
+
+    Validation imports the module (from the suite file's folder, then `sys.path`) and checks the
+    function; only the name and the folder travel to the workers, which import it again.
+    """
+
+    name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
+    python: str = Field(
+        description="`module:function`: the module is looked up next to the suite file first,"
+        " then on sys.path; the function takes the iteration's variables (a read-only mapping)"
+        " and returns a dict of the variables it sets, or None (it may be `async def`)"
+    )
+    sets: tuple[VarName, ...] = Field(
+        (), description="the variables the function may return, for later steps' templates"
+    )
+    _folder: Path | None = PrivateAttr(None)
+
+    @field_validator("python")
+    @classmethod
+    def _importable(cls, value: str, info: ValidationInfo) -> str:
+        import_function(value, _folder_of(info.context))
+        return value
+
+    @field_validator("sets")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"`{twice[0]}` is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _remember_folder(self, info: ValidationInfo) -> PythonStep:
+        self._folder = _folder_of(info.context)
+        return self
+
+    @property
+    def folder(self) -> Path | None:
+        """The suite file's folder, where the module is looked up first."""
+        return self._folder
+
+
+def _folder_of(context: Any) -> Path | None:
+    base = context.get("base_dir") if isinstance(context, Mapping) else None
+    return Path(base) if base is not None else None
+
+
+STEP_KINDS: Final = ("request", "think", "include", "poll", "python")
 
 
 def _step_kind(value: Any) -> str | None:
@@ -352,10 +404,12 @@ Step = Annotated[
     Annotated[RequestStep, Tag("request-step")]
     | Annotated[ThinkStep, Tag("think-step")]
     | Annotated[IncludeStep, Tag("include-step")]
-    | Annotated[PollStep, Tag("poll-step")],
+    | Annotated[PollStep, Tag("poll-step")]
+    | Annotated[PythonStep, Tag("python-step")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
-        custom_error_message="a step needs one of `request`, `think`, `include` or `poll`",
+        custom_error_message="a step needs one of `request`, `think`, `include`, `poll` or"
+        " `python`",
     ),
 ]

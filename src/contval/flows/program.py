@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from contval.flows.feeders import FeederData
 from contval.flows.ops import CompiledFlow
+from contval.flows.routes import Route
 from contval.flows.runner import FlowRunner
 from contval.http import Client
 from contval.metrics import Recorder
@@ -31,6 +32,8 @@ class Program:
     """The declared targets' URLs: the only origins a redirect or a templated URL may reach."""
     secrets: tuple[str, ...] = ()
     """Values never to show: redacted as `***` from every failure the runner records."""
+    routes: tuple[Route, ...] = ()
+    """TLS settings and proxies of the targets that have them, given to the client in `bind`."""
 
     def bind(
         self,
@@ -46,4 +49,6 @@ class Program:
         think times without waiting (polls always wait for real: they wait for the system).
         `debug_http` prints the first N request/response pairs to stderr (secrets redacted).
         """
+        for route in self.routes:
+            route.apply(client)
         return FlowRunner(self, client, recorder, think_sleep, debug_http)

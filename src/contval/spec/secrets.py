@@ -24,6 +24,7 @@ from urllib.parse import quote, quote_plus
 
 from pydantic import Field
 
+from contval.http.proxy import env_value
 from contval.spec.templates import scan
 from contval.spec.types import Frozen
 
@@ -139,6 +140,9 @@ class Environment:
     """`env.NAME` / `secrets.NAME` → value."""
     secrets: tuple[str, ...] = ()
     """The values to redact: every `env.NAME` and every non-public `secrets` entry."""
+    proxy_env: Mapping[str, str] = field(default_factory=dict)
+    """`https_proxy` and `no_proxy` as set where the suite was loaded (lower-case names;
+    `contval.http.proxy` reads them), so every worker tunnels alike."""
 
     def value(self, kind: str, name: str) -> str:
         """The value of `{{ kind.name }}`; KeyError when the suite did not declare or use it."""
@@ -181,7 +185,10 @@ def resolve_environment(
             values[f"secrets.{name}"] = environ[spec.env]
             if not spec.public:
                 hidden.append(environ[spec.env])
-    return Environment(values, tuple(dict.fromkeys(hidden)))  # a dict: it pickles to workers
+    proxy_env = {name: env_value(environ, name) for name in ("https_proxy", "no_proxy")}
+    return Environment(  # dicts: they pickle to workers
+        values, tuple(dict.fromkeys(hidden)), {k: v for k, v in proxy_env.items() if v}
+    )
 
 
 class EnvFileError(ValueError):

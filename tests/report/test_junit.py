@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,27 @@ def old_document() -> dict[str, Any]:
     return doc
 
 
-DOCUMENTS = {
+def checks_document(failing: bool = True) -> dict[str, Any]:
+    """Failed checks on two steps of `normal` (hostile text in one), the rest as other."""
+    doc = result_document(failing=failing)
+    flow = next(iter(doc["scenarios"][0]["flows"].values()))
+    first = next(iter(flow["steps"]))
+    second = "sign"
+    flow["steps"][second] = copy.deepcopy(flow["steps"][first])
+    flow["steps"][first]["failures"] = [
+        {"condition": "status", "expected": "200", "actual": "503", "count": 270},
+        {"condition": "body", "expected": 'contains "ok"', "actual": HOSTILE, "count": 3},
+    ]
+    flow["steps"][first]["failures_other"] = 2
+    flow["steps"][second]["failures"] = [
+        {"condition": "python s:f", "expected": "no error", "actual": "E: \x1b[31m", "count": 1}
+    ]
+    return doc
+
+
+DOCUMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "passing": result_document,
+    "failed checks": checks_document,
     "failing": lambda: result_document(failing=True),
     "hostile": lambda: result_document(failing=True, hostile=True),
     "chaos": chaos_document,
@@ -324,3 +344,28 @@ def test_written_by_write_reports(tmp_path: Path, schema: xmlschema.XMLSchema) -
     assert path == tmp_path / "junit.xml"
     schema.validate(str(path))
     assert path.read_text(encoding="utf-8") == render_junit(doc)
+
+
+def test_failed_checks_are_failures_of_a_failed_scenario_and_notes_of_a_passing_one() -> None:
+    doc = checks_document()
+    flow_name, flow = next(iter(doc["scenarios"][0]["flows"].items()))
+    first, second = next(iter(flow["steps"])), "sign"
+    before = int(parse(result_document(failing=True)).attrib["failures"])
+    root = parse(doc)
+    assert int(root.attrib["failures"]) == before + 2  # one testcase per step with failures
+    found = cases(root, "normal")
+    failure = found[f"failed checks: {flow_name}/{first}"].find("failure")
+    assert failure is not None and failure.attrib["type"] == "failed_checks"
+    assert failure.attrib["message"] == "275 failed checks: status: expected 200, actual 503 (270×)"
+    assert failure.text == (
+        "status: expected 200, actual 503 (270×)\n"
+        f'body: expected contains "ok", actual {HOSTILE} (3×)\n'
+        "(other failures): 2×"
+    )
+    single = found[f"failed checks: {flow_name}/{second}"].find("failure")
+    assert single is not None and single.attrib["message"].startswith("1 failed check: python")
+    passing = cases(parse(checks_document(failing=False)), "normal")
+    note = passing[f"failed checks: {flow_name}/{first}"]
+    assert note.find("failure") is None
+    out = note.find("system-out")
+    assert out is not None and out.text is not None and out.text.startswith("status: expected")

@@ -3,10 +3,13 @@ test reporters, Azure DevOps' PublishTestResults, GitLab, Jenkins).
 
 One `<testsuite>` per scenario (and per scenario that was not run); in it one `<testcase>` per
 threshold, per baseline comparison and per fault, plus an `<error>` testcase when the scenario
-did not complete or was invalid. The shape is the one the Jenkins xUnit plugin's `junit-10.xsd`
-describes (the schema pytest validates its own JUnit XML against; vendored in
-tests/report/schemas/), so `<testsuites>` carries tests/failures/errors/time but no `skipped`
-count, which that schema does not allow there: each `<testsuite>` has its own.
+did not complete or was invalid, and a `failed checks: flow/step` testcase per step whose checks
+failed, listing condition, expected, actual and count: a `<failure>` when the scenario failed
+(they explain it), else a note (failed checks alone never fail a run: its thresholds judge).
+The shape is the one the Jenkins xUnit plugin's `junit-10.xsd` describes (the schema pytest
+validates its own JUnit XML against; vendored in tests/report/schemas/), so `<testsuites>`
+carries tests/failures/errors/time but no `skipped` count, which that schema does not allow
+there: each `<testsuite>` has its own.
 
 A pure function of the document: same document, same bytes. Text is escaped by ElementTree,
 and characters XML 1.0 cannot carry (control characters from the system under test) are
@@ -25,6 +28,7 @@ from typing import Any, Final
 from contval.exitcodes import ExitCode
 from contval.report.console import (
     comparison_name,
+    failures_rows,
     metric_value,
     not_run,
     observed_vs_limit,
@@ -205,6 +209,28 @@ def _fault(suite: _Suite, fault: Mapping[str, Any]) -> None:
         suite.note(case, "\n".join(lines))
 
 
+def _failed_checks(suite: _Suite, scenario: Mapping[str, Any]) -> None:
+    """One testcase per step with explained failed checks, in the flows table's order."""
+    by_step: dict[str, list[tuple[str, str, str, int]]] = {}
+    for where, condition, expected, actual, count in failures_rows(scenario):
+        by_step.setdefault(where, []).append((condition, expected, actual, count))
+    failed = scenario.get("verdict") == "fail"
+    for where, rows in by_step.items():
+        lines = [
+            f"{condition}: expected {expected}, actual {actual} ({count}×)"
+            if expected or actual
+            else f"{condition}: {count}×"
+            for condition, expected, actual, count in rows
+        ]
+        total = sum(row[3] for row in rows)
+        case = suite.case(f"failed checks: {where}")
+        if failed:
+            message = f"{total} failed check{'s' if total != 1 else ''}: {lines[0]}"
+            suite.outcome(case, "failure", message, "\n".join(lines), type="failed_checks")
+        else:
+            suite.note(case, "\n".join(lines))
+
+
 def _did_not_complete(suite: _Suite, scenario: Mapping[str, Any]) -> None:
     verdict = scenario.get("verdict")
     if verdict not in ("invalid", "error", "running") and scenario.get("complete") is not False:
@@ -273,6 +299,7 @@ def _scenario_suite(
     for fault in scenario.get("faults") or []:
         if isinstance(fault, Mapping):
             _fault(suite, fault)
+    _failed_checks(suite, scenario)
     attrs = {"time": _seconds(scenario.get("duration_s"))}
     timestamp = _timestamp(scenario.get("started_at"))
     if timestamp:

@@ -21,7 +21,7 @@ from contval.flows.bodies import (
 from contval.flows.checks import compile_check, compile_extract
 from contval.flows.feeders import Table, read_feeder, share_of
 from contval.flows.jsonbody import JsonBody, compile_json
-from contval.flows.ops import Call, CompiledFlow, Op, PollOp, RequestOp, ThinkOp
+from contval.flows.ops import Call, CompiledFlow, Op, PollOp, PythonOp, RequestOp, ThinkOp
 from contval.flows.program import Program
 from contval.flows.templates import (
     Resolver,
@@ -35,7 +35,7 @@ from contval.flows.templates import (
 from contval.http.encoding import ACCEPT_ENCODING
 from contval.spec import IncludeStep, PollStep, RequestStep, Suite, ThinkStep
 from contval.spec.models import TargetOptions
-from contval.spec.steps import DEFAULT_REDIRECTS, HttpCall, Step
+from contval.spec.steps import DEFAULT_REDIRECTS, HttpCall, PythonStep, Step
 from contval.spec.types import url_origin
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -150,7 +150,22 @@ def _ops(
             ops.append(
                 PollOp(step.name, call, until, poll.every, poll.poll_timeout, poll.request_timeout)
             )
+        elif isinstance(step, PythonStep):
+            ops.append(_python(step, resolver))
     return ops
+
+
+def _python(step: PythonStep, resolver: Resolver) -> PythonOp:
+    """The step's `sets` as scope indexes; what it reads of vars, env and secrets by name."""
+    constants = {f"vars.{name}": value for name, value in resolver.constants.items()}
+    constants.update(resolver.environment)
+    return PythonOp(
+        step.name,
+        step.python,
+        None if step.folder is None else str(step.folder),
+        MappingProxyType({name: resolver.variable(name) for name in step.sets}),
+        MappingProxyType(constants),
+    )
 
 
 def _call(spec: HttpCall, base: str, resolver: Resolver, suite: Suite) -> Call:

@@ -193,6 +193,7 @@ class RequestStepRunner:
         ok = 200 <= status < 300 if statuses is None else status in statuses
         if not ok and 300 <= status < 400 and self._follows(response):
             return None
+        slot.timing(response)
         if statuses is not None:
             slot.check(ok)
         if ok:
@@ -238,6 +239,7 @@ class RequestStepRunner:
             return False, self.failed(exc, due)
         if self.simple:
             return bool(self.settle(response, due)), response.completed_at
+        self.slot.timing(response)
         end = response.completed_at
         try:
             kind = self._outcome(response, scope)
@@ -361,6 +363,7 @@ class PollStepRunner:
             response = await bound.exchange.send(scope, wire, timeout)
         except HttpError as exc:
             return exc.kind, exc.completed_at, []
+        self.slot.timing(response)
         end = response.completed_at
         try:
             reply = bound.judge(self.until, response, None)

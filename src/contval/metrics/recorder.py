@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 from enum import IntEnum
+from typing import Protocol
 
 from hdrh.histogram import HdrHistogram
 
@@ -25,7 +26,7 @@ from contval.metrics.hdr import (
     new_hdr,
     reset_counts,
 )
-from contval.metrics.snapshot import MAX_FAILURES, SlotSnapshot, Snapshot
+from contval.metrics.snapshot import MAX_FAILURES, Breakdown, SlotSnapshot, Snapshot
 
 
 class ErrorClass(IntEnum):
@@ -79,10 +80,14 @@ class Slot:
     """
 
     __slots__ = (
+        "_connect",
         "_dur",
         "_dur_counts",
+        "_handshake",
         "_lat",
         "_lat_counts",
+        "bytes_received",
+        "bytes_sent",
         "checks_failed",
         "checks_passed",
         "dropped_iterations",
@@ -93,8 +98,12 @@ class Slot:
         "iterations",
         "late_starts",
         "not_reached",
+        "opened",
+        "receiving",
         "requests",
+        "reused",
         "step",
+        "waiting",
     )
 
     def __init__(self, flow: str, step: str) -> None:
@@ -114,6 +123,14 @@ class Slot:
         self._dur: HdrHistogram | None = None
         self._lat_counts: _Counts | None = None
         self._dur_counts: _Counts | None = None
+        self.waiting = 0.0
+        self.receiving = 0.0
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.reused = 0
+        self.opened = 0
+        self._connect: HdrHistogram | None = None
+        self._handshake: HdrHistogram | None = None
 
     def request(self, latency: float) -> None:
         """A request that got a good answer, `latency` seconds after it was due."""
@@ -135,6 +152,47 @@ class Slot:
             self.requests += 1
         else:
             self.request(latency)
+
+    def timing(self, response: Timed) -> None:
+        """The breakdown of one response (k6's waiting, receiving, data sent and received,
+        connections): sums per interval, a histogram only per new connection."""
+        first = response.first_byte_at
+        self.waiting += first - response.sent_at
+        self.receiving += response.completed_at - first
+        self.bytes_sent += response.bytes_sent
+        self.bytes_received += response.bytes_received
+        setup = response.setup
+        if setup is None:
+            self.reused += 1
+        else:
+            self._opened(setup)
+
+    def _opened(self, setup: tuple[float, float]) -> None:
+        self.opened += 1
+        if self._connect is None:
+            self._connect = new_hdr()
+        self._connect.counts[index_of(clamp_us(int(setup[0] * 1_000_000 + 0.5)))] += 1
+        if setup[1] > 0.0:  # TLS
+            if self._handshake is None:
+                self._handshake = new_hdr()
+            self._handshake.counts[index_of(clamp_us(int(setup[1] * 1_000_000 + 0.5)))] += 1
+
+    def _take_breakdown(self) -> Breakdown | None:
+        if not (self.reused or self.opened):
+            return None
+        breakdown = Breakdown(
+            self.reused + self.opened,
+            self.waiting,
+            self.receiving,
+            self.bytes_sent,
+            self.bytes_received,
+            self.opened,
+            _take_histogram(self._connect),
+            _take_histogram(self._handshake),
+        )
+        self.waiting = self.receiving = 0.0
+        self.bytes_sent = self.bytes_received = self.reused = self.opened = 0
+        return breakdown
 
     def check(self, passed: bool) -> None:
         """One check evaluated (a request may run several)."""
@@ -216,12 +274,14 @@ class Slot:
         found = self.failures
         failures = () if found is None else tuple((*key, n) for key, n in found.items())
         other, not_reached = self.failures_other, self.not_reached
+        breakdown = self._take_breakdown()
         if (
             latency is None
             and duration is None
             and not any(counters)
             and not any(errors)
             and not (failures or other or not_reached)
+            and breakdown is None
         ):
             return None
         self.requests = self.checks_passed = self.checks_failed = 0
@@ -244,10 +304,22 @@ class Slot:
             failures=failures,
             failures_other=other,
             not_reached=not_reached,
+            breakdown=breakdown,
         )
 
 
 _Counts = ctypes.Array[ctypes.c_uint64]
+
+
+class Timed(Protocol):
+    """What `Slot.timing` reads of a response (`contval.http.Response` has it all)."""
+
+    sent_at: float
+    first_byte_at: float
+    completed_at: float
+    bytes_sent: int
+    bytes_received: int
+    setup: tuple[float, float] | None
 
 
 def _take_histogram(hdr: HdrHistogram | None) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.snapshot import (
+    Breakdown,
     Failure,
     Key,
     SlotSnapshot,
@@ -76,6 +77,34 @@ class Counters:
 
 
 @dataclass(slots=True)
+class TimingTotals:
+    """Accumulated timing breakdown of one (flow, step): see `snapshot.Breakdown`."""
+
+    responses: int = 0
+    waiting: float = 0.0
+    receiving: float = 0.0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    opened: int = 0
+    connect: Histogram = field(default_factory=Histogram)
+    tls: Histogram = field(default_factory=Histogram)
+
+    def add(self, b: Breakdown, histograms: bool, sign: int = 1) -> None:
+        self.responses += sign * b.responses
+        self.waiting += sign * b.waiting
+        self.receiving += sign * b.receiving
+        self.bytes_sent += sign * b.bytes_sent
+        self.bytes_received += sign * b.bytes_received
+        self.opened += sign * b.opened
+        if histograms and sign > 0:
+            self.connect.add_encoded(b.connect)
+            self.tls.add_encoded(b.tls)
+        elif histograms:
+            self.connect.subtract_encoded(b.connect)
+            self.tls.subtract_encoded(b.tls)
+
+
+@dataclass(slots=True)
 class SlotTotals:
     """Accumulated counters and histograms of one (flow, step)."""
 
@@ -85,12 +114,15 @@ class SlotTotals:
     failures: tuple[Failure, ...] = ()
     failures_other: int = 0
     """The most frequent distinct failed checks (at most `MAX_FAILURES`) and the rest's count."""
+    timing: TimingTotals = field(default_factory=TimingTotals)
 
     def add(self, s: SlotSnapshot, histograms: bool = True) -> None:
         self.counters = self.counters + Counters.of(s)
         if histograms:
             self.latency.add_encoded(s.latency)
             self.duration.add_encoded(s.duration)
+        if s.breakdown is not None:
+            self.timing.add(s.breakdown, histograms)
         if s.failures or s.failures_other:
             self.failures, self.failures_other = merge_failures(
                 ((self.failures, self.failures_other), (s.failures, s.failures_other))
@@ -106,6 +138,8 @@ class SlotTotals:
         if histograms:
             self.latency.subtract_encoded(s.latency)
             self.duration.subtract_encoded(s.duration)
+        if s.breakdown is not None:
+            self.timing.add(s.breakdown, histograms, sign=-1)
 
 
 @dataclass(slots=True)

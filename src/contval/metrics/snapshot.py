@@ -25,6 +25,64 @@ MAX_FAILURES = 20
 
 
 @dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Where one (flow, step)'s responses spent their time, k6-style, during one interval.
+
+    Sums, not histograms, for what every response pays (one addition each on the hot path):
+    `waiting` (request written → first response byte, k6's http_req_waiting) and `receiving`
+    (first → last byte) in seconds over `responses`; bytes each way; `opened` of the responses
+    came on a new connection, whose TCP connect (proxy tunnel included) and TLS handshake
+    times are encoded histograms (µs) like latency; the rest reused a keep-alive connection.
+    """
+
+    responses: int = 0
+    waiting: float = 0.0
+    receiving: float = 0.0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    opened: int = 0
+    connect: str | None = None
+    tls: str | None = None
+
+    @property
+    def reused(self) -> int:
+        return self.responses - self.opened
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "responses": self.responses,
+            "waiting": self.waiting,
+            "receiving": self.receiving,
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+            "opened": self.opened,
+            "connect": self.connect,
+            "tls": self.tls,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Breakdown | None:
+        return None if data is None else cls(**data)
+
+
+def merge_breakdowns(parts: Iterable[Breakdown | None]) -> Breakdown | None:
+    """Add up breakdowns (None: nothing timed); histograms are summed exactly."""
+    present = [p for p in parts if p is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return Breakdown(
+        sum(p.responses for p in present),
+        sum(p.waiting for p in present),
+        sum(p.receiving for p in present),
+        sum(p.bytes_sent for p in present),
+        sum(p.bytes_received for p in present),
+        sum(p.opened for p in present),
+        _merge_encoded(p.connect for p in present),
+        _merge_encoded(p.tls for p in present),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SlotSnapshot:
     """One (flow, step) during one second. `errors` is indexed by `ErrorClass`."""
 
@@ -43,6 +101,8 @@ class SlotSnapshot:
     failures_other: int = 0
     not_reached: int = 0
     """Iterations that ended at an earlier failed step, so never ran this one."""
+    breakdown: Breakdown | None = None
+    """The timing breakdown of the step's responses (None: no response this interval)."""
 
     @property
     def key(self) -> Key:
@@ -64,6 +124,7 @@ class SlotSnapshot:
             "failures": [list(f) for f in self.failures],
             "failures_other": self.failures_other,
             "not_reached": self.not_reached,
+            "breakdown": None if self.breakdown is None else self.breakdown.to_dict(),
         }
 
     @classmethod
@@ -75,7 +136,8 @@ class SlotSnapshot:
         failures = tuple(
             (str(c), str(e), str(a), int(n)) for c, e, a, n in data.get("failures", ())
         )
-        return cls(**{**data, "errors": errors, "failures": failures})
+        breakdown = Breakdown.from_dict(data.get("breakdown"))
+        return cls(**{**data, "errors": errors, "failures": failures, "breakdown": breakdown})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +188,7 @@ def merge_slots(parts: Iterable[SlotSnapshot]) -> SlotSnapshot:
         failures=failures,
         failures_other=other,
         not_reached=sum(p.not_reached for p in items),
+        breakdown=merge_breakdowns(p.breakdown for p in items),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.rates import per_second
-from contval.metrics.series import Counters, SlotTotals, Totals
+from contval.metrics.series import Counters, SlotTotals, TimingTotals, Totals
 from contval.metrics.snapshot import Failure
 
 US_PER_MS = 1000.0
@@ -46,6 +46,43 @@ class LatencySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TimingSummary:
+    """A step's timing breakdown (k6's): means per response, connection setup per connection.
+
+    `waiting` is request written → first response byte (k6's http_req_waiting, time to first
+    byte), `receiving` first → last byte, both means in ms over `responses`; `connect` (TCP,
+    through the proxy's tunnel if any) and `tls` (handshake) are percentiles over the
+    `connections_new` connections the step opened; the other responses reused one."""
+
+    responses: int
+    connections_new: int
+    connections_reused: int
+    bytes_sent: int
+    bytes_received: int
+    waiting: float | None
+    receiving: float | None
+    connect: LatencySummary
+    tls: LatencySummary
+
+    @classmethod
+    def of(cls, t: TimingTotals) -> TimingSummary | None:
+        if t.responses <= 0:
+            return None
+        n = t.responses
+        return cls(
+            responses=n,
+            connections_new=t.opened,
+            connections_reused=n - t.opened,
+            bytes_sent=t.bytes_sent,
+            bytes_received=t.bytes_received,
+            waiting=t.waiting / n * US_PER_MS,
+            receiving=t.receiving / n * US_PER_MS,
+            connect=LatencySummary.of(t.connect),
+            tls=LatencySummary.of(t.tls),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StepSummary:
     """One step: its requests, errors, throughput and request latency."""
 
@@ -60,6 +97,8 @@ class StepSummary:
     failures: tuple[Failure, ...] = ()
     """Distinct failed checks, most frequent first: (condition, expected, actual, count)."""
     failures_other: int = 0
+    timing: TimingSummary | None = None
+    """The breakdown of the step's responses; None when none came (a think or python step)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +144,7 @@ def summarize_step(t: SlotTotals, seconds: int) -> StepSummary:
         not_reached=t.counters.not_reached,
         failures=t.failures,
         failures_other=t.failures_other,
+        timing=TimingSummary.of(t.timing),
     )
 
 

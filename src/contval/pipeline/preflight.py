@@ -9,9 +9,10 @@ behind it is down."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
+from contval.http.proxy import proxy_for
 from contval.spec import IncludeStep, Suite
 from contval.spec.chaostargets import Address
 
@@ -38,11 +39,26 @@ def targets_used(suite: Suite, scenarios: Iterable[str]) -> dict[str, str]:
     return {name: str(suite.targets[name]) for name in sorted(names)}
 
 
-def unreachable(targets: dict[str, str], timeout: float = 3.0) -> list[str]:
-    """One message per target that refuses or does not answer a TCP connection."""
+def unreachable(
+    targets: dict[str, str], timeout: float = 3.0, proxy_env: Mapping[str, str] | None = None
+) -> list[str]:
+    """One message per target that refuses or does not answer a TCP connection; an https
+    target that goes through HTTPS_PROXY (`proxy_env`, as the suite was loaded) dials its proxy,
+    as the load does (the target's name may be one only the proxy resolves)."""
     problems = []
     for name, url in targets.items():
-        reason = refused(*host_port(url), timeout=timeout)
+        host, port = host_port(url)
+        chosen = proxy_for(urlsplit(url).scheme.lower(), host, port, proxy_env or {})
+        if chosen is not None:
+            proxy = chosen[1]
+            reason = refused(proxy.host, proxy.port, timeout=timeout)
+            if reason is not None:
+                problems.append(
+                    f"target `{name}` ({url}) goes through HTTPS_PROXY {proxy.shown}, which is"
+                    f" unreachable: {reason}"
+                )
+            continue
+        reason = refused(host, port, timeout=timeout)
         if reason is not None:
             problems.append(f"target `{name}` ({url}) is unreachable: {reason}")
     return problems
@@ -87,7 +103,7 @@ def behind_links(suite: Suite, targets: dict[str, str]) -> list[tuple[str, str, 
 def reachability_problems(suite: Suite, scenarios: Iterable[str]) -> list[str]:
     """unreachable() for the scenarios' targets, plus the upstream of each link they sit behind."""
     targets = targets_used(suite, scenarios)
-    problems = unreachable(targets)
+    problems = unreachable(targets, proxy_env=suite.environment.proxy_env)
     for name, link, upstream in behind_links(suite, targets):
         reason = refused(upstream.host, upstream.port)
         if reason is not None:

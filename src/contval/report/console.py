@@ -18,6 +18,9 @@ from rich.text import Text
 from contval.exitcodes import ExitCode
 from contval.metrics.rates import per_second
 from contval.report.signals import signals_table
+from contval.report.timing import HEADERS as TIMING_HEADERS
+from contval.report.timing import TITLE as TIMING_TITLE
+from contval.report.timing import timing_rows
 
 LOG_EVERY = 10  # seconds between progress lines when not on a terminal
 
@@ -183,6 +186,20 @@ def failures_table(scenario: Mapping[str, Any]) -> Table | None:
     return table
 
 
+def timing_table(scenario: Mapping[str, Any]) -> Table | None:
+    """Per step: connections opened and reused, connect and TLS p95, mean waiting (time to
+    first byte) and receiving, bytes each way (`contval.report.timing`)."""
+    rows = timing_rows(scenario)
+    if not rows:
+        return None
+    table = Table(title=TIMING_TITLE, title_justify="left")
+    for column in TIMING_HEADERS:
+        table.add_column(column, justify="left" if column == "flow / step" else "right")
+    for where, *cells in rows:
+        table.add_row(Text(plain(where)), *cells)
+    return table
+
+
 def _errors(errors: int, requests: int) -> Text:
     if not errors:
         return Text("0")
@@ -214,6 +231,9 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     failed = failures_table(scenario)
     if failed is not None:
         console.print(failed)
+    breakdown = timing_table(scenario)
+    if breakdown is not None:
+        console.print(breakdown)
     totals = scenario["totals"]
     console.print(
         f"requests {totals['requests']}  errors {totals['errors']}  "

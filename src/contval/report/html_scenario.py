@@ -24,6 +24,9 @@ from contval.report.html_fmt import (
     number,
     table,
 )
+from contval.report.timing import HEADERS as TIMING_HEADERS
+from contval.report.timing import TITLE as TIMING_TITLE
+from contval.report.timing import timing_rows
 
 HEALTH_STATES: Final = ("healthy", "degraded", "unhealthy", "no_data")
 CHARTS: Final = (
@@ -217,7 +220,15 @@ def flows_html(scenario: Mapping[str, Any]) -> str:
             rows.append(_flow_row(str(step), _mapping(step_stats), True))
     headers = ("flow / step", "kind", "requests", "errors", "not reached", "error rate", "rps")
     flows_table = table((*headers, "p50", "p95", "p99", "max", "iteration p95"), rows, "flows num")
-    return flows_table + failures_html(scenario)
+    return flows_table + failures_html(scenario) + timing_html(scenario)
+
+
+def timing_html(scenario: Mapping[str, Any]) -> str:
+    """The timing breakdown per step (`contval.report.timing`), as the console shows it."""
+    rows = [[esc(cell) for cell in row] for row in timing_rows(scenario)]
+    if not rows:
+        return ""
+    return f"<h4>{esc(TIMING_TITLE.capitalize())}</h4>" + table(TIMING_HEADERS, rows, "timing num")
 
 
 def failures_html(scenario: Mapping[str, Any]) -> str:

@@ -41,6 +41,9 @@ from contval.report.console import (
     with_unit,
 )
 from contval.report.signals import signal_rows
+from contval.report.timing import HEADERS as TIMING_HEADERS
+from contval.report.timing import TITLE as TIMING_TITLE
+from contval.report.timing import timing_rows
 
 WORST_OFFENDERS: Final = 5
 STEP_SUMMARY_LIMIT: Final = 1024 * 1024
@@ -315,6 +318,15 @@ def _checks_section(scenario: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _timing_section(scenario: Mapping[str, Any]) -> list[str]:
+    """Per step: connections, connect and TLS p95, waiting and receiving means, bytes."""
+    rows = timing_rows(scenario)
+    if not rows:
+        return []
+    cells = ([md(cell) for cell in row] for row in rows)
+    return [f"**{md(TIMING_TITLE.capitalize())}**", "", *_table(TIMING_HEADERS, cells)]
+
+
 def _signals_section(scenario: Mapping[str, Any]) -> list[str]:
     """The server-side signals the scenario read, those a threshold failed on first."""
     rows = signal_rows(scenario)
@@ -348,6 +360,7 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
     lines += _signals_section(scenario)
     lines += _baseline_section(scenario)
     lines += _checks_section(scenario)
+    lines += _timing_section(scenario)
     lines += [_health_line(scenario), ""]
     cooldown = _cooldown_line(scenario)
     if cooldown:

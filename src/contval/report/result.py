@@ -17,7 +17,7 @@ from contval.metrics import ErrorClass, Histogram, Series, Snapshot, summarize
 from contval.metrics.rates import per_second
 from contval.metrics.series import SlotTotals
 from contval.metrics.snapshot import Failure
-from contval.metrics.summary import LatencySummary, StepSummary, summarize_step
+from contval.metrics.summary import LatencySummary, StepSummary, TimingSummary, summarize_step
 from contval.report.seconds import seconds_path
 from contval.spec.models import Flow
 from contval.spec.secrets import NO_SECRETS, Redactor
@@ -150,6 +150,23 @@ def step_dict(step: StepSummary) -> dict[str, Any]:
         "not_reached": step.not_reached,
         "failures": failures_list(step.failures),
         "failures_other": step.failures_other,
+        "timing": timing_dict(step.timing),
+    }
+
+
+def timing_dict(timing: TimingSummary | None) -> dict[str, Any] | None:
+    """A step's timing breakdown in result.json (docs/result.md); null without responses."""
+    if timing is None:
+        return None
+    return {
+        "responses": timing.responses,
+        "connections": {"new": timing.connections_new, "reused": timing.connections_reused},
+        "connect": latency_dict(timing.connect) if timing.connect.count else None,
+        "tls": latency_dict(timing.tls) if timing.tls.count else None,
+        "waiting_ms": _ms(timing.waiting),
+        "receiving_ms": _ms(timing.receiving),
+        "bytes_sent": timing.bytes_sent,
+        "bytes_received": timing.bytes_received,
     }
 
 

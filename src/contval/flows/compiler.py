@@ -23,6 +23,7 @@ from contval.flows.feeders import Table, read_feeder, share_of
 from contval.flows.jsonbody import JsonBody, compile_json
 from contval.flows.ops import Call, CompiledFlow, Op, PollOp, PythonOp, RequestOp, ThinkOp
 from contval.flows.program import Program
+from contval.flows.routes import routes_for
 from contval.flows.templates import (
     Resolver,
     Text,
@@ -88,6 +89,7 @@ def compile_program(
         seed,
         targets=tuple(suite.targets.values()),
         secrets=suite.environment.secrets,
+        routes=routes_for(suite),
     )
 
 

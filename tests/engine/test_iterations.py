@@ -187,3 +187,14 @@ def test_iteration_loop_stops_at_its_budget() -> None:
 
     loop = asyncio.run(main())
     assert sorted(seen) == list(range(7)) and loop.unstarted == 0
+
+
+def test_the_documented_workloads_are_the_ones_run_here() -> None:
+    """docs/suite.md's iteration executors: the same numbers the tests above run and count."""
+    docs = (Path(__file__).parents[2] / "docs" / "suite.md").read_text()
+    assert (
+        "smoke:    {executor: shared-iterations, vus: 3, iterations: 10, mix: {browse: 1}}" in docs
+    )
+    assert (
+        "per-user: {executor: per-vu-iterations, vus: 3, iterations: 4, mix: {checkout: 1}}" in docs
+    )

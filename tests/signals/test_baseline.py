@@ -4,6 +4,7 @@ own tolerances."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -12,8 +13,13 @@ import pytest
 from contval.baseline import HistoryStore, SignalWindow, schema, signal_windows_of
 from contval.baseline.compare import compare
 from contval.baseline.windows import windows_of
+from contval.pipeline.gate import GateOptions, run_gate
+from contval.pipeline.verdict import baseline_figures
+from contval.spec import SuiteInvalid, load_suite_text
+from contval.thresholds import SignalSeries, evaluate, parse_threshold
 from tests.baseline.test_windows import synthetic
 from tests.baseline.writers import meta, window
+from tests.pipeline.test_gate import synthetic_run
 
 
 def test_signal_windows_share_the_grid_and_phases_of_the_request_windows() -> None:
@@ -98,3 +104,102 @@ def test_a_queue_empty_in_the_baseline_tolerates_no_growth_by_default() -> None:
     )
     few = compare("signal(depth)", [1.0] * 5, empty[:2])
     assert few.outcome == "no_baseline"
+
+
+SUITE = """version: 1
+name: gate-signals
+targets: {app: "http://127.0.0.1:9"}
+metrics_sources: {app: {scrape: {target: app}}}
+signals:
+  cpu: {source: app, gauge: process_cpu, tolerance: 20%}
+  depth: {source: app, gauge: queue_depth}
+  lag: {source: app, gauge: worker_lag_seconds, unit: s}
+flows:
+  fast:
+    target: app
+    steps: [{name: get, request: GET /fast, check: {status: 200}}]
+  slow:
+    target: app
+    steps: [{name: get, request: GET /slow, check: {status: 200}}]
+workloads:
+  load: {executor: constant-arrival-rate, rate: 20/s, duration: 60s, mix: {fast: 1, slow: 1}}
+scenarios:
+  main: {workload: load}
+"""
+DOWN = {"down": (20, 40)}
+
+
+def signals_of(seed: int, cpu_during: float = 1.0) -> dict[str, list[float | None]]:
+    rng = random.Random(seed)
+    cpu: list[float | None] = [
+        (cpu_during if 20 <= t < 40 else 1.0) * rng.uniform(0.95, 1.05) for t in range(60)
+    ]
+    cpu[7] = None  # a second without data is left out of its window's mean
+    return {"cpu": cpu, "depth": [0.0] * 60, "lag": [0.05] * 60}
+
+
+def test_the_gate_keeps_signal_windows_and_compares_them_per_phase(tmp_path: Path) -> None:
+    suite = load_suite_text(SUITE)
+    options = GateOptions(store=str(tmp_path / "history.db"), env="test")
+    named = [parse_threshold("signal(depth) max < baseline + 1 during down")]
+    for seed in range(4):
+        run_gate(options, suite, "main", synthetic_run(seed), DOWN, named, "pass", 0.0, 60.0,
+                 signals_of(seed))  # fmt: skip
+    hotter = signals_of(9, cpu_during=1.5)
+    result = run_gate(
+        options, suite, "main", synthetic_run(9), DOWN, named, "pass", 0.0, 60.0, hotter
+    ).to_dict()
+    rows = {
+        (c["metric"], c["phase"]["phase"]): c
+        for c in result["comparisons"]
+        if c["metric"].startswith("signal(")
+    }
+    # cpu declares a tolerance; depth is named by a threshold; lag by neither: not compared
+    assert {metric for metric, _ in rows} == {"signal(cpu)", "signal(depth)"}
+    assert rows[("signal(cpu)", "before")]["verdict"] == "pass"
+    during = rows[("signal(cpu)", "during")]
+    assert during["verdict"] == "regression" and during["flow"] == "*"
+    assert during["shift"] == pytest.approx(0.5, abs=0.1)
+    assert during["tolerance"] == pytest.approx(0.2, abs=0.02)  # 20 % of the baseline's 1.0
+    assert rows[("signal(depth)", "during")]["verdict"] == "pass"
+    assert result["verdict"] == "regression" and len(result["baseline_runs"]) == 4
+    with HistoryStore(tmp_path / "history.db") as store:
+        kept = store.signal_windows(result["run_id"], "cpu")
+    # 6 s windows (3 per 20 s phase at least), cut at the fault's edges like the requests'
+    assert [(w.t0, w.t1) for w in kept[:5]] == [(0, 6), (6, 12), (12, 18), (18, 20), (20, 26)]
+    assert kept[1].seconds == 5  # second 7 had no data
+    during_means = [w.mean for w in kept if w.phases["down"] == "during"]
+    assert len(during_means) == 4 and all(m == pytest.approx(1.5, abs=0.08) for m in during_means)
+
+    figures = baseline_figures(result)
+    judged = {
+        text: evaluate(parse_threshold(text), synthetic_run(9), DOWN, figures, signals(hotter))
+        for text in (
+            "signal(cpu) < baseline + 20% during down",
+            "signal(cpu) < baseline + 100% during down",
+            "signal(cpu) max < baseline + 20% before down",
+            "signal(depth) max < baseline + 1 during down",
+            "signal(lag) < baseline + 10ms",
+        )
+    }
+    failed = judged["signal(cpu) < baseline + 20% during down"]
+    assert failed.verdict == "fail" and failed.observed == pytest.approx(1.5, abs=0.05)
+    assert failed.limit == pytest.approx(1.2, abs=0.05) and len(failed.baseline_runs) == 4
+    assert judged["signal(cpu) < baseline + 100% during down"].verdict == "pass"
+    assert judged["signal(cpu) max < baseline + 20% before down"].verdict == "pass"
+    assert judged["signal(depth) max < baseline + 1 during down"].verdict == "pass"
+    unknown = judged["signal(lag) < baseline + 10ms"]  # never compared: no baseline figure
+    assert unknown.verdict == "no_data" and unknown.detail == "no baseline yet"
+
+
+def signals(values: dict[str, list[float | None]]) -> dict[str, SignalSeries]:
+    return {name: SignalSeries(v) for name, v in values.items()}
+
+
+def test_validate_refuses_a_bad_tolerance() -> None:
+    text = SUITE.replace("tolerance: 20%", "tolerance: lots")
+    with pytest.raises(SuiteInvalid) as caught:
+        load_suite_text(text, "suite.yaml")
+    assert "a tolerance is a percentage (20%), a number (5) or a duration (200ms)" in str(
+        caught.value
+    )

@@ -133,7 +133,7 @@ def test_plain_thresholds_do_not_need_a_baseline() -> None:
 INVALID: list[tuple[str, str, int]] = [
     ("p95(latency) < baseline + 10% over 10s", "takes no `over`", 31),
     ("regression(p99) < 15% over 1m", "takes no `over`", 23),
-    ("avg(latency) < baseline + 10%", "only p50/p95/p99(latency), error_rate and rps", 1),
+    ("avg(latency) < baseline + 10%", "p50/p95/p99(latency), error_rate, rps and signal(", 1),
     ("p90(latency) < baseline", "not p90(latency)", 1),
     ("p99.9(latency) < baseline", "not p99.9(latency)", 1),
     ("p95(duration) < baseline", "not p95(duration)", 1),

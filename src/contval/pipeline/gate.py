@@ -28,13 +28,13 @@ from contval.baseline.compare import (
 )
 from contval.baseline.fingerprint import fingerprint
 from contval.baseline.policy import admits
-from contval.baseline.records import RunMeta, WindowRecord
+from contval.baseline.records import RunMeta, SignalWindow, WindowRecord
 from contval.baseline.store import HistoryStore
-from contval.baseline.windows import windows_of
+from contval.baseline.windows import signal_windows_of, windows_of
 from contval.metrics import Histogram, Series
 from contval.metrics.rates import per_second
 from contval.spec import Suite
-from contval.thresholds import Threshold
+from contval.thresholds import Kind, Threshold
 
 Window = tuple[int, int]
 PHASES = ("before", "during", "after")
@@ -139,6 +139,7 @@ class PendingGate:
     result: GateResult
     windows: tuple[WindowRecord, ...]
     meta: RunMeta
+    signal_windows: tuple[SignalWindow, ...] = ()
 
 
 def compare_run(
@@ -150,15 +151,20 @@ def compare_run(
     started_at: float,
     duration_s: float,
     plan: GatePlan | None = None,
+    signals: Mapping[str, Sequence[float | None]] | None = None,
 ) -> PendingGate:
-    """Compare a finished run with its baseline; nothing is written. Pure but for the store."""
+    """Compare a finished run with its baseline; nothing is written. Pure but for the store.
+    `signals`: the server-side signals' values per second of the load, kept per window and
+    compared where the suite asks (`signal_tolerances`)."""
     plan = plan or plan_gate(suite, scenario)
     policy = suite.scenarios[scenario].baseline
     print_ = fingerprint(suite, scenario)
     windows = windows_of(series, plan.size, dict(plan.faults), span=(0, plan.duration))
+    kept = signal_windows_of(signals or {}, plan.size, dict(plan.faults), span=(0, plan.duration))
     with HistoryStore(options.store) as store:
         baseline = store.baseline(suite.name, scenario, options.env, print_)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
+        base_signals = {r.id: store.signal_windows(r.id) for r in baseline.runs if r.id}
     skipped: list[str] = []
     comparisons = compare_all(
         windows,
@@ -174,6 +180,13 @@ def compare_run(
             for t in thresholds
         },
         skipped=skipped,
+    )
+    comparisons += compare_signals(
+        kept,
+        base_signals,
+        signal_tolerances(suite, thresholds, signals or {}),
+        plan.phases,
+        policy.min_runs,
     )
     outcome = summarize(s.comparison for s in comparisons)
     detail = _detail(outcome, baseline.runs, baseline.mismatched, policy.min_runs, comparisons)
@@ -196,7 +209,7 @@ def compare_run(
         label=options.label or git_label(),
         duration_s=duration_s,
     )
-    return PendingGate(result, tuple(windows), meta)
+    return PendingGate(result, tuple(windows), meta, tuple(kept))
 
 
 def record(
@@ -211,7 +224,7 @@ def record(
         inconclusive=inconclusive_keys(pending.result.comparisons),
     )
     with HistoryStore(options.store) as store:
-        run_id = store.record_run(meta, pending.windows)
+        run_id = store.record_run(meta, pending.windows, pending.signal_windows)
     return replace(pending.result, run_id=run_id, accepted=accepted)
 
 
@@ -236,6 +249,7 @@ def run_gate(
     verdict: str,
     started_at: float,
     duration_s: float,
+    signals: Mapping[str, Sequence[float | None]] | None = None,
 ) -> GateResult:
     """Compare and record in one go, for callers whose verdict is already final (tests, tools).
 
@@ -244,7 +258,7 @@ def run_gate(
     if faults:
         plan = replace(plan, faults=dict(faults))
     pending = compare_run(
-        options, suite, scenario, series, thresholds, started_at, duration_s, plan
+        options, suite, scenario, series, thresholds, started_at, duration_s, plan, signals
     )
     final = "fail" if pending.result.outcome == "regression" else verdict
     accepted = admits(final, pending.result.outcome, pending.result.comparisons)
@@ -404,6 +418,65 @@ def compare_all(
                 comparisons.append(ScopedComparison(c, flow, step, phase))
             comparisons += outages(flow, step, phase, current, baseline, served or {})
     return comparisons
+
+
+def signal_tolerances(
+    suite: Suite, thresholds: Sequence[Threshold], read: Collection[str]
+) -> dict[str, tuple[float | None, bool]]:
+    """The signals the gate compares, with (tolerance, relative): those declaring a
+    `tolerance`, and those a threshold compares with the baseline (default: 20 % of it)."""
+    chosen: dict[str, tuple[float | None, bool]] = {}
+    for name, signal in suite.signals.items():
+        if name in read and signal.baseline_tolerance is not None:
+            chosen[name] = signal.baseline_tolerance
+    for t in thresholds:
+        name = t.aggregate.subject or ""
+        if t.aggregate.kind is Kind.SIGNAL and t.needs_baseline and name in read:
+            chosen.setdefault(name, (None, True))
+    return chosen
+
+
+def compare_signals(
+    current: Sequence[SignalWindow],
+    baseline: Mapping[str, Sequence[SignalWindow]],
+    tolerances: Mapping[str, tuple[float | None, bool]],
+    phases: Sequence[tuple[str, str]],
+    min_runs: int = 3,
+) -> list[ScopedComparison]:
+    """Each chosen signal's per-window means against its baseline runs', over the whole run or,
+    for chaos, per phase of every fault, as requests are (flow "*", metric `signal(NAME)`).
+    Baseline runs recorded before signals were kept have no signal windows and do not count."""
+    comparisons: list[ScopedComparison] = []
+    split: list[tuple[str, str] | None] = list(phases) or [None]
+    for name, (tolerance, relative) in sorted(tolerances.items()):
+        for phase in split:
+            mine = signal_means(current, name, phase)
+            theirs = {run: signal_means(w, name, phase) for run, w in baseline.items()}
+            theirs = {run: v for run, v in theirs.items() if v}
+            c = compare(
+                f"signal({name})",
+                mine,
+                list(theirs.values()),
+                baseline_runs=tuple(theirs),
+                min_runs=min_runs,
+                tolerance=tolerance,
+                relative=relative,
+            )
+            comparisons.append(ScopedComparison(c, "*", "", phase))
+    return comparisons
+
+
+def signal_means(
+    windows: Sequence[SignalWindow], signal: str, phase: tuple[str, str] | None
+) -> list[float]:
+    """One signal's per-window means (windows without data left out), within a phase."""
+    return [
+        w.mean
+        for w in windows
+        if w.signal == signal
+        and w.mean is not None
+        and (phase is None or w.phases.get(phase[0]) == phase[1])
+    ]
 
 
 TAIL: Final = 10  # requests beyond a window's percentile for it to be a measurement

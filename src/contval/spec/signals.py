@@ -6,12 +6,14 @@ signals thresholds name) are checked in `contval.spec.signalchecks`.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from contval.signals.selector import SelectorError, parse_selector
 from contval.spec.types import BaseUrl, Frozen, Name, Seconds
+from contval.spec.units import UnitError, parse_duration, parse_percent
 
 
 def _selector(value: str) -> str:
@@ -92,6 +94,23 @@ class Signal(Frozen):
         "substituted, e.g. rate(process_cpu_seconds_total[$__step])",
     )
     unit: str | None = Field(None, description="the unit of the values (s for seconds)")
+    tolerance: str | float | None = Field(
+        None,
+        description="compare this signal with the baseline in every scenario: how much higher "
+        "its per-window mean may be, 20% of the baseline's or a value in its unit (5, 200ms)",
+    )
+
+    @field_validator("tolerance")
+    @classmethod
+    def _tolerance(cls, value: str | float | None) -> str | float | None:
+        if value is not None:
+            tolerance_of(value)
+        return value
+
+    @property
+    def baseline_tolerance(self) -> tuple[float, bool] | None:
+        """(tolerance, relative) for the baseline gate, or None when not declared."""
+        return None if self.tolerance is None else tolerance_of(self.tolerance)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Signal:
@@ -125,3 +144,35 @@ class Signal(Frozen):
 
 
 KINDS = ("gauge", "rate", "histogram_quantile", "query")
+
+
+def tolerance_of(value: str | float) -> tuple[float, bool]:
+    """A signal's baseline tolerance: `20%` is relative to the baseline (0.2, True); a number
+    or a duration is absolute in the signal's unit (durations in seconds)."""
+    if isinstance(value, bool):
+        raise ValueError("a tolerance is a percentage (20%), a number (5) or a duration (200ms)")
+    if isinstance(value, int | float):
+        number = float(value)
+        relative = False
+    else:
+        text = value.strip()
+        try:
+            if text.endswith("%"):
+                number, relative = parse_percent(text), True
+            else:
+                number, relative = _number_or_duration(text), False
+        except (UnitError, ValueError):
+            raise ValueError(
+                f"a tolerance is a percentage (20%), a number (5) or a duration (200ms), "
+                f"not {value!r}"
+            ) from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError("a tolerance is zero or more")
+    return number, relative
+
+
+def _number_or_duration(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return parse_duration(text)

@@ -160,6 +160,8 @@ class Aggregate:
         only what `contval.baseline.compare` measures per 10-second window can be compared."""
         if self.kind is Kind.REGRESSION:
             return self.subject
+        if self.kind is Kind.SIGNAL:
+            return f"signal({self.subject})"
         if self.kind in (Kind.ERROR_RATE, Kind.RPS):
             return str(self.kind)
         if self.kind is Kind.PERCENTILE and self.metric is Metric.LATENCY:

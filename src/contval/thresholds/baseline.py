@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from contval.thresholds.ast import Threshold
+from contval.thresholds.ast import Kind, Threshold
 from contval.thresholds.phases import Faults, not_injected
 from contval.thresholds.result import DISPLAY, ThresholdResult, Verdict, make_result
 
 BaselineKey = tuple[str, str, str, str | None, str | None]
-"""(flow, or "*" for the whole scenario; step, or ""; metric p50|p95|p99|error_rate|rps;
+"""(flow, or "*" for the whole scenario and for signals; step, or ""; metric
+p50|p95|p99|error_rate|rps|signal(NAME);
 fault, or None; phase before|during|after, or None)."""
 
 NO_BASELINE: Final = "no baseline yet"
@@ -42,6 +43,9 @@ class BaselineFigure:
     high: float | None
     runs: tuple[str, ...]
     outcome: str
+    current: float | None = None
+    """The current run's own figure as the comparison measured it (the median of its
+    windows), in the same base units; what a signal without a reducer is judged on."""
 
 
 BaselineFigures = Mapping[BaselineKey, BaselineFigure]
@@ -58,8 +62,9 @@ def baseline_key(threshold: Threshold) -> BaselineKey | None:
     if not threshold.needs_baseline or metric is None:
         return None
     scope, phase = threshold.scope, threshold.phase
+    server = threshold.aggregate.kind is Kind.SIGNAL  # the server's, whatever flow names it
     return (
-        scope.flow or "*",
+        "*" if server else scope.flow or "*",
         scope.step or "",
         metric,
         None if phase is None else phase.fault,

@@ -141,7 +141,7 @@ def _evaluate(
     signals: Signals | None = None,
 ) -> ThresholdResult:
     if threshold.aggregate.kind is Kind.SIGNAL:
-        return evaluate_signal(threshold, signals, faults)
+        return evaluate_signal(threshold, signals, faults, baseline)
     if threshold.aggregate.kind is Kind.RECOVERY_TIME:
         return evaluate_recovery(threshold, results, faults, signals)
     if threshold.aggregate.kind is Kind.REGRESSION:

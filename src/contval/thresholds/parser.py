@@ -32,9 +32,12 @@ Without a reducer every second with data must hold (the observed value is the wo
 the highest for `<`/`<=`, the lowest for `>`/`>=`); `max`, `min`, `avg` and `last` reduce its
 seconds to one number first. Values are plain numbers in the signal's unit, or a duration
 (read in seconds) for a signal in seconds: `signal(worker_lag) < 2s after worker-crash`. A
-signal takes no scope (it belongs to the server, not to a flow) and no baseline.
+flow may name a signal (`checkout: signal(p95_server) < 1s warn 200ms`) for that flow's health;
+a step may not. `recovery_time(signal(NAME))` is the signal's recovery after a fault. A signal
+compared with the baseline (`signal(cpu) < baseline + 20%`) reads the baseline's per-window
+mean; without a reducer its own value is the median of its windows, as the gate compares it.
 
-Against the baseline (issue 5): only p50/p95/p99(latency), error_rate and rps may take
+Against the baseline (issue 5): only p50/p95/p99(latency), error_rate, rps and signals may take
 `baseline [+|- VALUE]` on the right, the metrics the baseline comparison measures. A percent
 offset is relative (`baseline + 10%` = 1.1 x baseline), except for error_rate, where it is
 absolute percentage points (`baseline + 0.5%` = the baseline's rate + 0.005), which is what
@@ -80,7 +83,7 @@ _KNOWN: Final = (*_PLAIN, *_FUNCTIONS, "p95", "p99", "regression", "signal")
 REDUCERS: Final = ("max", "min", "avg", "last")
 COMPARED: Final = ("p50", "p95", "p99", "error_rate", "rps")
 BASELINE_ONLY: Final = (
-    "only p50/p95/p99(latency), error_rate and rps can be compared with the baseline"
+    "only p50/p95/p99(latency), error_rate, rps and signal(NAME) can be compared with the baseline"
 )
 _NO_OVER: Final = (
     "a threshold against the baseline takes no `over`: it is compared over the baseline's"

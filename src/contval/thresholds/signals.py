@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contval.metrics.phases import phase_range
 from contval.thresholds.ast import Op, Threshold
+from contval.thresholds.baseline import BaselineFigures, baseline_key, judge_against_baseline
 from contval.thresholds.phases import NO_FAULTS, Faults, not_injected
 from contval.thresholds.result import ThresholdResult, make_result
 
@@ -65,11 +66,17 @@ def _cut(threshold: Threshold, values: Values, faults: Faults) -> tuple[int, int
 
 
 def evaluate_signal(
-    threshold: Threshold, signals: Signals | None, faults: Faults = NO_FAULTS
+    threshold: Threshold,
+    signals: Signals | None,
+    faults: Faults = NO_FAULTS,
+    baseline: BaselineFigures | None = None,
 ) -> ThresholdResult:
-    """The verdict of a `signal(NAME)` threshold over the whole load (or its phase)."""
+    """The verdict of a `signal(NAME)` threshold over the whole load (or its phase); against
+    the baseline's figure when it names the baseline."""
     name = threshold.aggregate.subject or ""
     found = (signals or {}).get(name)
+    if threshold.baseline is not None:
+        return _against_baseline(threshold, found, faults, baseline)
     if found is None:
         return make_result(threshold, None, detail=f"signal {name} was not read in this run")
     unit = found.unit or ""
@@ -92,6 +99,32 @@ def evaluate_signal(
         return make_result(threshold, None, detail=detail, unit=unit)
     value, window = worst
     return make_result(threshold, value, window=window, detail=note, unit=unit)
+
+
+def _against_baseline(
+    threshold: Threshold,
+    found: SignalSeries | None,
+    faults: Faults,
+    figures: BaselineFigures | None,
+) -> ThresholdResult:
+    """`signal(NAME) [reducer] op baseline ± offset`: with a reducer, the reducer's value of the
+    run (or phase); without one, the median of the run's windows as the gate measured it (a
+    worst second against a baseline's typical window would fail on any spike)."""
+    observed: float | None = None
+    if threshold.phase is not None and threshold.phase.fault not in faults:
+        return make_result(threshold, None, detail=not_injected(threshold.phase.fault))
+    if threshold.aggregate.reduce is None:
+        key = baseline_key(threshold)
+        figure = None if figures is None or key is None else figures.get(key)
+        observed = None if figure is None else figure.current
+    elif found is not None:
+        cut = _cut(threshold, found.values, faults)
+        if not isinstance(cut, str):
+            data = [v for v in found.values[cut[0] : cut[1]] if v is not None]
+            observed = reduce(threshold, data) if data else None
+    result = judge_against_baseline(threshold, observed, figures)
+    unit = found.unit if found is not None else None
+    return replace(result, unit=unit or "")
 
 
 def _no_data(name: str, seconds: int) -> str:

@@ -26,13 +26,24 @@ class WorkerStats:
     active: int = 0  # iterations in flight at the end of the second
     lag_ms: float = 0.0  # worst start delay behind schedule in the second (open model)
     rss_mb: float = 0.0  # the worker's resident memory: flat over a long run, or a leak
+    cpu: float = 0.0  # share of one core the worker process used in the second (1.0: a full core)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"active": self.active, "lag_ms": self.lag_ms, "rss_mb": self.rss_mb}
+        return {
+            "active": self.active,
+            "lag_ms": self.lag_ms,
+            "rss_mb": self.rss_mb,
+            "cpu": self.cpu,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkerStats:
-        return cls(int(data["active"]), float(data["lag_ms"]), float(data.get("rss_mb", 0.0)))
+        return cls(
+            int(data["active"]),
+            float(data["lag_ms"]),
+            float(data.get("rss_mb", 0.0)),
+            float(data.get("cpu", 0.0)),
+        )
 
 
 def rss_mb() -> float:
@@ -64,6 +75,9 @@ class WorkerJob:
     grace: float = 30.0
     debug_http: int = 0
     """`--debug-http N`: this worker prints its first N request/response pairs (worker 0)."""
+    part: str | None = None
+    """Which of the scenario's workloads this worker runs (`Scenario.parts`): None, its own;
+    else the name of one run `alongside` it, on workers of its own."""
 
 
 def load_tables(suite: Suite) -> tuple[tuple[str, Table], ...]:
@@ -79,12 +93,22 @@ def jobs_for(
     seed: int | None = None,
     grace: float = 30.0,
     debug_http: int = 0,
+    part: str | None = None,
 ) -> list[WorkerJob]:
     """One job per worker, all sharing one read of the data files."""
     tables = load_tables(suite)
     return [
         WorkerJob(
-            suite, scenario, overrides, w, workers, tables, seed, grace, debug_http if w == 0 else 0
+            suite,
+            scenario,
+            overrides,
+            w,
+            workers,
+            tables,
+            seed,
+            grace,
+            debug_http if w == 0 else 0,
+            part,
         )
         for w in range(workers)
     ]

@@ -1,5 +1,6 @@
 """One worker process: compiles the suite, drives its share of the schedule on uvloop, and sends
-the controller a snapshot of its metrics every second.
+the controller a snapshot of its metrics every second, through an outbox whose own thread writes
+the pipe (`contval.engine.outbox`): the event loop never waits for the controller.
 
 The controller owns signals: a worker ignores SIGINT (Ctrl-C reaches the whole process group)
 and stops when told to, so an interrupted run still reports the seconds it measured.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -18,6 +21,7 @@ from contval.engine import messages as msg
 from contval.engine.closed_loop import ClosedLoop
 from contval.engine.iterations_loop import IterationLoop
 from contval.engine.open_loop import OpenLoop
+from contval.engine.outbox import Outbox
 from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule_for
 from contval.flows import FlowRunner, compile_program
 from contval.http import Client, ClientOptions, now
@@ -27,13 +31,21 @@ from contval.metrics import Recorder
 def worker_main(job: msg.WorkerJob, conn: Connection) -> None:
     """Process entry point (spawned): never lets an exception escape without telling why."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker = None
     try:
         import uvloop
 
-        uvloop.run(Worker(job, conn).main())
+        worker = Worker(job, conn)
+        uvloop.run(worker.main())
     except Exception:
-        with contextlib.suppress(OSError):
-            conn.send((msg.FAILED, traceback.format_exc()))
+        failed = (msg.FAILED, traceback.format_exc())
+        outbox = worker.outbox if worker is not None else None
+        if outbox is not None:  # after what it queued, by the thread that owns the pipe
+            outbox.send(failed)
+            outbox.close()
+        else:
+            with contextlib.suppress(OSError):
+                conn.send(failed)
     finally:
         conn.close()
 
@@ -44,6 +56,7 @@ class Worker:
         self.conn = conn
         self.recorder = Recorder()
         self.stop_reason: str | None = None
+        self.outbox: Outbox | None = None  # from the start of the load
         self._stopped = asyncio.Event()
 
     async def main(self) -> None:
@@ -69,14 +82,17 @@ class Worker:
         runner = program.bind(client, self.recorder, debug_http=job.debug_http)
         loop = asyncio.get_running_loop()
         loop.add_reader(self.conn.fileno(), self._on_message)
+        gc.freeze()  # the suite and compiled program live all run: no collection walks them again
         self.conn.send((msg.READY,))
         start = await self._wait_start()
+        self.outbox = Outbox(self.conn)
         try:
             if start is not None:
                 await self._drive(schedule, mix, runner, start)
         finally:
             loop.remove_reader(self.conn.fileno())
             await client.close()
+        self.outbox.close()  # every second and DONE written (the controller may be slow)
 
     def _on_message(self) -> None:
         try:
@@ -99,14 +115,8 @@ class Worker:
 
     async def _drive(self, schedule: Any, mix: Mix, runner: FlowRunner, start: float) -> None:
         job = self.job
-        active: set[asyncio.Task[bool]] = set()
-
-        def launch(flow: str, due: float) -> asyncio.Task[bool]:
-            task = asyncio.create_task(runner.run(flow, due))
-            active.add(task)
-            task.add_done_callback(active.discard)
-            return task
-
+        outbox = self.outbox
+        assert outbox is not None
         if isinstance(schedule, OpenSchedule):
             driver: OpenLoop | ClosedLoop = OpenLoop(
                 schedule.arrivals(job.worker, job.workers),
@@ -115,7 +125,7 @@ class Worker:
                 start,
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
-                launch,
+                runner.run,
             )
         elif isinstance(schedule, ClosedSchedule) and schedule.budget is not None:
             recorder = self.recorder
@@ -141,65 +151,54 @@ class Worker:
                 start,
                 runner.run,
             )
-        ticker = asyncio.create_task(self._tick(start, driver, active))
+        ticker = asyncio.create_task(self._tick(start, driver, outbox))
         driving = asyncio.create_task(driver.run())
         stopped = asyncio.create_task(self._stopped.wait())
         await asyncio.wait({driving, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if not self._stopped.is_set():  # schedule over: let iterations in flight finish
-            drained = asyncio.create_task(_drain(active, driver))
+            drained = asyncio.create_task(_drain(driver))
             await asyncio.wait(
                 {drained, stopped}, timeout=job.grace, return_when=asyncio.FIRST_COMPLETED
             )
             drained.cancel()
         driver.stopped = True
         driving.cancel()
-        interrupted = _in_flight(active, driver)
-        for task in list(active):
-            task.cancel()
-        await asyncio.gather(driving, *active, return_exceptions=True)
-        if isinstance(driver, ClosedLoop):
-            await driver.cancel()
+        interrupted = driver.active  # iterations in flight, cut short now
+        await asyncio.gather(driving, return_exceptions=True)
+        await driver.cancel()
         stopped.cancel()
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         second = max(0, int(now() - start))
-        self.conn.send(
-            (
-                msg.SECOND,
-                self.recorder.snapshot(second).to_dict(),
-                msg.WorkerStats(0, 0.0).to_dict(),
-            )
-        )
-        self.conn.send(
+        outbox.second(self.recorder.snapshot(second), msg.WorkerStats(0, 0.0))
+        outbox.send(
             (msg.DONE, {"interrupted_iterations": interrupted, "stop_reason": self.stop_reason})
         )
 
-    async def _tick(
-        self, start: float, driver: OpenLoop | ClosedLoop, active: set[asyncio.Task[bool]]
-    ) -> None:
-        """Every second boundary: snapshot the second that just ended and send it."""
+    async def _tick(self, start: float, driver: OpenLoop | ClosedLoop, outbox: Outbox) -> None:
+        """Every second boundary: snapshot the second that just ended and queue it, with the
+        generator's own figures for that second (in flight, lag, memory, CPU)."""
         second = 0
+        cpu_at, wall_at = time.process_time(), now()
         while True:
             wait = start + second + 1 - now()
             if wait > 0:
                 await asyncio.sleep(wait)
             lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
-            stats = msg.WorkerStats(_in_flight(active, driver), round(lag * 1000, 3), msg.rss_mb())
-            self.conn.send((msg.SECOND, self.recorder.snapshot(second).to_dict(), stats.to_dict()))
+            cpu, wall = time.process_time(), now()
+            busy = round((cpu - cpu_at) / (wall - wall_at), 3) if wall > wall_at else 0.0
+            cpu_at, wall_at = cpu, wall
+            stats = msg.WorkerStats(driver.active, round(lag * 1000, 3), msg.rss_mb(), busy)
+            outbox.second(self.recorder.snapshot(second), stats)
             second += 1
 
 
-def _in_flight(active: set[asyncio.Task[bool]], driver: OpenLoop | ClosedLoop) -> int:
-    """Iterations in flight: tasks (open model) or users inside an iteration (closed)."""
-    return len(active) + (driver.active if isinstance(driver, ClosedLoop) else 0)
-
-
-async def _drain(active: set[asyncio.Task[bool]], driver: OpenLoop | ClosedLoop) -> None:
+async def _drain(driver: OpenLoop | ClosedLoop) -> None:
     """Until every iteration in flight has finished (closed model: every user has stopped)."""
-    while active:
-        await asyncio.wait(set(active))
-    if isinstance(driver, ClosedLoop):
-        users = {u for u in driver.users if not u.done()}
-        if users:
-            await asyncio.wait(users)
+    if isinstance(driver, OpenLoop):
+        await driver.drain()
+        return
+    users = {u for u in driver.users if not u.done()}
+    if users:
+        await asyncio.wait(users)

@@ -109,3 +109,85 @@ def test_summary_md_and_console_list_failing_signals() -> None:
     print_scenario(Console(file=out, width=200), scenario)
     printed = out.getvalue()
     assert "signal(queue_depth) max < 3 during down" in printed and "1 of 1 failed" in printed
+
+
+def _chaos_doc() -> dict[str, Any]:
+    depth = SCENARIO["signals"]["queue_depth"]
+    scenario = {
+        **SCENARIO,
+        "workload": "w",
+        "duration_s": 6,
+        "flows": {},
+        "thresholds": [
+            *SCENARIO["thresholds"],
+            {
+                "expression": "recovery_time(signal(queue_depth)) < 5s after down",
+                "verdict": "fail",
+                "observed": 6000.0,
+                "limit": 5000.0,
+                "unit": "ms",
+                "op": "<",
+            },
+        ],
+        "signals": {
+            **SCENARIO["signals"],
+            "queue_depth": {**depth, "series": [1.0, 48.0, None, 30.0, 3.0, 1.0]},
+        },
+        "faults": [
+            {"name": "down", "at_s": 1, "for_s": 2, "injected_at_s": 1.0, "reverted_at_s": 3.0}
+        ],
+        "baseline": {
+            "verdict": "regression",
+            "comparisons": [
+                {
+                    "flow": "*",
+                    "step": None,
+                    "phase": {"fault": "down", "phase": "during"},
+                    "metric": "signal(queue_depth)",
+                    "current": 39.0,
+                    "baseline": 1.0,
+                    "shift": 38.0,
+                    "low": 30.0,
+                    "high": 45.0,
+                    "tolerance": 0.2,
+                    "verdict": "regression",
+                    "detail": "",
+                }
+            ],
+        },
+    }
+    return {"suite": "s", "verdict": "fail", "exit_code": 1, "complete": True,
+            "scenarios": [scenario]}  # fmt: skip
+
+
+def test_report_html_draws_a_chart_per_signal_with_the_fault_shaded_offline() -> None:
+    from contval.report.html import render_html
+    from contval.report.html_signals import signal_chart
+
+    page = render_html(_chaos_doc())
+    assert page.count('<figure class="signal-chart"') == 2
+    assert '<figure class="signal-chart" data-signal="queue_depth">' in page
+    scenario = _chaos_doc()["scenarios"][0]
+    chart = signal_chart(scenario, "queue_depth", scenario["signals"]["queue_depth"])
+    assert chart.count('<rect class="fault"') == 1 and "<title>down: 1–3 s</title>" in chart
+    # the second without data splits the line: seconds 0-1, then 3-5
+    assert chart.count('<polyline class="series"') == 2
+    assert chart.count('<line class="limit failed"') == 1  # max < 3 failed; recovery not drawn
+    assert "http://" not in chart and "https://" not in chart
+    assert "<script src=" not in page and "cdn" not in page.lower()
+    assert "recovery_time(signal(queue_depth)) &lt; 5s after down" in page  # thresholds table
+    assert "+38" in page  # a signal's shift is in its own unit, not a percentage
+    blind = signal_chart(scenario, "x", {"series": [None, None]})
+    assert blind == '<p class="muted">x: no data in any second.</p>'
+
+
+def test_summary_md_lists_failing_signals_with_their_thresholds_and_regressions() -> None:
+    text = render_markdown(_chaos_doc())
+    line = next(t for t in text.splitlines() if t.startswith("**Failing signals:**"))
+    assert line == (
+        "**Failing signals:** `queue\\_depth`: `signal(queue\\_depth) max &lt; 3 during down`, "
+        "`recovery\\_time(signal(queue\\_depth)) &lt; 5s after down`, "
+        "`regression against the baseline during down`"
+    )
+    rows = signal_rows(_chaos_doc()["scenarios"][0])
+    assert rows[0][0] == "queue_depth" and rows[0][4] == "2 of 2 failed"

@@ -317,6 +317,8 @@ def print_baseline(console: Console, baseline: dict[str, Any]) -> None:
 def metric_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
+    if metric.startswith("signal("):  # in the signal's own unit
+        return f"{value:.4g}"
     if metric in ("error_rate", "dropped", "late"):  # shares
         return f"{value * 100:.2f}%"
     if metric == "outage":
@@ -329,6 +331,8 @@ def metric_value(metric: str, value: float | None) -> str:
 def shift_value(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
+    if metric.startswith("signal("):  # a change in the signal's own unit
+        return f"{value:+.4g}"
     points = metric in ("error_rate", "dropped", "late")
     return f"{value * 100:+.2f} pp" if points else f"{value * 100:+.1f}%"
 

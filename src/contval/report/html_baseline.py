@@ -31,6 +31,8 @@ VERDICT_FILL: Final = {
 def metric_value(metric: Any, value: Any) -> str:
     if number(value) is None:
         return DASH
+    if str(metric).startswith("signal("):  # in the signal's own unit
+        return f"{number(value):.4g}"
     if metric == "error_rate":
         return fmt_rate(value)
     if metric == "rps":
@@ -43,6 +45,8 @@ def shift_value(metric: Any, value: Any) -> str:
     x = number(value)
     if x is None:
         return DASH
+    if str(metric).startswith("signal("):  # a change in the signal's own unit
+        return f"{x:+.4g}"
     if metric == "error_rate":
         return f"{x * 100:+.2f} pp"
     return f"{x * 100:+.1f} %"

@@ -24,6 +24,7 @@ from contval.report.html_fmt import (
     number,
     table,
 )
+from contval.report.html_signals import signals_html
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
@@ -255,6 +256,7 @@ def scenario_section(index: int, scenario: Mapping[str, Any]) -> str:
         charts_html(index, scenario),
         "<h3>Thresholds</h3>",
         thresholds_html(scenario),
+        signals_html(scenario),
         "<h3>Against the baseline</h3>",
         baseline_section(scenario.get("baseline")),
     ]

@@ -40,7 +40,7 @@ from contval.report.console import (
     verdict_word,
     with_unit,
 )
-from contval.report.signals import signal_rows
+from contval.report.signals import failing_signals, signal_rows
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
@@ -334,7 +334,15 @@ def _signals_section(scenario: Mapping[str, Any]) -> list[str]:
         return []
     header = ("signal", "metric (source, kind)", "range over the load", "no data", "thresholds")
     cells = ([md(cell) for cell in row] for row in rows)
-    return ["**Signals** (read from the system's own metrics)", "", *_table(header, cells)]
+    lines = ["**Signals** (read from the system's own metrics)", ""]
+    failing = failing_signals(scenario)
+    if failing:
+        listed = "; ".join(
+            f"`{md(name)}`: " + ", ".join(f"`{md(e)}`" for e in expressions)
+            for name, expressions in failing.items()
+        )
+        lines += [f"**Failing signals:** {listed}", ""]
+    return [*lines, *_table(header, cells)]
 
 
 def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:

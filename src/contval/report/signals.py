@@ -16,9 +16,33 @@ _NAME: Final = re.compile(r"signal\(\s*([^)\s]+)\s*\)")
 
 
 def signal_of(threshold: Mapping[str, Any]) -> str | None:
-    """The signal a threshold judges (`signal(NAME) ...`), or None."""
-    found = _NAME.match(str(threshold.get("expression", "")).strip())
+    """The signal a threshold judges (`signal(NAME) ...`, `flow: signal(NAME) ...`,
+    `recovery_time(signal(NAME)) ...`), or None."""
+    found = _NAME.search(str(threshold.get("expression", "")))
     return found[1] if found else None
+
+
+def failing_signals(scenario: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each signal with a threshold that did not pass (failed, or no data), and those
+    thresholds' expressions; a comparison with the baseline that found a regression too."""
+    out: dict[str, list[str]] = {}
+    for threshold in scenario.get("thresholds") or []:
+        if not isinstance(threshold, Mapping) or threshold.get("verdict") == "pass":
+            continue
+        name = signal_of(threshold)
+        if name is not None:
+            out.setdefault(name, []).append(str(threshold.get("expression", "")))
+    baseline = scenario.get("baseline")
+    comparisons = baseline.get("comparisons") if isinstance(baseline, Mapping) else None
+    for c in comparisons or []:
+        if not isinstance(c, Mapping) or c.get("verdict") != "regression":
+            continue
+        found = _NAME.fullmatch(str(c.get("metric", "")))
+        if found is not None:
+            phase = c.get("phase") if isinstance(c.get("phase"), Mapping) else None
+            where = f" {phase['phase']} {phase['fault']}" if phase else ""
+            out.setdefault(found[1], []).append(f"regression against the baseline{where}")
+    return out
 
 
 def _number(value: float | None, unit: str) -> str:

@@ -17,6 +17,7 @@ from contval.spec.faults import Fault
 from contval.spec.secrets import Environment, SecretSpec
 from contval.spec.signals import MetricsSource, Signal
 from contval.spec.steps import Auth, Hops, Step
+from contval.spec.tls import TlsSpec
 from contval.spec.types import (
     BaseUrl,
     Bytes,
@@ -63,6 +64,10 @@ class TargetOptions(Frozen):
         None,
         description="the most a gzip/deflate body may decode to (default 10MiB); more is an "
         "error of class body_too_large",
+    )
+    tls: TlsSpec | None = Field(
+        None,
+        description="https targets: `{verify, ca_file, client_cert, client_key, server_name}`",
     )
 
 
@@ -160,11 +165,33 @@ class BaselinePolicy(Frozen):
         return {metric: value for metric, value in values.items() if value is not None}
 
 
+class SideWorkload(Frozen):
+    """A workload run side by side with its scenario's own (k6's parallel scenarios), from
+    `start_time`, and judged on its own `thresholds` as well as the scenario's."""
+
+    workload: Name = Field(description="the name of a workload under `workloads`")
+    start_time: Seconds = Field(
+        default=0.0, description="when it starts, from the scenario's start (k6's startTime)"
+    )
+    thresholds: tuple[Threshold, ...] = Field(
+        default=(), description="expressions judged on this workload's load alone"
+    )
+
+
 class Scenario(Frozen):
     """A workload run with the gates that decide its verdict, and the faults injected under it."""
 
     description: str | None = None
     workload: Name = Field(description="the name of a workload under `workloads`")
+    start_time: Seconds = Field(
+        default=0.0,
+        description="when `workload` starts, from the scenario's start (k6's startTime)",
+    )
+    alongside: Mapping[Name, SideWorkload] = Field(
+        default_factory=dict,
+        description="more workloads run side by side with `workload`, by name: each from its "
+        "`start_time`, each judged on its own `thresholds` (docs/suite.md)",
+    )
     setup: Name | None = Field(
         default=None,
         description="a flow run once before the load; the values it extracts for names under "
@@ -183,6 +210,13 @@ class Scenario(Frozen):
         default_factory=BaselinePolicy,
         description="tolerances for the comparison with this scenario's baseline",
     )
+
+    def parts(self) -> tuple[tuple[str, str, float], ...]:
+        """Every workload the scenario runs, as (name, workload, start_time): its own first,
+        named after its workload, then those `alongside`, by their names."""
+        own = (self.workload, self.workload, self.start_time)
+        side = ((name, p.workload, p.start_time) for name, p in self.alongside.items())
+        return (own, *side)
 
 
 class HealthProbe(Frozen):
@@ -231,7 +265,7 @@ class Suite(Frozen):
     )
     target_options: Mapping[Name, TargetOptions] = Field(
         default_factory=dict,
-        description="per target name: follow_redirects, auth and max_decoded_body defaults",
+        description="per target name: follow_redirects, auth, max_decoded_body and tls",
     )
     variables: Mapping[VarName, Scalar] = Field(
         default_factory=dict, description="values used in templates as `{{ vars.NAME }}`"

@@ -46,7 +46,7 @@ def plan_data(
     if unknown:
         known = ", ".join(suite.scenarios)
         raise ValueError(f"unknown scenario {', '.join(unknown)}; the suite has: {known}")
-    used = {scenario.workload for scenario in suite.scenarios.values()}
+    used = {w for scenario in suite.scenarios.values() for _, w, _ in scenario.parts()}
     return {
         "suite": suite.name,
         "workers": workers,
@@ -56,8 +56,36 @@ def plan_data(
 
 
 def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
+    """The scenario's own workload (as before: `workload`, `executor`, `profile`, … at the
+    top level), its `start_time`, and each workload run `alongside` it with the same fields."""
     scenario = suite.scenarios[name]
-    workload = suite.workloads[scenario.workload]
+    _own, *side = scenario.parts()
+    return {
+        "name": name,
+        "description": scenario.description,
+        "workload": scenario.workload,
+        "start_time": scenario.start_time,
+        **_workload_data(suite, scenario.workload, workers),
+        "runs_for": max(
+            start + schedule_for(suite.workloads[w]).duration for _, w, start in scenario.parts()
+        ),
+        "chaos": _chaos_data(timeline(scenario, suite)),
+        "thresholds": list(scenario.thresholds),
+        "alongside": [
+            {
+                "name": part,
+                "workload": workload,
+                "start_time": start,
+                **_workload_data(suite, workload, workers),
+                "thresholds": list(scenario.alongside[part].thresholds),
+            }
+            for part, workload, start in side
+        ],
+    }
+
+
+def _workload_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
+    workload = suite.workloads[name]
     schedule = schedule_for(workload)
     mix = Mix(dict(workload.mix))
     is_open = isinstance(schedule, OpenSchedule)
@@ -65,9 +93,6 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
     counts = mix.counts(iterations) if iterations is not None else None
     value = "rate" if is_open else "vus"
     return {
-        "name": name,
-        "description": scenario.description,
-        "workload": scenario.workload,
         "executor": workload.executor,
         "model": schedule.kind,
         "duration": schedule.duration,
@@ -86,8 +111,6 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
             for flow in mix.flows
         ],
         "workers": _worker_split(schedule, workers),
-        "chaos": _chaos_data(timeline(scenario, suite)),
-        "thresholds": list(scenario.thresholds),
     }
 
 
@@ -171,12 +194,34 @@ def render_plan(suite: Suite, scenarios: Sequence[str] | None = None, workers: i
 
 
 def _render_scenario(s: dict[str, Any], workers: int) -> list[str]:
-    is_open = s["model"] == "open"
+    start = f", from {_duration(s['start_time'])}" if s["alongside"] or s["start_time"] else ""
     lines = [
-        f"scenario {s['name']}: workload {s['workload']} ({s['executor']}, {s['model']} model)",
+        f"scenario {s['name']}: workload {s['workload']} ({s['executor']}, {s['model']} "
+        f"model){start}",
     ]
     if s["description"]:
         lines.append(f"  {s['description']}")
+    lines += _render_workload(s, workers)
+    lines += _render_chaos(s)
+    lines.append("  thresholds")
+    lines += [f"    {t}" for t in s["thresholds"]] or ["    (none)"]
+    for part in s["alongside"]:
+        lines += [
+            "",
+            f"  alongside {part['name']}: workload {part['workload']} ({part['executor']}, "
+            f"{part['model']} model), from {_duration(part['start_time'])}",
+            *_render_workload(part, workers),
+            "  thresholds (this workload alone)",
+            *([f"    {t}" for t in part["thresholds"]] or ["    (none)"]),
+        ]
+    if s["alongside"]:
+        lines.append(f"  side by side, the scenario runs for {_duration(s['runs_for'])}")
+    return lines
+
+
+def _render_workload(s: dict[str, Any], workers: int) -> list[str]:
+    is_open = s["model"] == "open"
+    lines: list[str] = []
     lines.append(f"  duration    {_duration(s['duration'])}")
     counted = s["expected_iterations"] is not None
     if is_open:
@@ -187,9 +232,6 @@ def _render_scenario(s: dict[str, Any], workers: int) -> list[str]:
     lines += _render_profile(s, is_open)
     lines += _render_mix(s, counted)
     lines += _render_workers(s, workers, is_open, counted)
-    lines += _render_chaos(s)
-    lines.append("  thresholds")
-    lines += [f"    {t}" for t in s["thresholds"]] or ["    (none)"]
     return lines
 
 

@@ -63,7 +63,9 @@ class Worker:
         job = self.job
         suite = job.suite
         scenario = suite.scenarios[job.scenario]
-        workload = suite.workloads[scenario.workload]
+        parts = scenario.parts()
+        _, name, offset = next((p for p in parts if p[0] == job.part), parts[0])
+        workload = suite.workloads[name]
         schedule = schedule_for(workload)
         mix = Mix(dict(workload.mix))
         program = compile_program(
@@ -88,7 +90,7 @@ class Worker:
         self.outbox = Outbox(self.conn)
         try:
             if start is not None:
-                await self._drive(schedule, mix, runner, start)
+                await self._drive(schedule, mix, runner, start, offset)
         finally:
             loop.remove_reader(self.conn.fileno())
             await client.close()
@@ -113,8 +115,13 @@ class Worker:
         await self._started.wait()
         return None if self._stopped.is_set() else self._start_at
 
-    async def _drive(self, schedule: Any, mix: Mix, runner: FlowRunner, start: float) -> None:
+    async def _drive(
+        self, schedule: Any, mix: Mix, runner: FlowRunner, start: float, offset: float = 0.0
+    ) -> None:
+        """Seconds count from the common `start`; the schedule from `start + offset` (a
+        workload's `start_time`), so workloads side by side share their seconds."""
         job = self.job
+        begin = start + offset
         outbox = self.outbox
         assert outbox is not None
         if isinstance(schedule, OpenSchedule):
@@ -122,7 +129,7 @@ class Worker:
                 schedule.arrivals(job.worker, job.workers),
                 mix.pick,
                 lambda i: job.worker + i * job.workers,
-                start,
+                begin,
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
                 runner.run,
@@ -136,7 +143,7 @@ class Worker:
                 mix.pick,
                 job.worker,
                 job.workers,
-                start,
+                begin,
                 runner.run,
                 lambda flow: recorder.slot(flow).dropped(),
             )
@@ -148,7 +155,7 @@ class Worker:
                 mix.pick,
                 job.worker,
                 job.workers,
-                start,
+                begin,
                 runner.run,
             )
         ticker = asyncio.create_task(self._tick(start, driver, outbox))

@@ -16,6 +16,7 @@ from contval.spec.feeders import FeederFileError, read_header
 from contval.spec.flowchecks import check_flows
 from contval.spec.models import Suite
 from contval.spec.scopechecks import check_threshold_scopes
+from contval.spec.sidechecks import check_alongside
 from contval.spec.signalchecks import check_signals, check_threshold_signals
 from contval.spec.source import DocPath, SourceDocument
 from contval.spec.thresholdpos import threshold_position
@@ -60,6 +61,8 @@ def check_suite_references(
     errors += check_chaos(suite, doc)
     errors += check_signals(suite, doc)
     errors += _check_scenarios(suite, doc, parse_threshold)
+    parse = None if parse_threshold is None else _bind(parse_threshold)
+    errors += check_alongside(suite, doc, parse)
     errors += _check_pipeline(suite, doc)
     return errors
 
@@ -157,6 +160,12 @@ def _check_scenarios(
         errors += check_threshold_scopes(suite, doc, parsed)
         errors += check_threshold_signals(suite, doc, parsed)
     return errors
+
+
+def _bind(
+    parse: ThresholdParser,
+) -> Callable[[SourceDocument, DocPath, str], tuple[object, SuiteError | None]]:
+    return lambda doc, path, text: parse_one(doc, path, text, parse)
 
 
 def check_threshold(

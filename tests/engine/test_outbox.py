@@ -122,3 +122,7 @@ def test_a_paused_controller_costs_the_workers_nothing(tmp_path: Path, target: T
     assert len(lags) == 6 and max(lags) < 100  # a blocked loop would lag by the pause: 3000
     latency = scenario["flows"]["f"]["steps"]["get"]["latency"]
     assert latency["count"] == 1800 and latency["max"] < 250
+    generator = scenario["generator"]  # its own health, measured by the worker
+    assert 0 < generator["cpu_max"] < 0.9 and generator["saturated"] is False
+    assert generator["lag_max_ms"] == max(lags)
+    assert all(0 < row["worker_cpu"] < 0.9 for row in scenario["series"][:5])

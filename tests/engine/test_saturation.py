@@ -101,6 +101,9 @@ def test_a_saturated_run_is_marked_and_exits_3(tmp_path: Path, target: Target) -
     assert proc.returncode == 3, output
     scenario = json.loads((out / "result.json").read_text())["scenarios"][0]
     assert scenario["generator_saturated"] is True
+    assert scenario["generator"]["saturated"] is True
+    assert scenario["generator"]["lag_max_ms"] > SATURATION_LAG_MS
+    assert "generator saturated (busiest worker" in output
     assert scenario["verdict"] == "error" and scenario["complete"] is False
     assert scenario["stop_reason"].startswith("generator saturated")
     assert "GENERATOR SATURATED" in output

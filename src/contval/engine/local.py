@@ -43,6 +43,7 @@ class SecondStats:
     active: int = 0
     lag_ms: float = 0.0
     rss_mb: float = 0.0  # the largest worker's
+    cpu: float = 0.0  # the busiest worker's share of a core
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +222,7 @@ class LocalController:
                 stats.active += worker_stats.active
                 stats.lag_ms = max(stats.lag_ms, worker_stats.lag_ms)
                 stats.rss_mb = max(stats.rss_mb, worker_stats.rss_mb)
+                stats.cpu = max(stats.cpu, worker_stats.cpu)
             merged = merge(s for s, _ in parts) or [Snapshot(second)]
             with self.lock:
                 self.outcome.series.add(merged[0])

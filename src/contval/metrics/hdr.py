@@ -112,7 +112,8 @@ every slot of the last minute of a run, the longest window an abort threshold us
 _EXTERNAL = struct.Struct(">II")  # cookie, length of the compressed payload
 _PAYLOAD = struct.Struct(">IIIIQQd")  # cookie, length, offset, digits, lowest, highest, ratio
 _scratch = np.zeros(0, dtype=np.uint64)
-_scratch_lock = threading.Lock()
+_scratch_lock = threading.Lock()  # guards both scratch buffers: threads decode and encode
+_encoder: HdrHistogram | None = None
 
 
 @lru_cache(maxsize=DECODED_KEEP)
@@ -160,13 +161,26 @@ class Histogram:
     """An aggregate latency histogram: the sum of any number of decoded snapshots.
 
     Mutable on purpose (`add`/`subtract` in place) so sliding windows reuse one array; callers
-    that hand a histogram out use `copy()`.
+    that hand a histogram out use `copy()`. The array is allocated on first write: the totals
+    of a window hold a histogram per slot and kind (latency, duration, ...), and an abort
+    check reads a few windows every second, most of whose histograms are never written.
     """
 
-    __slots__ = ("counts",)
+    __slots__ = ("_counts",)
 
     def __init__(self, counts: Counts | None = None) -> None:
-        self.counts: Counts = np.zeros(COUNTS_LEN, dtype=np.uint64) if counts is None else counts
+        self._counts: Counts | None = counts
+
+    @property
+    def counts(self) -> Counts:
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = np.zeros(COUNTS_LEN, dtype=np.uint64)
+        return counts
+
+    @counts.setter
+    def counts(self, value: Counts) -> None:
+        self._counts = value
 
     @classmethod
     def decode(cls, encoded: str) -> Histogram:
@@ -183,10 +197,11 @@ class Histogram:
         return cls(counts)
 
     def copy(self) -> Histogram:
-        return Histogram(self.counts.copy())
+        return Histogram(None if self._counts is None else self._counts.copy())
 
     def add(self, other: Histogram) -> None:
-        self.counts += other.counts
+        if other._counts is not None:
+            self.counts += other._counts
 
     def add_encoded(self, encoded: str | None) -> None:
         if encoded is not None:
@@ -199,13 +214,20 @@ class Histogram:
             self.counts[first : first + counts.size] -= counts
 
     def encode(self) -> str | None:
-        hdr = new_hdr()
-        counts_view(hdr)[:] = self.counts
-        return encode_counts(hdr)
+        """The wire blob; one reused `HdrHistogram` carries the counts (building one costs
+        about 100 µs, as much as the encoding itself)."""
+        global _encoder
+        if self._counts is None:
+            return None
+        with _scratch_lock:
+            if _encoder is None:
+                _encoder = new_hdr()
+            counts_view(_encoder)[:] = self._counts
+            return encode_counts(_encoder)
 
     @property
     def count(self) -> int:
-        return int(self.counts.sum())
+        return 0 if self._counts is None else int(self._counts.sum())
 
     def percentile(self, pct: float) -> int | None:
         """Value at `pct` (0..100) in µs, with HdrHistogram's rounding; None when empty."""
@@ -218,11 +240,15 @@ class Histogram:
         return int(highest[index] if pct > 0 else lowest[index])
 
     def max(self) -> int | None:
-        nonzero = np.flatnonzero(self.counts)
+        if self._counts is None:
+            return None
+        nonzero = np.flatnonzero(self._counts)
         return None if nonzero.size == 0 else int(_layout()[1][nonzero[-1]])
 
     def min(self) -> int | None:
-        nonzero = np.flatnonzero(self.counts)
+        if self._counts is None:
+            return None
+        nonzero = np.flatnonzero(self._counts)
         return None if nonzero.size == 0 else int(_layout()[0][nonzero[0]])
 
     def mean(self) -> float | None:
@@ -232,6 +258,10 @@ class Histogram:
         return float(np.dot(self.counts.astype(np.float64), _layout()[2]) / total)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Histogram) and bool(np.array_equal(self.counts, other.counts))
+        if not isinstance(other, Histogram):
+            return False
+        if self._counts is None or other._counts is None:
+            return self.count == 0 and other.count == 0
+        return bool(np.array_equal(self._counts, other._counts))
 
     __hash__ = None  # type: ignore[assignment]

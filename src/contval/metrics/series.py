@@ -175,12 +175,19 @@ class Series:
     def __init__(self, snapshots: Iterable[Snapshot] = ()) -> None:
         self._seconds: dict[int, dict[Key, SlotSnapshot]] = {}
         self._totals: dict[Key, SlotTotals] = {}
+        self._first: int | None = None  # kept as seconds arrive: read every second, O(1)
+        self._last: int | None = None
         for snap in snapshots:
             self.add(snap)
 
     def add(self, snapshot: Snapshot) -> None:
         """Merge one worker's snapshot in; workers may report the same second in any order."""
-        per_key = self._seconds.setdefault(snapshot.second, {})
+        second = snapshot.second
+        per_key = self._seconds.setdefault(second, {})
+        if self._first is None or second < self._first:
+            self._first = second
+        if self._last is None or second > self._last:
+            self._last = second
         for slot in snapshot.slots:
             old = per_key.get(slot.key)
             per_key[slot.key] = slot if old is None else merge_slots([old, slot])
@@ -188,12 +195,12 @@ class Series:
 
     @property
     def start(self) -> int:
-        return min(self._seconds, default=0)
+        return 0 if self._first is None else self._first
 
     @property
     def end(self) -> int:
         """One past the last second seen: the run so far covers [start, end)."""
-        return max(self._seconds, default=-1) + 1
+        return 0 if self._last is None else self._last + 1
 
     def fold_after(self, end: int) -> None:
         """Attribute what was recorded at or after second `end` to second `end - 1`.
@@ -209,6 +216,7 @@ class Series:
         if not late:
             return
         into = self._seconds.setdefault(last, {})
+        self._last = last
         for second in late:
             for key, slot in self._seconds.pop(second).items():
                 old = into.get(key)

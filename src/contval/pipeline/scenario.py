@@ -32,6 +32,7 @@ from contval.pipeline.chaos import ChaosThread
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.pipeline.verdict import Stop, StopCause, baseline_figures, decide, not_started, note
 from contval.report import console as con
+from contval.report.generator import generator_dict
 from contval.report.result import (
     FlowSeries,
     ResultFile,
@@ -247,6 +248,7 @@ def _load(
 
     def on_second(series: Series, snapshot: Snapshot, stats: SecondStats) -> str | None:
         row = second_row(snapshot, stats.active, stats.lag_ms, stats.rss_mb)
+        row["worker_cpu"] = stats.cpu  # the busiest worker's share of a core (generator health)
         run.rows.append(row)
         run.flow_series.add(snapshot)
         log.second(row, snapshot)
@@ -375,6 +377,7 @@ def _fill(
         started_at=iso(outcome.started_at) if outcome.started_at else None,
         duration_s=elapsed,
         generator_saturated=outcome.saturated is not None,
+        generator=_generator(outcome, series),
         thresholds=evaluated,
         totals=totals_dict(series, elapsed, outcome.interrupted_iterations),
         flows=flows_dict(series, kinds, step_order(suite.flows)),
@@ -392,6 +395,12 @@ def _fill(
     flows = [name for name in kinds if name in run.entry["flows"]]
     run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=series.end)
     return ExitCode.OK  # the verdict is `contval.pipeline.verdict`'s
+
+
+def _generator(outcome: RunOutcome, series: Series) -> dict[str, Any]:
+    """result.json `generator`: the generator's own CPU and lag (`report.generator`)."""
+    c = series.totals().counters()
+    return generator_dict(outcome.stats, c.iterations, c.late_starts, outcome.saturated is not None)
 
 
 def _faults_dict(run: ScenarioRun, records: Sequence[FaultRecord]) -> list[dict[str, Any]]:

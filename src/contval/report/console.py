@@ -17,6 +17,7 @@ from rich.text import Text
 
 from contval.exitcodes import ExitCode
 from contval.metrics.rates import per_second
+from contval.report.generator import generator_note
 from contval.report.signals import signals_table
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
@@ -249,6 +250,9 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
                 style="bold red",
             )
         )
+    generator = generator_note(scenario)
+    if generator is not None:
+        console.print(Text(generator, style="red" if "saturated (" in generator else "yellow"))
     table = thresholds_table(scenario["thresholds"])
     if table is not None:
         console.print(table)

@@ -40,6 +40,7 @@ from contval.report.console import (
     verdict_word,
     with_unit,
 )
+from contval.report.generator import generator_note
 from contval.report.signals import failing_signals, signal_rows
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
@@ -357,6 +358,9 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
         lines += [md(" · ".join(facts)), ""]
     if scenario.get("stop_reason"):
         lines += [f"**Stopped:** {md(scenario['stop_reason'])}", ""]
+    generator = generator_note(scenario)
+    if generator is not None:
+        lines += [f"**Load generator:** {md(generator)}", ""]
     failures = scenario.get("failures") or []
     for failure in failures:
         lines += [f"**Worker failure:** {md(failure)}", ""]

@@ -72,6 +72,9 @@ class RunOutcome:
     saturated: Saturation | None = None  # the generator fell behind: the measurement failed
     interrupted_iterations: int = 0
     failures: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    """Workers lost mid-run that the run went on without (`on_worker_loss: continue`): what
+    was measured is judged, and the scenario is marked incomplete (stop `worker_lost`)."""
     started_at: float = 0.0  # wall clock
     elapsed: float = 0.0
 

@@ -6,7 +6,9 @@ Each worker is an actor with one CPU, placed by a placement group (SPREAD, or on
 node with `workers_per_node`); it runs the local worker's event loop on a thread of its own
 (`engine.ray_worker`). The controller long-polls every actor for its queued messages, renews
 each actor's lease from a heartbeat thread, and treats an actor that dies or goes silent as a
-lost worker: the run stops, naming the worker's node.
+lost worker: the run stops, naming the worker's node; or, with the scenario's
+`on_worker_loss: continue`, goes on with the survivors and records what was lost
+(`engine.ray_loss`).
 
 This is the only place (with `ray_worker`) that imports `ray`; a local run never does.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from contval.engine import messages as msg
 from contval.engine.local import LocalController, OnSecond, OnTick, RunOutcome, WorkerFailed
+from contval.engine.ray_loss import Loss, lost_share, policy
 
 INSTALL = "pip install 'contval[ray]'"
 START_DELAY = 0.5  # seconds between "all ready" and the common start (remote calls included)
@@ -168,6 +171,7 @@ class NodeFigures:
     lag_ms: float = 0.0  # the worst second's
     rss_mb: float = 0.0  # the largest worker's
     lost: bool = False
+    lost_at_s: float | None = None  # when its first worker was lost, after the common start
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +185,7 @@ class NodeFigures:
             "max_lag_ms": self.lag_ms,
             "max_rss_mb": self.rss_mb,
             "lost": self.lost,
+            "lost_at_s": self.lost_at_s,
         }
 
 
@@ -193,6 +198,8 @@ class RayController(LocalController):
         super().__init__(jobs)
         self.address = address
         self.per_node = per_node
+        self.on_loss = policy(jobs[0]) if jobs else "stop"
+        self.losses: list[Loss] = []  # workers the run went on without
         self.actors: list[_Actor] = []
         self.peers = []  # `LocalController._release` reads `last` and `done` of these
         self.nodes: dict[str, NodeFigures] = {}
@@ -208,6 +215,9 @@ class RayController(LocalController):
             "kind": "ray",
             "address": self.address,
             "nodes": [n.to_dict() for n in self.nodes.values()],
+            "on_worker_loss": self.on_loss,
+            "lost_workers": [loss.to_dict() for loss in self.losses],
+            "lost_share": round(sum(loss.share for loss in self.losses), 4),
         }
 
     def start(self) -> None:
@@ -421,17 +431,51 @@ class RayController(LocalController):
                 )
 
     def _lost(self, actor: _Actor, why: str) -> None:
-        """A worker gone mid-run: recorded, its node named, and every other worker stopped."""
+        """A worker gone mid-run: recorded, its node named, and every other worker stopped;
+        with `on_worker_loss: continue` and survivors left, the run goes on without it."""
         actor.done = True
         actor.pending = None
+        at = time.monotonic() - self._start_at if self._start_at else 0.0
         figures = self.nodes.get(actor.node.get("node_id", ""))
         if figures is not None:
+            if not figures.lost:
+                figures.lost_at_s = round(at, 3)
             figures.lost = True
         reason = f"worker {actor.index} on node {_where(actor)} was lost: {why}"
+        survivors = any(not a.done for a in self.actors)
+        if self.on_loss == "continue" and survivors and not self._stop_sent:
+            self._go_on_without(actor, at, reason)
+            return
         self.outcome.failures.append(reason)
         if self._stop_sent:
             return
         self.stop(reason)
+
+    def _go_on_without(self, actor: _Actor, at: float, reason: str) -> None:
+        """Record the loss and what it costs (the worker's share of the rest of the schedule,
+        from its first second that never reached the results); the actor is ended, should it
+        only be cut off, so that no load goes unmeasured."""
+        job = next(j for j in self.jobs if j.worker == actor.index)
+        measured_to = actor.last + 1
+        share = lost_share(job, measured_to)
+        node = actor.node
+        self.losses.append(
+            Loss(
+                actor.index,
+                node.get("node_id", ""),
+                node.get("host", ""),
+                at,
+                measured_to,
+                share,
+                reason,
+            )
+        )
+        self.outcome.lost.append(
+            f"{reason}; the run went on without it from second {measured_to} "
+            f"({share:.1%} of the planned load not driven)"
+        )
+        with contextlib.suppress(Exception):
+            self._ray.kill(actor.handle)
 
     def _heartbeat(self) -> None:
         while not self._beat.wait(HEARTBEAT_S):

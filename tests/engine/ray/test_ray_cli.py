@@ -111,14 +111,7 @@ def test_a_killed_actor_makes_the_scenario_incomplete_naming_its_node(
     deadline = time.monotonic() + 30
     while target.seen.paths["/ok"] < 50 and time.monotonic() < deadline:
         time.sleep(0.05)
-    ray_ = connect(cluster)
-    names = [
-        a["name"]
-        for a in ray_.util.list_named_actors(all_namespaces=True)
-        if a["namespace"] == NAMESPACE and a["name"].endswith("-w1")
-    ]
-    assert len(names) == 1, names
-    ray_.kill(ray_.get_actor(names[0], namespace=NAMESPACE))
+    _kill_worker(cluster, 1)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 3, output
     result = json.loads((out / "result.json").read_text())
@@ -133,6 +126,67 @@ def test_a_killed_actor_makes_the_scenario_incomplete_naming_its_node(
         in (scenario["stop_reason"])
     )
     assert scenario["duration_s"] < 10 and scenario["totals"]["requests"] > 0  # partial
+
+
+def _kill_worker(cluster: str, index: int) -> None:
+    """End worker `index`'s actor as Ray ends a crashed one (found by its name)."""
+    ray_ = connect(cluster)
+    names = [
+        a["name"]
+        for a in ray_.util.list_named_actors(all_namespaces=True)
+        if a["namespace"] == NAMESPACE and a["name"].endswith(f"-w{index}")
+    ]
+    assert len(names) == 1, names
+    ray_.kill(ray_.get_actor(names[0], namespace=NAMESPACE))
+
+
+def test_on_worker_loss_continue_judges_the_survivors_and_records_the_lost_share(
+    tmp_path: Path, target: Target, cluster: str
+) -> None:
+    """`on_worker_loss: continue`: a killed actor's share is not re-planned; the survivor
+    drives its own share to the end, the thresholds judge what was measured, and result.json
+    says which worker was lost, when, and how much of the planned load that was."""
+    suite = write_suite(
+        tmp_path, target.url, one_step("/ok"), constant_rate("100/s", "4s"), "'error_rate < 1%'"
+    )
+    suite.write_text(suite.read_text() + "    on_worker_loss: continue\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", str(suite), "--out", str(out), "--cluster", cluster, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    load_started(out, proc)
+    deadline = time.monotonic() + 30
+    while target.seen.paths["/ok"] < 150 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _kill_worker(cluster, 1)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    result = json.loads((out / "result.json").read_text())
+    scenario = result["scenarios"][0]
+    assert scenario["verdict"] == "pass" and scenario["complete"] is False
+    assert scenario["stop"] == "worker_lost"
+    assert scenario["thresholds"][0]["verdict"] == "pass"
+    engine = scenario["engine"]
+    assert engine["on_worker_loss"] == "continue"
+    [loss] = engine["lost_workers"]
+    nodes = {n["node_id"]: n for n in engine["nodes"]}
+    lost, kept = nodes[loss["node_id"]], next(n for n in nodes.values() if not n["lost"])
+    assert loss["worker"] == 1 and lost["lost"] is True and lost["worker_indexes"] == [1]
+    assert 1.0 <= loss["at_s"] < 4.0 and lost["lost_at_s"] == loss["at_s"]
+    measured_to = loss["measured_to_s"]
+    assert 1 <= measured_to <= loss["at_s"] + 1
+    # worker 1 had half of the 400 arrivals, 50 a second; those from `measured_to` on are lost
+    assert loss["share"] == engine["lost_share"] == pytest.approx(0.5 * (4 - measured_to) / 4)
+    assert lost["requests"] == pytest.approx(50 * measured_to, abs=2)
+    assert kept["requests"] == 200 and kept["errors"] == 0  # the survivor's own share, no more
+    assert scenario["totals"]["requests"] == kept["requests"] + lost["requests"]
+    assert scenario["stop_reason"].startswith(
+        f"worker 1 on node {lost['host']} ({lost['node_id'][:12]}) was lost: "
+    )
+    assert f"went on without it from second {measured_to}" in scenario["stop_reason"]
 
 
 def test_a_sigkilled_controller_stops_the_load_within_5s(

@@ -135,21 +135,37 @@ def test_substitution_names_the_load_window() -> None:
     assert text == "rate(x[5s]) @ 1040.250 + 40s - 1000.000"
 
 
-def test_a_query_prometheus_refuses_is_exit_3_naming_the_signal(
+def test_a_refused_query_or_an_unknown_metric_is_exit_3_naming_the_signal(
     stage: Stage,  # noqa: F811
     prometheus: Server,
 ) -> None:
-    suite = stage.suite(
-        "  f: {type: latency, target: payments-link, delay: 1ms}",
-        """  s:
+    def probe(signals: str) -> str:
+        suite = stage.suite(
+            "  f: {type: latency, target: payments-link, delay: 1ms}",
+            """  s:
     workload: load""",
-        targets=f"""metrics_sources:
+            targets=f"""metrics_sources:
   prom: {{prometheus: {{url: "{prometheus.url}"}}}}
 signals:
-  broken: {{source: prom, query: 'sum(rate(shop_orders_total[$__step])'}}
-""",
-    )
-    proc = stage.run(suite)
-    output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 3, output
+{signals}""",
+        )
+        proc = stage.run(suite)
+        output, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 3, output
+        return output
+
+    output = probe("  broken: {source: prom, query: 'sum(rate(shop_orders_total[$__step])'}\n")
     assert "signal 'broken': Prometheus ('prom') refused the query" in output
+    # valid PromQL that Prometheus would answer with nothing: refused before the load with
+    # the names the server does offer (a declared counter without samples yet is known)
+    output = probe(
+        "  orders: {source: prom, query: 'sum(rate(shop_orders_total{result=\"failed\"}[5s]))'}\n"
+        "  depth: {source: prom, query: 'max by (job) (shop_queue_dept{job=\"shop\"}) > bool 0'}\n"
+    )
+    flat = " ".join(output.split())  # the console wraps long lines
+    assert (
+        "signal 'depth': Prometheus ('prom') has no metric 'shop_queue_dept' (in the query "
+        "'max by (job) (shop_queue_dept{job=\"shop\"}) > bool 0'); did you mean shop_queue_depth"
+    ) in flat, output
+    scenario = stage.result()["scenarios"][0]
+    assert scenario["verdict"] == "error" and stage.result()["exit_code"] == 3

@@ -18,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from contval.signals.promnames import declared_names
 from contval.signals.scrape import SourceError
 
 MAX_BODY = 64 * 1024 * 1024
@@ -57,8 +58,9 @@ def _get(base: str, path: str, params: dict[str, str], timeout: float) -> Any:
     return doc.get("data")
 
 
-def check_query(name: str, base: str, signal: str, query: str, step: float, timeout: float) -> None:
-    """Before the load: the server answers and accepts the query (an instant query now)."""
+def check_query(name: str, base: str, signal: str, query: str, step: float, timeout: float) -> str:
+    """Before the load: the server answers and accepts the query (an instant query now);
+    returns the query as checked (substituted)."""
     try:
         _get(base, "/api/v1/status/buildinfo", {}, timeout)
     except QueryError as exc:
@@ -70,6 +72,23 @@ def check_query(name: str, base: str, signal: str, query: str, step: float, time
         raise SourceError(
             f"signal {signal!r}: Prometheus ({name!r}) refused the query {text!r}: {exc}"
         ) from None
+    return text
+
+
+def offered_names(base: str, timeout: float) -> set[str] | None:
+    """The metric names the server knows: every name it holds samples of, and every family
+    a target declares (without samples yet, as a labelled counter before its first
+    increment). None when it cannot list them: the names are then not checked."""
+    try:
+        names = _get(base, "/api/v1/label/__name__/values", {}, timeout)
+    except QueryError:
+        return None
+    try:
+        metadata = _get(base, "/api/v1/metadata", {}, timeout)
+    except QueryError:
+        metadata = None
+    held = {str(name) for name in names} if isinstance(names, list) else set()
+    return held | declared_names(metadata)
 
 
 @dataclass(frozen=True)

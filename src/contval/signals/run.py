@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contval.signals.promql import RangeResult, check_query, query_range
+from contval.signals.promnames import check_query_names
+from contval.signals.promql import RangeResult, check_query, offered_names, query_range
 from contval.signals.scrape import Scraper, SourceError, check_names, probe_names
 from contval.signals.series import LiveValues, entry, kind_and_selector, values
 from contval.spec.models import Suite
@@ -64,7 +65,8 @@ class SignalRun:
 
     def probe(self, timeout: float = 5.0) -> None:
         """Each source answers and offers every metric its signals name (a Prometheus server
-        accepts every query), else SourceError naming the source or the signal."""
+        accepts every query and knows every metric it reads), else SourceError naming the
+        source or the signal."""
         for source, url in self.urls.items():
             offered = probe_names(source, url, timeout)
             selectors = [
@@ -73,12 +75,19 @@ class SignalRun:
                 if signal.source == source
             ]
             check_names(source, selectors, offered)
+        listed: dict[str, set[str] | None] = {}
         for name, signal in self.signals.items():
             server = self.servers.get(signal.source)
-            if server is not None:
-                check_query(
-                    signal.source, server.url, name, signal.query or "", server.step, timeout
-                )
+            if server is None:
+                continue
+            text = check_query(
+                signal.source, server.url, name, signal.query or "", server.step, timeout
+            )
+            if signal.source not in listed:
+                listed[signal.source] = offered_names(server.url, timeout)
+            known = listed[signal.source]
+            if known is not None:
+                check_query_names(signal.source, name, text, known)
 
     def start(self) -> None:
         """One scraper thread per scrape source (times on the monotonic clock, aligned later)."""

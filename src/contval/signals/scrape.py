@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -107,12 +107,21 @@ def check_names(
     for signal, sel in selectors:
         if sel.name in names:
             continue
-        close = difflib.get_close_matches(sel.name, names, n=3, cutoff=0.6)
-        offers = ", ".join(names[:20])
-        hint = f"did you mean {', '.join(close)}?" if close else f"it offers {offers}"
         raise SourceError(
-            f"signal {signal!r}: metrics source {source!r} has no metric {sel.name!r}; {hint}"
+            f"signal {signal!r}: metrics source {source!r} has no metric {sel.name!r}; "
+            + name_hint(sel.name, names)
         )
+
+
+def name_hint(name: str, offered: Sequence[str]) -> str:
+    """`did you mean A, B?` with the closest of the (sorted) names offered, else some of them."""
+    close = difflib.get_close_matches(name, offered, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    if not offered:
+        return "it offers no metric at all"
+    more = f" (and {len(offered) - 20} more)" if len(offered) > 20 else ""
+    return f"it offers {', '.join(offered[:20])}{more}"
 
 
 @dataclass

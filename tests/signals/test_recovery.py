@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contval.metrics import Series
-from contval.metrics.phases import RECOVERY_STREAK, SignalBand, signal_recovery
+from contval.metrics.phases import RECOVERY_STREAK, SignalBand, phase_summary, signal_recovery
 from contval.spec import SuiteInvalid, load_suite_text
 from contval.thresholds import SignalSeries, ThresholdSyntaxError, evaluate_all, parse_threshold
 
@@ -125,3 +125,26 @@ def test_validate_names_an_unknown_signal_in_a_recovery_time() -> None:
     text = str(caught.value)
     assert "threshold names signal `queue_dept`" in text and "queue_depth" in text
     assert text.count("suite.yaml:") == 1 and "suite.yaml:20:30:" in text, text
+
+
+def test_phase_summary_carries_each_signals_recovery_per_fault() -> None:
+    lag: list[float | None] = [1.0 if s < 5 else 9.0 for s in range(19)]  # never back in band
+    faults = {"payments-down": (5, 10), "blip": (17, 18)}
+    summary = phase_summary(Series(), faults, ["checkout"], {"queue_depth": DEPTH, "lag": lag})
+    down = summary["payments-down"]["recovery"]
+    assert set(down) == {"total", "flows", "signals"}
+    assert down["signals"]["queue_depth"] == {
+        "status": "recovered",
+        "seconds": 3,
+        "window": [10, 13],
+        "band": {"min": 0, "max": 2, "low": -1.0, "high": 3.0},
+        "detail": "",
+    }
+    assert down["signals"]["lag"]["status"] == "not_recovered"
+    assert down["signals"]["lag"]["seconds"] == 9  # a lower bound: to the end of the load
+    blip = summary["blip"]["recovery"]["signals"]
+    # one second in band after it, then the load ended: not 5 in a row
+    assert (blip["queue_depth"]["status"], blip["queue_depth"]["seconds"]) == ("not_recovered", 1)
+    assert blip["queue_depth"] == signal_recovery(DEPTH, "blip", faults).to_dict()
+    # a scenario without signals keeps the entry it had
+    assert "signals" not in phase_summary(Series(), faults, ["checkout"])["blip"]["recovery"]

@@ -191,3 +191,32 @@ def test_summary_md_lists_failing_signals_with_their_thresholds_and_regressions(
     )
     rows = signal_rows(_chaos_doc()["scenarios"][0])
     assert rows[0][0] == "queue_depth" and rows[0][4] == "2 of 2 failed"
+
+
+def test_report_html_shows_a_signals_recovery_beside_the_flows() -> None:
+    from contval.report.html_chaos import phases_html
+
+    band = {"min": 0.0, "max": 2.0, "low": -1.0, "high": 3.0}
+    phases = {
+        "down": {
+            "window": [1, 3],
+            "recovery": {
+                "total": {"status": "recovered", "seconds": 1, "window": [3, 4], "band": None},
+                "flows": {},
+                "signals": {
+                    "queue_depth": {
+                        "status": "not_recovered",
+                        "seconds": 7,
+                        "window": [3, 10],
+                        "band": band,
+                        "detail": "not recovered within the run (7s observed after down)",
+                    }
+                },
+            },
+        }
+    }
+    page = phases_html(phases)
+    row = page.split("<b>signal(queue_depth)</b>", 1)[1].split("</tr>", 1)[0]
+    assert "not recovered" in row and "&gt; 7" in row
+    assert "-1 .. 3" in row and "errors ≤" not in row
+    assert "(7s observed after down)" in row

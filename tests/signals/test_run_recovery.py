@@ -31,6 +31,15 @@ def test_queue_recovery_and_checkout_health_during_payments_down(stage: Stage) -
     assert 1000 <= drained["observed"] <= 12000 and drained["unit"] == "ms"
     assert drained["detail"].startswith("down: recovered ") and "(band: " in drained["detail"]
     assert drained["window"][0] == 8  # counted from the fault's end
+    # the same recovery is in the fault's phases, beside the flows' (and for every signal)
+    recovery = scenario["phases"]["down"]["recovery"]
+    assert set(recovery["signals"]) == {"queue_depth", "worker_lag", "orders", "p95_server"}
+    queue_recovery = recovery["signals"]["queue_depth"]
+    assert queue_recovery["status"] == "recovered"
+    assert queue_recovery["seconds"] * 1000 == drained["observed"]
+    assert queue_recovery["window"] == drained["window"]
+    assert queue_recovery["band"]["high"] < 10 <= max(v for v in queue[4:9] if v is not None)
+    assert "checkout" in recovery["flows"] and "total" in recovery
     strict = judged["recovery_time(signal(queue_depth)) < 1ms after down"]
     assert strict["verdict"] == "fail" and strict["observed"] == drained["observed"]
     # checkout's orders are accepted (202) while payments are down: the client sees no error,

@@ -310,11 +310,16 @@ def _only(totals: Totals, flow: str) -> Totals:
 
 
 def phase_summary(
-    series: Series, faults: Mapping[str, Window], flows: Iterable[str]
+    series: Series,
+    faults: Mapping[str, Window],
+    flows: Iterable[str],
+    signals: Mapping[str, Sequence[float | None]] | None = None,
 ) -> dict[str, Any]:
     """Per fault: its window, then per phase the whole scenario's and each flow's numbers, and
     each flow's recovery. `flows` names the rows (declared flows), so a flow that sent nothing
-    in a phase shows zero requests rather than vanishing. Latencies in ms (3 decimals)."""
+    in a phase shows zero requests rather than vanishing. Latencies in ms (3 decimals).
+    `signals` (server-side signals, one value per second of the load) adds each signal's
+    recovery under `recovery.signals`, measured as `recovery_time(signal(NAME))` is."""
     names = list(flows)
     summary: dict[str, Any] = {}
     for fault, window in faults.items():
@@ -329,5 +334,10 @@ def phase_summary(
                 flow: recovery(series, fault, faults, Slots(flow)).to_dict() for flow in names
             },
         }
+        if signals is not None:
+            entry["recovery"]["signals"] = {
+                name: signal_recovery(values, fault, faults).to_dict()
+                for name, values in signals.items()
+            }
         summary[fault] = entry
     return summary

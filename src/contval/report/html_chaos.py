@@ -102,6 +102,8 @@ def _band(band: Any) -> str:
     b = _mapping(band)
     if not b:
         return DASH
+    if "low" in b:  # a server-side signal's band: its own unit, two-sided
+        return f"{fmt_num(b.get('low'))} .. {fmt_num(b.get('high'))}"
     errors, p95 = fmt_rate(b.get("max_error_rate")), fmt_ms(b.get("max_p95_ms"))
     return f"errors ≤ {errors}, p95 ≤ {p95}"
 
@@ -109,6 +111,7 @@ def _band(band: Any) -> str:
 def _recovery_rows(recovery: Mapping[str, Any]) -> list[list[str]]:
     scopes = [("all flows", recovery.get("total"))]
     scopes += list(_mapping(recovery.get("flows")).items())
+    scopes += [(f"signal({n})", r) for n, r in _mapping(recovery.get("signals")).items()]
     rows = []
     for name, r in scopes:
         if not isinstance(r, Mapping):

@@ -5,9 +5,10 @@ decode and merge one second of worker snapshots (µs per snapshot merged: a work
 what shipping one worker its job costs (the loaded suite and data rows, pickled). Then, when
 Ray is installed (`contval[ray]`) and nginx is there (`apt-get install -y nginx-light`), the
 single-GET flow against nginx with 1 and 2 workers (`--widths 1,2,4,8` on a bigger machine),
-local worker processes and Ray actors (a one-node Ray started here) side by side: req/s and
-the workers' CPU µs per request (from /proc, load only: start-up excluded). Not a test: read
-ratios.
+local worker processes and Ray actors (a one-node Ray started here) side by side, in
+interleaved pairs (`--pairs`): req/s, and CPU µs per request of the workers (from /proc, load
+only: start-up excluded) and of the controller, then the medians. `--no-merge` runs only that
+part. Not a test: read ratios.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import random
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from contval.engine import messages as msg
@@ -110,8 +113,18 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(suite: Path, engine: str, workers: int) -> tuple[float, float]:
-    """(req/s, CPU µs per request of the workers) for one run of the suite."""
+@dataclass(frozen=True)
+class Run:
+    """One throughput run: req/s, and CPU µs per request of the workers and of the controller
+    (this process, Ray's driver threads included on Ray)."""
+
+    rps: float
+    worker_us: float
+    controller_us: float
+
+
+def throughput(suite: Path, engine: str, workers: int) -> Run:
+    """One run of the suite on local worker processes or on Ray actors."""
     jobs = msg.jobs_for(load_suite(suite), "main", workers)
     controller: Any
     if engine == "ray":
@@ -127,16 +140,20 @@ def throughput(suite: Path, engine: str, workers: int) -> tuple[float, float]:
         else:
             pids = [p.process.pid for p in controller.peers]
         cpu = sum(_cpu_s(pid) for pid in pids)
+        own = time.process_time()
         outcome = controller.run(lambda series, snapshot, stats: None)
+        own = time.process_time() - own
         cpu = sum(_cpu_s(pid) for pid in pids) - cpu
     finally:
         controller.close()
-    requests = outcome.series.totals().counters().requests
-    return requests / max(outcome.elapsed, 1e-9), cpu / max(requests, 1) * 1e6
+    requests = max(outcome.series.totals().counters().requests, 1)
+    return Run(requests / max(outcome.elapsed, 1e-9), cpu / requests * 1e6, own / requests * 1e6)
 
 
-def compare_engines(widths: list[int], seconds: int, vus: int) -> None:
-    """Local processes vs Ray actors against nginx, one line per width and engine."""
+def compare_engines(widths: list[int], seconds: int, vus: int, pairs: int) -> None:
+    """Local processes vs Ray actors against nginx: `pairs` interleaved pairs per width (the
+    order alternates, so a drift in the machine's load hits both engines alike), then the
+    medians and the median of the per-pair ratios."""
     try:
         import ray
     except ImportError:
@@ -155,24 +172,43 @@ def compare_engines(widths: list[int], seconds: int, vus: int) -> None:
     port = free_port()
     print(
         f"throughput: GET / against nginx (1 nginx worker), {vus} VUs per worker, {seconds}s, "
-        f"{cores} cores here; nginx and the workers share them"
+        f"{pairs} interleaved pair(s); {cores} cores here, nginx and the workers share them"
     )
     with tempfile.TemporaryDirectory() as directory, nginx(port, None):
         for width in widths:
             suite = Path(directory) / f"suite-{width}.yaml"
             suite.write_text(THROUGHPUT_SUITE.format(port=port, vus=vus * width, seconds=seconds))
-            rates = {}
-            for engine in ("local", "ray"):
-                rps, cpu_us = throughput(suite, engine, width)
-                rates[engine] = rps
-                print(
-                    f"  {width} worker(s) {engine:>5}: {rps:9,.0f} req/s, "
-                    f"{cpu_us:5.1f} CPU µs per request"
-                )
-            print(
-                f"  {width} worker(s): Ray at {rates['ray'] / rates['local'] * 100:.0f} % of local"
-            )
+            runs: dict[str, list[Run]] = {"local": [], "ray": []}
+            for pair in range(pairs):
+                for engine in ("local", "ray") if pair % 2 == 0 else ("ray", "local"):
+                    run = throughput(suite, engine, width)
+                    runs[engine].append(run)
+                    print(
+                        f"  {width} worker(s) {engine:>5}: {run.rps:9,.0f} req/s, "
+                        f"{run.worker_us:5.1f} CPU µs per request in the workers, "
+                        f"{run.controller_us:4.2f} in the controller"
+                    )
+            _summary(width, runs)
     ray.shutdown()
+
+
+def _summary(width: int, runs: dict[str, list[Run]]) -> None:
+    local, ray_ = runs["local"], runs["ray"]
+    rps = [r.rps / loc.rps for r, loc in zip(ray_, local, strict=True)]
+    cpu = [
+        (r.worker_us + r.controller_us) / (loc.worker_us + loc.controller_us)
+        for r, loc in zip(ray_, local, strict=True)
+    ]
+    for name, engine in (("local", local), ("Ray", ray_)):
+        print(
+            f"  {width} worker(s) {name:>5} median: {median(r.rps for r in engine):9,.0f} req/s, "
+            f"{median(r.worker_us for r in engine):5.1f} + "
+            f"{median(r.controller_us for r in engine):4.2f} CPU µs per request"
+        )
+    print(
+        f"  {width} worker(s): Ray/local, median of the pairs: req/s {median(rps) * 100:.0f} %, "
+        f"CPU per request (workers + controller) {median(cpu) * 100:.0f} %"
+    )
 
 
 def main() -> None:
@@ -182,8 +218,14 @@ def main() -> None:
     parser.add_argument("--widths", default="1,2", help="worker counts to compare (1,2)")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--vus", type=int, default=32, help="virtual users per worker")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved local/Ray pairs")
+    parser.add_argument("--no-merge", action="store_true", help="only the throughput part")
     args = parser.parse_args()
 
+    widths = [int(w) for w in args.widths.split(",")]
+    if args.no_merge:
+        compare_engines(widths, args.seconds, args.vus, args.pairs)
+        return
     print(f"merge: {len(STEPS)} steps x {REQUESTS_PER_STEP} requests per worker-second")
     base = merge_cost_us(2)  # one worker is not merged at all
     for workers in (1, 2, 8, 64):
@@ -197,7 +239,7 @@ def main() -> None:
         for flows, rows in ((10, 1_000), (500, 20_000)):
             ms, size = ship_cost_ms(flows, rows, directory)
             print(f"ship: {flows} flows, {rows} rows: {ms:.1f} ms, {size / 1000:.0f} kB per job")
-    compare_engines([int(w) for w in args.widths.split(",")], args.seconds, args.vus)
+    compare_engines(widths, args.seconds, args.vus, args.pairs)
 
 
 if __name__ == "__main__":

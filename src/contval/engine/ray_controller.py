@@ -155,6 +155,7 @@ class _Actor:
     last: int = -1
     done: bool = False
     pending: Any = None  # the poll in flight
+    polled: float = 0.0  # when the last poll was sent (a poll renews the lease too)
     answered: float = field(default_factory=time.monotonic)
 
 
@@ -172,6 +173,7 @@ class NodeFigures:
     rss_mb: float = 0.0  # the largest worker's
     lost: bool = False
     lost_at_s: float | None = None  # when its first worker was lost, after the common start
+    nice: int | None = None  # the load threads' niceness (Ray's workers start at 15)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,6 +188,7 @@ class NodeFigures:
             "max_rss_mb": self.rss_mb,
             "lost": self.lost,
             "lost_at_s": self.lost_at_s,
+            "nice": self.nice,
         }
 
 
@@ -262,7 +265,8 @@ class RayController(LocalController):
         try:
             self._locate(ray)
             self._check_targets(ray)
-            ray.get([a.handle.launch.remote() for a in self.actors], timeout=READY_TIMEOUT)
+            nices = ray.get([a.handle.launch.remote() for a in self.actors], timeout=READY_TIMEOUT)
+            self._note_niceness(nices)
             self._heart = threading.Thread(target=self._heartbeat, daemon=True, name="ray-lease")
             self._heart.start()
             self._wait_ready()
@@ -297,6 +301,13 @@ class RayController(LocalController):
                 place["node_id"], NodeFigures(place["node_id"], place["host"], place["cpu"])
             )
             figures.workers.append(actor.index)
+
+    def _note_niceness(self, nices: list[int | None]) -> None:
+        """Each node's load threads' niceness, the highest (least favoured) of its workers."""
+        for actor, nice in zip(self.actors, nices, strict=True):
+            figures = self.nodes.get(actor.node.get("node_id", ""))
+            if figures is not None and nice is not None:
+                figures.nice = nice if figures.nice is None else max(figures.nice, nice)
 
     def _check_targets(self, ray: Any) -> None:
         """Each worker dials its targets from its own node before START."""
@@ -399,6 +410,7 @@ class RayController(LocalController):
         for actor in self.actors:
             if not actor.done and actor.pending is None:
                 actor.pending = actor.handle.poll.remote(POLL_WAIT)
+                actor.polled = time.monotonic()
         flying = {a.pending: a for a in self.actors if a.pending is not None and not a.done}
         if not flying:
             return []
@@ -478,9 +490,13 @@ class RayController(LocalController):
             self._ray.kill(actor.handle)
 
     def _heartbeat(self) -> None:
+        """Renew the lease of every actor not polled within a beat: while the collect loop runs
+        its polls renew the leases; the beat keeps them alive while it is busy elsewhere (a
+        slow callback), one remote call per actor fewer each beat otherwise."""
         while not self._beat.wait(HEARTBEAT_S):
+            recent = time.monotonic() - HEARTBEAT_S
             for actor in self.actors:
-                if not actor.done:
+                if not actor.done and actor.polled < recent:
                     with contextlib.suppress(Exception):
                         actor.handle.lease.remote()
 

@@ -43,6 +43,9 @@ def test_workers_spread_one_per_node_and_merge_exactly(
     merged = sum(s.counters.requests for s in outcome.series.totals().select("f", "get"))
     assert merged == sum(n["requests"] for n in nodes) == target.seen.paths["/ok"] == 400
     assert all(n["requests"] == 200 and n["errors"] == 0 for n in nodes)
+    # Ray starts its workers at niceness 15; the load thread runs at 0 where allowed (root here)
+    assert all(n["nice"] == (0 if os.geteuid() == 0 else n["nice"]) for n in nodes), nodes
+    assert all(isinstance(n["nice"], int) for n in nodes)
 
 
 def _controller(tmp_path: Path, url: str, rate: str, duration: str, cluster: str):

@@ -24,12 +24,14 @@ from contval.engine.local import (
     load_seconds,
 )
 from contval.engine.schedules import schedule_for, workers_for
+from contval.engine.side_by_side import SideBySide
 from contval.exitcodes import ExitCode
 from contval.flows.oneshot import run_once
 from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
 from contval.pipeline.options import Interrupt, RunOptions
+from contval.pipeline.parts import part_entries, print_parts, side_by_side, span
 from contval.pipeline.verdict import Stop, StopCause, baseline_figures, decide, not_started, note
 from contval.report import console as con
 from contval.report.generator import generator_dict
@@ -63,6 +65,7 @@ class ScenarioRun:
     invalid: str | None = None
     stop: StopCause | None = None  # why the load stopped early (`verdict.note`)
     signals: SignalRun | None = None  # the server-side signals scraped beside the load
+    side: SideBySide | None = None  # workloads run `alongside` the scenario's own (pipeline.parts)
 
 
 def run_scenario(
@@ -79,6 +82,8 @@ def run_scenario(
             "name": name,
             "workload": scenario.workload,
             "executor": workload.executor,
+            "planned_iterations": schedule.expected_iterations(),
+            "start_time_s": scenario.start_time,
             "verdict": "running",
             "complete": False,
             "stop_reason": None,
@@ -88,8 +93,10 @@ def run_scenario(
     )
     result.scenarios.append(run.entry)
     workers = workers_for(schedule, options.workers)
+    duration = span(suite, name)
+    side = f" + {len(scenario.alongside)} alongside" if scenario.alongside else ""
     console.print(
-        f"[bold]scenario {name}[/bold]: {workload.executor}, {schedule.duration:g}s, "
+        f"[bold]scenario {name}[/bold]: {workload.executor}{side}, {duration:g}s, "
         f"{workers} worker(s)"
         + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
         highlight=False,
@@ -111,7 +118,7 @@ def run_scenario(
             code = not_started(run, str(exc))
             run.entry["stop_reason"] = "a metrics source could not be read"
             return code
-    controller = _controller(options, jobs)
+    controller = _controllers(run, replace(options, overrides=overrides), jobs)
     state.controller = controller
     try:
         controller.start()
@@ -122,7 +129,7 @@ def run_scenario(
         return not_started(run, str(exc))
     run.entry["engine"] = _engine(controller, workers)
     if not run.timeline.windows:
-        outcome = _load(run, controller, schedule.duration, result, console, state)
+        outcome = _load(run, controller, duration, result, console, state)
         _teardown(run, scenario.teardown, options, overrides, console)
         return _finish(run, outcome, result, console, [], state.reason)
     with FaultSession(f"{name}-{uuid.uuid4().hex[:8]}") as session:
@@ -137,7 +144,7 @@ def run_scenario(
         state.chaos = run.chaos
         run.chaos.start()
         try:
-            outcome = _load(run, controller, schedule.duration, result, console, state)
+            outcome = _load(run, controller, duration, result, console, state)
         finally:
             run.chaos.stop()
             run.chaos.join(timeout=120)
@@ -188,6 +195,21 @@ def _invalid(run: ScenarioRun, controller: Controller, reason: str) -> None:
     controller.stop(reason)
 
 
+def _controllers(run: ScenarioRun, options: RunOptions, jobs: list[msg.WorkerJob]) -> Controller:
+    """The scenario's controller; with workloads `alongside`, one per workload driven together
+    (`run.side`), the scenario's own on `jobs`."""
+    if not options.suite.scenarios[run.name].alongside:
+        return _controller(run.options, jobs)
+    run.side = side_by_side(
+        options.suite,
+        run.name,
+        options.workers,
+        lambda n, part: _jobs(options, run.name, n, part) if part else jobs,
+        lambda part_jobs: _controller(options, part_jobs),
+    )
+    return run.side
+
+
 def _controller(options: RunOptions, jobs: list[msg.WorkerJob]) -> Controller:
     """Local worker processes, or Ray actors with `--cluster` (Ray is imported only then)."""
     if options.cluster is None:
@@ -211,7 +233,9 @@ def _engine(controller: Controller, workers: int) -> dict[str, Any]:
     }
 
 
-def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
+def _jobs(
+    options: RunOptions, name: str, workers: int, part: str | None = None
+) -> list[msg.WorkerJob]:
     """The suite as loaded and retargeted here, shipped whole: workers never read its files."""
     return msg.jobs_for(
         options.suite,
@@ -221,6 +245,7 @@ def _jobs(options: RunOptions, name: str, workers: int) -> list[msg.WorkerJob]:
         options.seed,
         options.grace,
         debug_http=options.debug_http,
+        part=part,
     )
 
 
@@ -304,6 +329,7 @@ def _finish(
     code = decide(run, outcome, faults, console, interrupted)
     result.write()
     con.print_scenario(console, run.entry)
+    print_parts(console, run.entry)
     unreverted = [r for r in records if r.reverted_ok is False]
     for record in unreverted:
         console.print(
@@ -386,14 +412,22 @@ def _fill(
     )
     if run.signals is not None:
         run.entry["signals"] = run.signals.entries(elapsed)
+    if run.side is not None and final:
+        outcomes = run.side.part_outcomes()
+        run.entry["workloads"] = part_entries(
+            suite, run.name, outcomes, series.end, faults, signals
+        )
     if run.timeline.windows:
         run.entry["faults"] = _faults_dict(run, records)
         if final:
-            run.entry["phases"] = phase_summary(series, faults, list(kinds))
+            values = {n: s.values for n, s in signals.items()} if signals is not None else None
+            run.entry["phases"] = phase_summary(series, faults, list(kinds), values)
     if not final:
         return ExitCode.OK
     flows = [name for name in kinds if name in run.entry["flows"]]
-    run.entry["health"] = flow_health(run.thresholds, series, flows, faults, end=series.end)
+    run.entry["health"] = flow_health(
+        run.thresholds, series, flows, faults, end=series.end, signals=signals
+    )
     return ExitCode.OK  # the verdict is `contval.pipeline.verdict`'s
 
 

@@ -25,6 +25,7 @@ from contval.baseline.store import HistoryStore
 from contval.exitcodes import ExitCode, worst
 from contval.pipeline.gate import GateResult, compare_run, record
 from contval.pipeline.noise import noise_notes
+from contval.pipeline.parts import failed_parts, judged_parts
 from contval.thresholds import BaselineFigure, Verdict, evaluate, needs_baseline
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Stop(StrEnum):
     ABORTED = "aborted"  # an `abort` threshold failed
     INTERRUPTED = "interrupted"  # SIGINT / SIGTERM
     WORKER_FAILED = "worker_failed"
+    WORKER_LOST = "worker_lost"  # on_worker_loss: continue went on without a lost worker
     WORKERS_NOT_STARTED = "workers_not_started"
     CHAOS_FAILED = "chaos_failed"  # a fault could not be driven
     STEADY_STATE = "steady_state"  # `before` thresholds did not hold when a fault was due
@@ -96,6 +98,8 @@ def stop_cause(run: ScenarioRun, outcome: RunOutcome, interrupted: str | None) -
         return StopCause(Stop.STEADY_STATE, run.invalid)
     if interrupted or outcome.stop_reason:  # an early stop nobody explained: not complete
         return StopCause(Stop.INTERRUPTED, outcome.stop_reason or interrupted)
+    if outcome.lost:  # judged on what was measured, never complete
+        return StopCause(Stop.WORKER_LOST, "; ".join(outcome.lost))
     return StopCause(Stop.COMPLETED, None)
 
 
@@ -148,6 +152,8 @@ def _first_verdict(run: ScenarioRun, cause: StopCause) -> tuple[ScenarioVerdict,
     }
     if cause.kind == Stop.ABORTED or Verdict.FAIL in verdicts or Verdict.NO_DATA in verdicts:
         return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
+    if failed_parts(run.entry):  # a workload run side by side failed its own thresholds
+        return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
     return ScenarioVerdict.PASS, ExitCode.OK
 
 
@@ -164,7 +170,7 @@ def _gate(
     if not gate.enabled:
         if any(needs_baseline(t) for t in run.thresholds):  # no data: never a pass
             return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
-        if not run.thresholds:
+        if not run.thresholds and not judged_parts(run.entry):
             return ScenarioVerdict.NOT_GATED, ExitCode.OK
         return verdict, ExitCode.OK
     try:
@@ -176,6 +182,7 @@ def _gate(
             run.thresholds,
             outcome.started_at,
             run.entry["duration_s"],
+            signals=_signal_values(run),
         )
     except StoreError as exc:
         return _store_failed(run, console, exc)
@@ -201,9 +208,18 @@ def _gate(
     return verdict, code
 
 
+def _signal_values(run: ScenarioRun) -> dict[str, list[float | None]] | None:
+    """The server-side signals per second of the load, for the gate to keep and compare."""
+    if run.signals is None:
+        return None
+    seconds = run.entry["duration_s"]
+    return {name: list(s.values) for name, s in run.signals.series(seconds).items()}
+
+
 def ungated(run: ScenarioRun, compared: GateResult) -> bool:
     """Nothing judged the run: no thresholds, and no baseline it could be compared with."""
-    return not run.thresholds and compared.outcome == "no_baseline"
+    judged = run.thresholds or judged_parts(run.entry)
+    return not judged and compared.outcome == "no_baseline"
 
 
 def _store_failed(
@@ -220,11 +236,14 @@ def _baseline_thresholds(
     """Judge the thresholds that name the baseline, now that the comparison is known; True when
     one of them failed."""
     figures = baseline_figures(gate)
+    signals = run.signals.series(run.entry["duration_s"]) if run.signals is not None else None
     failed = False
     for i, threshold in enumerate(run.thresholds):
         if not needs_baseline(threshold):
             continue
-        result = evaluate(threshold, outcome.series, faults=faults, baseline=figures)
+        result = evaluate(
+            threshold, outcome.series, faults=faults, baseline=figures, signals=signals
+        )
         run.entry["thresholds"][i] = result.to_dict()
         failed = failed or result.verdict != Verdict.PASS
     return failed
@@ -238,7 +257,7 @@ def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:
         scale = 0.001 if c["metric"] in ("p50", "p95", "p99") else 1.0
         phase = c["phase"] or {}
         key = (c["flow"], c["step"] or "", c["metric"], phase.get("fault"), phase.get("phase"))
-        base = c["baseline"]
+        base, current = c["baseline"], c.get("current")
         figures[key] = BaselineFigure(
             None if base is None else base * scale,
             c["shift"],
@@ -246,6 +265,7 @@ def baseline_figures(gate: dict[str, Any]) -> dict[Any, BaselineFigure]:
             c["high"],
             runs,
             c["verdict"],
+            None if current is None else current * scale,
         )
     return figures
 

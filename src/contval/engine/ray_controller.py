@@ -16,6 +16,7 @@ This is the only place (with `ray_worker`) that imports `ray`; a local run never
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import socket
 import threading
@@ -60,6 +61,13 @@ def connect(address: str) -> Any:
         ) from None
     if ray.is_initialized():
         return ray
+    if address.startswith("ray://") and importlib.util.find_spec("grpc") is None:
+        raise ClusterUnavailable(
+            f"--cluster {address} needs Ray Client, which is not installed: "
+            f"pip install 'ray[client]=={ray.__version__}' (or run contval on a node of the "
+            "cluster with --cluster auto)",
+            2,
+        )
     if address != "auto":
         _reachable(address)
     else:  # a head this host started earlier may be gone: check before Ray's long retries

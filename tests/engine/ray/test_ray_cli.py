@@ -3,6 +3,7 @@ accuracy as on local workers, one merged verdict, and the cluster's own faults."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -293,6 +294,27 @@ def test_an_unreachable_cluster_is_exit_3_in_one_line(tmp_path: Path) -> None:
     assert lines[0].startswith("error: could not connect to the Ray cluster at 127.0.0.1:9: ")
     assert "pip install 'contval[ray]'" in lines[0]
     assert not (tmp_path / "o").exists()  # nothing was run
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("grpc") is not None, reason="Ray Client (grpcio) is installed here"
+)
+def test_ray_client_without_its_package_names_the_install(tmp_path: Path) -> None:
+    """`ray://` is Ray Client, an extra of Ray (grpcio) that `contval[ray]` does not install:
+    one line naming it, exit 2, before anything is dialled."""
+    suite = write_suite(tmp_path, "http://127.0.0.1:9", one_step("/ok"), constant_rate("1/s", "1s"))
+    proc = subprocess.run(
+        [*CLI, "plan", str(suite), "--cluster", "ray://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: --cluster ray://127.0.0.1:9 needs Ray Client, which is not installed: "
+        f"pip install 'ray[client]=={ray.__version__}' (or run contval on a node of the cluster "
+        "with --cluster auto)"
+    ]
 
 
 def test_workers_per_node_needs_a_cluster(tmp_path: Path) -> None:

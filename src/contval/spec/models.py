@@ -210,6 +210,11 @@ class Scenario(Frozen):
         default_factory=BaselinePolicy,
         description="tolerances for the comparison with this scenario's baseline",
     )
+    on_worker_loss: Literal["stop", "continue"] = Field(
+        default="stop",
+        description="a load worker lost mid-run (a Ray actor or node): stop (incomplete, "
+        "exit 3), or continue with the survivors and record the lost share (docs/scale-out.md)",
+    )
 
     def parts(self) -> tuple[tuple[str, str, float], ...]:
         """Every workload the scenario runs, as (name, workload, start_time): its own first,

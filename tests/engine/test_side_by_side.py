@@ -85,6 +85,9 @@ def test_side_by_side_workloads_each_measured_and_judged(tmp_path: Path, target:
     first = min(row["t"] for row in scenario["series"] if row["iterations"] and row["t"] > 0)
     assert first >= 1
     assert "workload buyers (shared-iterations, from 1s)" in output
+    # the generator's own figures come through the side-by-side merge too
+    assert scenario["generator"]["cpu_max"] > 0
+    assert max(row["worker_cpu"] for row in scenario["series"]) > 0
 
 
 def test_a_side_workload_failing_its_own_thresholds_fails_the_scenario(

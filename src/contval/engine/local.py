@@ -45,6 +45,13 @@ class SecondStats:
     rss_mb: float = 0.0  # the largest worker's
     cpu: float = 0.0  # the busiest worker's share of a core
 
+    def absorb(self, other: SecondStats | msg.WorkerStats) -> None:
+        """Fold another worker's (or workload's) figures for the same second into these."""
+        self.active += other.active
+        self.lag_ms = max(self.lag_ms, other.lag_ms)
+        self.rss_mb = max(self.rss_mb, other.rss_mb)
+        self.cpu = max(self.cpu, other.cpu)
+
 
 @dataclass(frozen=True, slots=True)
 class Saturation:
@@ -222,10 +229,7 @@ class LocalController:
             parts = self.pending.pop(second, [])
             stats = SecondStats(second)
             for _, worker_stats in parts:
-                stats.active += worker_stats.active
-                stats.lag_ms = max(stats.lag_ms, worker_stats.lag_ms)
-                stats.rss_mb = max(stats.rss_mb, worker_stats.rss_mb)
-                stats.cpu = max(stats.cpu, worker_stats.cpu)
+                stats.absorb(worker_stats)
             merged = merge(s for s, _ in parts) or [Snapshot(second)]
             with self.lock:
                 self.outcome.series.add(merged[0])

@@ -133,9 +133,7 @@ class SideBySide:
             got = [p.pending.pop(second) for p in self.parts if second in p.pending]
             stats = SecondStats(second)
             for _, part_stats in got:
-                stats.active += part_stats.active
-                stats.lag_ms = max(stats.lag_ms, part_stats.lag_ms)
-                stats.rss_mb = max(stats.rss_mb, part_stats.rss_mb)
+                stats.absorb(part_stats)
             merged = merge(s for s, _ in got) or [Snapshot(second)]
             with self.lock:
                 self.outcome.series.add(merged[0])

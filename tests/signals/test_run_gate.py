@@ -81,7 +81,10 @@ def test_a_growing_queue_fails_the_gate_and_an_unchanged_run_passes(
     assert scenario["baseline"]["verdict"] == "regression"
     assert sorted(scenario["baseline"]["baseline_runs"]) == sorted(first)
     assert scenario["baseline"]["accepted"] is False
-    assert result["exit_code"] == 5  # the scenario's own verdict is its thresholds' (none)
+    assert result["exit_code"] == 5
+    # one verdict: the scenario, the suite and the exit code all say the gate failed it
+    assert (scenario["verdict"], result["verdict"]) == ("fail", "fail")
+    assert "FAIL (a regression against its baseline)" in output
     assert "signal(queue_depth)" in output
 
     def drained() -> bool:

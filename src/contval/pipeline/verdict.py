@@ -201,10 +201,12 @@ def _gate(
     except StoreError as exc:
         return _store_failed(run, console, exc)
     run.entry["baseline"] = recorded.to_dict() | {"noise": notes}
-    if compared.outcome == "regression":
-        code = worst(code, ExitCode.REGRESSION)
-    if compared.outcome == "no_baseline" and gate.require_baseline:
-        code = worst(code, ExitCode.REGRESSION)
+    # The scenario's verdict is the gate's too: a regression fails it (exit 5, not 1), so the
+    # scenario, the suite and the exit code never disagree.
+    if compared.outcome == "regression" or (
+        compared.outcome == "no_baseline" and gate.require_baseline
+    ):
+        verdict, code = ScenarioVerdict.FAIL, worst(code, ExitCode.REGRESSION)
     return verdict, code
 
 

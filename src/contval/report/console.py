@@ -266,8 +266,22 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
     reason = f" ({scenario['stop_reason']})" if scenario.get("stop_reason") else ""
     if verdict == "not_gated":  # say why: nothing judged it
         reason = " (no thresholds, and no baseline to compare with yet)"
+    elif verdict == "fail" and not reason:
+        reason = baseline_reason(scenario)
     word = verdict.replace("_", " ").upper()
     console.print(Text(f"scenario {scenario['name']}: {word}{reason}", style=style))
+
+
+def baseline_reason(scenario: dict[str, Any]) -> str:
+    """Why a scenario whose thresholds passed failed all the same: its baseline comparison."""
+    if any(t.get("verdict") in ("fail", "no_data") for t in scenario.get("thresholds", ())):
+        return ""
+    gate = (scenario.get("baseline") or {}).get("verdict")
+    if gate == "regression":
+        return " (a regression against its baseline)"
+    if gate == "no_baseline":
+        return " (no baseline yet, and --require-baseline)"
+    return ""
 
 
 BASELINE_STYLE = {

@@ -194,8 +194,8 @@ def timing_table(scenario: Mapping[str, Any]) -> Table | None:
     if not rows:
         return None
     table = Table(title=TIMING_TITLE, title_justify="left")
-    for column in TIMING_HEADERS:
-        table.add_column(column, justify="left" if column == "flow / step" else "right")
+    for index, column in enumerate(TIMING_HEADERS):  # the step's name is never cut
+        table.add_column(column, justify="right" if index else "left", no_wrap=not index)
     for where, *cells in rows:
         table.add_row(Text(plain(where)), *cells)
     return table

@@ -62,6 +62,12 @@ def generator_note(scenario: Mapping[str, Any]) -> str | None:
     )
     if generator.get("saturated"):
         return f"generator saturated ({figures}): the measurement failed, not the system"
+    if generator.get("near_saturation") and not generator.get("busy_seconds"):
+        # late, yet never busy: the host gave the generator too little CPU, not the load
+        return (
+            f"generator held back by its host ({figures}): the workers were not busy, so other "
+            "work on this machine delayed them; latencies may include that delay"
+        )
     if generator.get("near_saturation"):
         return (
             f"generator near saturation ({figures}): latencies may include the generator's own "

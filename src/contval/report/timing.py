@@ -9,17 +9,21 @@ from typing import Any, Final
 HEADERS: Final = (
     "flow / step",
     "responses",
-    "new conns",
+    "new",
     "reused",
-    "connect p95 ms",
-    "TLS p95 ms",
-    "waiting ms",
-    "receiving ms",
+    "connect p95",
+    "TLS p95",
+    "waiting",
+    "receiving",
     "sent",
     "received",
 )
-"""waiting and receiving are means per response; connect and TLS p95 over new connections."""
-TITLE: Final = "timing breakdown (waiting = time to first byte; means per response)"
+"""new / reused: connections; times in ms: connect and TLS p95 over new connections, waiting
+and receiving means per response."""
+TITLE: Final = (
+    "timing breakdown (ms; new/reused connections; waiting = time to first byte, a mean per "
+    "response, as receiving)"
+)
 
 
 def fmt_bytes(value: object) -> str:

@@ -1,6 +1,6 @@
-"""Compression, auth and bodies against a real app: gzip and deflate decoded before checks, a
-gzip bomb bounded (memory and an error of its own class), Basic and Bearer auth, urlencoded
-forms and multipart bodies with files echoed back."""
+"""Compression, auth and bodies against a real app: gzip, deflate and br decoded before checks,
+gzip and br bombs bounded (memory and an error of its own class), corrupt br bodies MALFORMED,
+Basic and Bearer auth, urlencoded forms and multipart bodies with files echoed back."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from contval.http import Client, ClientOptions, now
 from contval.spec import load_suite_text
 from contval.spec.errors import SuiteInvalid
 from tests.flows.conftest import Harness, counts, harness, make_suite, options
-from tests.flows.userapp import BOMB_SIZE, UserApp, bomb, serve
+from tests.flows.userapp import BOMB_SIZE, UserApp, bomb, br_bomb, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -46,11 +46,11 @@ async def _run(
     return ok, counts(h.slot("f", "go")), h
 
 
-@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
 async def test_a_compressed_body_is_decoded_before_checks_and_extraction(
     app: UserApp, tmp_path: Path, coding: str
 ) -> None:
-    key = {"gzip": "gzipped", "deflate": "deflated"}[coding]
+    key = {"gzip": "gzipped", "deflate": "deflated", "br": "brotli"}[coding]
     steps = f"""\
     - name: go
       request: GET /{coding}
@@ -67,14 +67,18 @@ async def test_accept_encoding_is_sent_unless_the_step_sets_its_own(
     steps = """\
     - name: go
       request: GET /gzip
-      check: {json: {"$.accept": "gzip, deflate"}}
+      check: {json: {"$.accept": "gzip, deflate, br"}}
+    - name: br
+      request: GET /br
+      check: {json: {"$.accept": "gzip, deflate, br"}}
     - name: own
       request: GET /gzip
       headers: {Accept-Encoding: identity}
       check: {json: {"$.accept": identity}}
 """
-    ok, _, _ = await _run(steps, app, tmp_path)
+    ok, _, h = await _run(steps, app, tmp_path)
     assert ok is True
+    assert counts(h.slot("f", "br")) == {"requests": 1, "errors": {}, "checks": (1, 0)}
 
 
 async def test_a_gzip_bomb_is_an_error_within_the_decoded_bound_never_memory(
@@ -100,6 +104,38 @@ async def test_a_gzip_bomb_is_an_error_within_the_decoded_bound_never_memory(
         ClientOptions(max_decoded_body=16),
     )
     assert seen["errors"] == {"BODY_TOO_LARGE": 1}
+
+
+async def test_a_br_bomb_is_an_error_within_the_decoded_bound_never_memory(
+    app: UserApp, tmp_path: Path
+) -> None:
+    assert len(br_bomb()) < 4096  # compressed once, before measuring: 512 MiB in a few hundred B
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ok, seen, _ = await _run(
+        "    - name: go\n      request: GET /br-bomb\n      check: {json: {'$.x': 1}}\n",
+        app,
+        tmp_path,
+    )
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert ok is False
+    assert seen == {"requests": 1, "errors": {"BODY_TOO_LARGE": 1}, "checks": (0, 0)}
+    assert grown_mb < 64, f"peak RSS grew {grown_mb:.0f} MB for a {BOMB_SIZE >> 20} MiB br bomb"
+    ok, seen, _ = await _run(
+        "    - name: go\n      request: GET /br\n      check: {json: {'$.brotli': true}}\n",
+        app,
+        tmp_path,
+        ClientOptions(max_decoded_body=16),
+    )
+    assert seen["errors"] == {"BODY_TOO_LARGE": 1}
+
+
+@pytest.mark.parametrize("query", ["cut=3", "garbage=1"], ids=["truncated", "garbage"])
+async def test_a_corrupt_br_body_is_malformed(app: UserApp, tmp_path: Path, query: str) -> None:
+    step = f"GET /br?{query}\n      check: {{json: {{'$.brotli': true}}}}\n"
+    ok, seen, _ = await _run(f"    - name: go\n      request: {step}", app, tmp_path)
+    assert ok is False
+    assert seen == {"requests": 1, "errors": {"MALFORMED": 1}, "checks": (0, 0)}
+    assert app.seen.paths == ["/br"]
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_includes_flatten_and_targets_resolve(tmp_path: Path) -> None:
     assert dict(second.call.headers) == {
         "X-Static": "yes",
         "Content-Type": "application/json",
-        "Accept-Encoding": "gzip, deflate",
+        "Accept-Encoding": "gzip, deflate, br",
     }
     assert [name for name, _ in second.call.dynamic_headers] == ["X-Id"]
     assert not second.call.is_static and second.check.status == frozenset({200, 201})

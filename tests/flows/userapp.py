@@ -19,6 +19,7 @@ from functools import cache
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl
 
+import brotli
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -143,6 +144,33 @@ async def gzip_bomb(request: Request) -> Response:
     return Response(bomb(), media_type="application/json", headers={"Content-Encoding": "gzip"})
 
 
+async def brotli_body(request: Request) -> Response:
+    """A br body echoing the Accept-Encoding it was asked with; `?cut=N` drops its last N bytes,
+    `?garbage=1` sends bytes that are not brotli at all."""
+    seen = request.headers.get("accept-encoding", "")
+    body = brotli.compress(b'{"brotli": true, "accept": "%s"}' % seen.encode())
+    cut = int(request.query_params.get("cut", "0"))
+    if cut:
+        body = body[:-cut]
+    if request.query_params.get("garbage"):
+        body = b"\xff not brotli at all \xff"
+    return Response(body, media_type="application/json", headers={"Content-Encoding": "br"})
+
+
+@cache
+def br_bomb() -> bytes:
+    """BOMB_SIZE zero bytes as br: under a kilobyte."""
+    packer = brotli.Compressor(quality=5)
+    zeros = bytes(1024 * 1024)
+    parts = [packer.process(zeros) for _ in range(BOMB_SIZE // len(zeros))]
+    parts.append(packer.finish())
+    return b"".join(parts)
+
+
+async def brotli_bomb(request: Request) -> Response:
+    return Response(br_bomb(), media_type="application/json", headers={"Content-Encoding": "br"})
+
+
 async def basic_auth(request: Request) -> Response:
     user, password = request.path_params["user"], request.path_params["password"]
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -199,6 +227,8 @@ ROUTES = [
     Route("/gzip", gzipped),
     Route("/deflate", deflated),
     Route("/bomb", gzip_bomb),
+    Route("/br", brotli_body),
+    Route("/br-bomb", brotli_bomb),
     Route("/basic-auth/{user}/{password}", basic_auth),
     Route("/bearer", bearer),
     Route("/post", post, methods=["POST"]),

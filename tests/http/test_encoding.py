@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
+import textwrap
 import zlib
 
+import brotli
 import pytest
 
 from contval.http import Client, ErrorClass, HttpError
-from contval.http.encoding import decode_body
+from contval.http.encoding import ACCEPT_ENCODING, decode_body
 from tests.http.servers import RawServer
 
 DATA = b'{"items": [1, 2, 3]}' * 50
@@ -33,8 +37,23 @@ def _raw_deflate(data: bytes) -> bytes:
             gzip.compress(zlib.compress(DATA)),
             "deflate, gzip",
         ),  # applied in order, undone in reverse
+        (brotli.compress(DATA), "br"),
+        (brotli.compress(DATA), "BR"),
+        (gzip.compress(brotli.compress(DATA)), "br, gzip"),
     ],
-    ids=["none", "identity", "gzip", "x-gzip", "members", "zlib", "raw-deflate", "layers"],
+    ids=[
+        "none",
+        "identity",
+        "gzip",
+        "x-gzip",
+        "members",
+        "zlib",
+        "raw-deflate",
+        "layers",
+        "br",
+        "BR",
+        "br-layers",
+    ],
 )
 def test_bodies_decode_to_what_was_encoded(body: bytes, coding: str | None) -> None:
     assert decode_body(body, coding, len(DATA)) == DATA
@@ -52,10 +71,34 @@ def test_bodies_decode_to_what_was_encoded(body: bytes, coding: str | None) -> N
         ),
         (gzip.compress(DATA)[:-12], "gzip", ErrorClass.MALFORMED, "truncated gzip body"),
         (b"not gzip at all", "gzip", ErrorClass.MALFORMED, "invalid gzip body"),
-        (DATA, "br", ErrorClass.MALFORMED, "unsupported Content-Encoding 'br'"),
+        (DATA, "zstd", ErrorClass.MALFORMED, "unsupported Content-Encoding 'zstd'"),
         (DATA, "gzip, gzip, gzip, gzip, gzip", ErrorClass.MALFORMED, "5 content codings"),
+        (
+            brotli.compress(DATA),
+            "br",
+            ErrorClass.BODY_TOO_LARGE,
+            "br body decodes to more than 999",
+        ),
+        (brotli.compress(bytes(64 << 20)), "br", ErrorClass.BODY_TOO_LARGE, "more than 999"),
+        (brotli.compress(DATA)[:-3], "br", ErrorClass.MALFORMED, "truncated br body"),
+        (b"", "br", ErrorClass.MALFORMED, "truncated br body"),
+        (b"\xffnot brotli", "br", ErrorClass.MALFORMED, "invalid br body"),
+        (brotli.compress(DATA) + b"junk", "br", ErrorClass.MALFORMED, "invalid br body"),
     ],
-    ids=["over-bound", "nested-bomb", "truncated", "garbage", "br", "layers"],
+    ids=[
+        "over-bound",
+        "nested-bomb",
+        "truncated",
+        "garbage",
+        "unknown",
+        "layers",
+        "br-over-bound",
+        "br-bomb",
+        "br-truncated",
+        "br-empty",
+        "br-garbage",
+        "br-trailing",
+    ],
 )
 def test_bad_or_oversized_bodies_are_errors_of_their_class(
     body: bytes, coding: str, kind: ErrorClass, reason: str
@@ -70,6 +113,40 @@ def test_the_bound_is_inclusive() -> None:
     assert decode_body(gzip.compress(DATA), "gzip", len(DATA)) == DATA
     with pytest.raises(HttpError):
         decode_body(gzip.compress(DATA), "gzip", len(DATA) - 1)
+    big = bytes(range(256)) * 1000  # several of brotli's 32 KiB output blocks
+    assert decode_body(brotli.compress(big), "br", len(big)) == big
+    with pytest.raises(HttpError):
+        decode_body(brotli.compress(big), "br", len(big) - 1)
+
+
+def test_br_is_advertised_because_brotli_is_installed() -> None:
+    assert ACCEPT_ENCODING == "gzip, deflate, br"
+
+
+def test_without_brotli_br_is_neither_advertised_nor_decoded() -> None:
+    """A fresh interpreter where `import brotli` fails: the behaviour of a plain install."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["brotli"] = None  # `import brotli` now raises ImportError
+        from contval.http import HttpError
+        from contval.http.encoding import ACCEPT_ENCODING, BROTLI, decode_body
+        print(ACCEPT_ENCODING, BROTLI, sep="|")
+        try:
+            decode_body(bytes.fromhex(sys.argv[1]), "br", 10_000)
+        except HttpError as exc:
+            print(exc.kind.name, exc, sep="|")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", code, brotli.compress(DATA).hex()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "gzip, deflate|False"
+    assert lines[1].startswith("MALFORMED|")
+    assert "unsupported Content-Encoding 'br'" in lines[1]
 
 
 @pytest.mark.anyio

@@ -22,7 +22,7 @@ class ClientOptions:
     timeout: float = 30.0
     max_body: int = DEFAULT_MAX_BODY
     max_decoded_body: int = DEFAULT_MAX_BODY
-    """Bound on a gzip/deflate body once decoded (see `contval.http.encoding`)."""
+    """Bound on a gzip/deflate/br body once decoded (see `contval.http.encoding`)."""
     verify: bool = True
     ca_file: str | None = None
     ssl_context: ssl.SSLContext | None = None

@@ -62,7 +62,7 @@ class TargetOptions(Frozen):
     )
     max_decoded_body: Bytes | None = Field(
         None,
-        description="the most a gzip/deflate body may decode to (default 10MiB); more is an "
+        description="the most a gzip/deflate/br body may decode to (default 10MiB); more is an "
         "error of class body_too_large",
     )
     tls: TlsSpec | None = Field(

@@ -306,3 +306,53 @@ def result_document(
         },
         "scenarios": [normal, chaos],
     }
+
+
+def with_workloads(entry: dict[str, Any], side: str = "buyers", failing: bool = False) -> None:
+    """Give a scenario entry a second workload run `alongside` its own, as result.json lists
+    them (docs/suite.md): its own first (judged by the scenario), then `side` with its own
+    threshold, failed when `failing`."""
+
+    def totals(requests: int, errors: int) -> dict[str, Any]:
+        return {
+            "requests": requests,
+            "errors": errors,
+            "error_rate": errors / requests,
+            "iterations": requests,
+            "dropped_iterations": 0,
+            "late_starts": 0,
+            "interrupted_iterations": 0,
+            "rps": requests / 30,
+        }
+
+    own = {
+        "name": entry["workload"],
+        "workload": entry["workload"],
+        "executor": entry["executor"],
+        "start_time_s": 0.0,
+        "planned_iterations": 6000,
+        "duration_s": entry["duration_s"],
+        "verdict": "not_gated",
+        "thresholds": [],
+        "totals": totals(6000, 0),
+        "flows": {},
+        "stop_reason": None,
+    }
+    threshold = _threshold(
+        "error_rate < 1%", "fail" if failing else "pass", 40.0 if failing else 0.5, 1.0, "%"
+    )
+    other = {
+        **own,
+        "name": side,
+        "workload": "buying",
+        "executor": "shared-iterations",
+        "start_time_s": 10.0,
+        "planned_iterations": 500,
+        "duration_s": 30,
+        "verdict": "fail" if failing else "pass",
+        "thresholds": [threshold],
+        "totals": totals(500, 200 if failing else 2),
+    }
+    entry["workloads"] = [own, other]
+    if failing:
+        entry["verdict"] = "fail"

@@ -273,9 +273,18 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
 
 
 def baseline_reason(scenario: dict[str, Any]) -> str:
-    """Why a scenario whose thresholds passed failed all the same: its baseline comparison."""
+    """Why a scenario whose thresholds passed failed all the same: a workload run alongside
+    failed its own thresholds, or its baseline comparison."""
+    from contval.report.workloads import failed_workloads  # it builds on this module's helpers
+
     if any(t.get("verdict") in ("fail", "no_data") for t in scenario.get("thresholds", ())):
         return ""
+    parts = failed_workloads(scenario)
+    if parts:
+        names = ", ".join(map(plain, parts))
+        if len(parts) == 1:
+            return f" (workload {names} failed its own thresholds)"
+        return f" (workloads {names} failed their own thresholds)"
     gate = (scenario.get("baseline") or {}).get("verdict")
     if gate == "regression":
         return " (a regression against its baseline)"
@@ -545,8 +554,9 @@ def suite_facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _scenario_row(scenario: Mapping[str, Any]) -> list[Text]:
-    thresholds = thresholds_of(scenario)
-    failed = sum(1 for t in thresholds if is_failed(t))
+    from contval.report.workloads import failed_count  # it builds on this module's helpers
+
+    failed, total = failed_count(scenario)  # the workloads' own thresholds fail it too
     verdict = str(scenario.get("verdict") or "unknown")
     word = verdict_word(verdict)
     if scenario.get("complete") is False:
@@ -555,7 +565,7 @@ def _scenario_row(scenario: Mapping[str, Any]) -> list[Text]:
     return [
         Text(plain(scenario.get("name"))),
         Text(word, style="green" if verdict == "pass" else "red"),
-        Text(f"{failed}/{len(thresholds)}", style="red" if failed else ""),
+        Text(f"{failed}/{total}", style="red" if failed else ""),
         Text(baseline, style=BASELINE_STYLE.get(str(baseline).lower(), "yellow")),
         Text(health_text(scenario)),
         Text(cooldown_text(scenario.get("cooldown"))),

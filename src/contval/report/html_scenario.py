@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from contval.report.console import failures_rows, iteration_p95, row_latency
+from contval.report.console import failures_rows, iteration_p95, row_latency, thresholds_of
 from contval.report.html_baseline import baseline_section
 from contval.report.html_chaos import chaos_section
 from contval.report.html_data import flows as chart_flows
@@ -28,6 +28,10 @@ from contval.report.html_signals import signals_html
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
+from contval.report.workloads import HEADERS as WORKLOAD_HEADERS
+from contval.report.workloads import NOTE as WORKLOAD_NOTE
+from contval.report.workloads import label, workloads_of
+from contval.report.workloads import rows as workload_rows
 
 HEALTH_STATES: Final = ("healthy", "degraded", "unhealthy", "no_data")
 CHARTS: Final = (
@@ -197,6 +201,33 @@ def thresholds_html(scenario: Mapping[str, Any]) -> str:
     return table(headers, rows, "thresholds")
 
 
+def workloads_html(scenario: Mapping[str, Any]) -> str:
+    """Workloads run side by side: one row each (the verdict as a badge), then the thresholds
+    of each one that has its own; nothing for a scenario with a single workload."""
+    parts = workloads_of(scenario)
+    if not parts:
+        return ""
+    rows = []
+    for part, cells in zip(parts, workload_rows(scenario), strict=True):
+        verdict = esc(cells[-1])
+        if thresholds_of(part):  # judged on its own: the verdict as a badge, as thresholds have
+            stopped = part.get("stop_reason")
+            verdict = badge(part.get("verdict")) + (
+                f" {esc(f'(stopped: {stopped})')}" if stopped else ""
+            )
+        rows.append([*(esc(cell) for cell in cells[:-1]), verdict])
+    own = "".join(
+        f"<h4>Workload {esc(label(part))}: its own thresholds</h4>" + thresholds_html(part)
+        for part in parts
+        if thresholds_of(part)
+    )
+    return (
+        f'<h3>Workloads side by side</h3><p class="muted">{esc(WORKLOAD_NOTE.capitalize())}.</p>'
+        + table(WORKLOAD_HEADERS, rows, "workloads")
+        + own
+    )
+
+
 def _flow_row(name: str, stats: Mapping[str, Any], step: bool) -> list[str]:
     """The console's row (`row_latency`: docs/reports.md), plus the kind and error rate."""
     latency = row_latency(stats, step)
@@ -256,6 +287,7 @@ def scenario_section(index: int, scenario: Mapping[str, Any]) -> str:
         charts_html(index, scenario),
         "<h3>Thresholds</h3>",
         thresholds_html(scenario),
+        workloads_html(scenario),
         signals_html(scenario),
         "<h3>Against the baseline</h3>",
         baseline_section(scenario.get("baseline")),

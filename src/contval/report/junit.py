@@ -2,7 +2,8 @@
 test reporters, Azure DevOps' PublishTestResults, GitLab, Jenkins).
 
 One `<testsuite>` per scenario (and per scenario that was not run); in it one `<testcase>` per
-threshold, per baseline comparison and per fault, plus an `<error>` testcase when the scenario
+threshold (a workload run `alongside` adds its own, `workload NAME: EXPRESSION`), per baseline
+comparison and per fault, plus an `<error>` testcase when the scenario
 did not complete or was invalid, and a `failed checks: flow/step` testcase per step whose checks
 failed, listing condition, expected, actual and count: a `<failure>` when the scenario failed
 (they explain it), else a note (failed checks alone never fail a run: its thresholds judge).
@@ -35,9 +36,9 @@ from contval.report.console import (
     scenarios_of,
     shift_text,
     shift_value,
-    thresholds_of,
     with_unit,
 )
+from contval.report.workloads import all_thresholds, label, workloads_of
 
 _ILLEGAL_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 NO_BASELINE: Final = "no baseline yet"
@@ -104,8 +105,10 @@ class _Suite:
         ET.SubElement(case, "system-out").text = xml_text(text)
 
 
-def _threshold(suite: _Suite, threshold: Mapping[str, Any]) -> None:
-    case = suite.case(str(threshold.get("expression") or "threshold"))
+def _threshold(suite: _Suite, threshold: Mapping[str, Any], workload: str | None = None) -> None:
+    """One testcase; a workload's own threshold is named `workload NAME: EXPRESSION`."""
+    name = str(threshold.get("expression") or "threshold")
+    case = suite.case(name if workload is None else f"workload {workload}: {name}")
     verdict = threshold.get("verdict")
     details = [str(threshold.get("detail") or "")]
     window = threshold.get("window")
@@ -293,8 +296,8 @@ def _scenario_suite(
     name = str(scenario.get("name") or "?")
     suite = _Suite(f"{doc.get('suite') or 'suite'}.{name}")
     _did_not_complete(suite, scenario)
-    for threshold in thresholds_of(scenario):
-        _threshold(suite, threshold)
+    for workload, threshold in all_thresholds(scenario):
+        _threshold(suite, threshold, workload)
     _baseline(suite, scenario.get("baseline"), require_baseline)
     for fault in scenario.get("faults") or []:
         if isinstance(fault, Mapping):
@@ -313,6 +316,7 @@ def _scenario_suite(
         ("started_at", scenario.get("started_at")),
         ("workload", scenario.get("workload")),
         ("executor", scenario.get("executor")),
+        ("workloads", [label(p) for p in workloads_of(scenario)]),
         ("health", health.get("worst") if isinstance(health, Mapping) else None),
         ("baseline", baseline.get("verdict")),
         ("baseline_mode", baseline.get("mode")),

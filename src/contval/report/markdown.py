@@ -45,6 +45,10 @@ from contval.report.signals import failing_signals, signal_rows
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
+from contval.report.workloads import HEADERS as WORKLOAD_HEADERS
+from contval.report.workloads import NOTE as WORKLOAD_NOTE
+from contval.report.workloads import all_thresholds, failed_count, label, workloads_of
+from contval.report.workloads import rows as workload_rows
 
 WORST_OFFENDERS: Final = 5
 STEP_SUMMARY_LIMIT: Final = 1024 * 1024
@@ -142,9 +146,11 @@ def worst_offenders(doc: Mapping[str, Any], top: int = WORST_OFFENDERS) -> list[
     found: list[Offender] = []
     for scenario in scenarios_of(doc):
         name = str(scenario.get("name") or "?")
-        for t in thresholds_of(scenario):
+        for part, t in all_thresholds(scenario):
             if is_failed(t):
                 what, ratio = str(t.get("expression") or "?"), threshold_ratio(t)
+                if part is not None:
+                    what = f"workload {part}: {what}"
                 found.append(
                     Offender(ratio, len(found), name, what, observed_text(t), limit_text(t))
                 )
@@ -346,6 +352,21 @@ def _signals_section(scenario: Mapping[str, Any]) -> list[str]:
     return [*lines, *_table(header, cells)]
 
 
+def _workloads_section(scenario: Mapping[str, Any]) -> list[str]:
+    """Workloads run side by side: one row each, then each one's own thresholds."""
+    table = workload_rows(scenario)
+    if not table:
+        return []
+    lines = [f"**Workloads side by side** ({md(WORKLOAD_NOTE)})", ""]
+    lines += _table(WORKLOAD_HEADERS, ([md(cell) for cell in row] for row in table))
+    for part in workloads_of(scenario):
+        rows = _threshold_rows(part)
+        if rows:
+            lines += [f"**Workload {md(label(part))}: its own thresholds**", ""]
+            lines += _table(("threshold", "observed", "limit", "verdict"), rows)
+    return lines
+
+
 def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
     name = md(scenario.get("name") or "?")
     verdict = verdict_word(scenario.get("verdict"))
@@ -369,6 +390,7 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
         lines += _table(("threshold", "observed", "limit", "verdict"), rows)
     else:
         lines += ["No thresholds.", ""]
+    lines += _workloads_section(scenario)
     lines += _signals_section(scenario)
     lines += _baseline_section(scenario)
     lines += _checks_section(scenario)
@@ -387,15 +409,14 @@ def _scenario_section(scenario: Mapping[str, Any]) -> list[str]:
 def _overview(doc: Mapping[str, Any]) -> list[str]:
     rows = []
     for s in scenarios_of(doc):
-        thresholds = thresholds_of(s)
-        failed = sum(1 for t in thresholds if is_failed(t))
+        failed, total = failed_count(s)  # the workloads' own thresholds fail it too
         verdict = verdict_word(s.get("verdict"))
         if s.get("complete") is False:
             verdict += " (incomplete)"
         cells = (
             s.get("name"),
             verdict,
-            f"{failed}/{len(thresholds)}",
+            f"{failed}/{total}",
             baseline_label(s.get("baseline")),
             health_text(s),
             cooldown_text(s.get("cooldown")),

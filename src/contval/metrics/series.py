@@ -9,8 +9,10 @@ leaving, so evaluating "every 10-second window" of an hour-long run stays linear
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.snapshot import (
@@ -24,6 +26,7 @@ from contval.metrics.snapshot import (
 )
 
 KeyFilter = Callable[[Key], bool]
+_NO_SLOTS: Final[Mapping[Key, SlotSnapshot]] = MappingProxyType({})
 _ZERO_ERRORS = (0,) * 13
 
 
@@ -177,13 +180,22 @@ class Series:
         self._totals: dict[Key, SlotTotals] = {}
         self._first: int | None = None  # kept as seconds arrive: read every second, O(1)
         self._last: int | None = None
+        self.amended = 0
+        """Bumped whenever a second already seen changes (a second worker's part of it, the
+        draining seconds folded): a `RunningWindow` then rebuilds rather than trust its sums."""
         for snap in snapshots:
             self.add(snap)
 
     def add(self, snapshot: Snapshot) -> None:
         """Merge one worker's snapshot in; workers may report the same second in any order."""
         second = snapshot.second
-        per_key = self._seconds.setdefault(second, {})
+        per_key = self._seconds.get(second)
+        if per_key is None:
+            per_key = self._seconds[second] = {}
+            if self._last is not None and second < self._last:
+                self.amended += 1  # a gap filled behind the newest second
+        else:
+            self.amended += 1
         if self._first is None or second < self._first:
             self._first = second
         if self._last is None or second > self._last:
@@ -217,6 +229,7 @@ class Series:
             return
         into = self._seconds.setdefault(last, {})
         self._last = last
+        self.amended += 1
         for second in late:
             for key, slot in self._seconds.pop(second).items():
                 old = into.get(key)
@@ -230,6 +243,10 @@ class Series:
             Snapshot(second, tuple(per_key[k] for k in sorted(per_key)))
             for second, per_key in sorted(self._seconds.items())
         ]
+
+    def second(self, second: int) -> Mapping[Key, SlotSnapshot]:
+        """The merged slots of one second (empty if nothing was recorded then); read-only."""
+        return self._seconds.get(second, _NO_SLOTS)
 
     def totals(self) -> Totals:
         """The whole run so far. Shares the running accumulators: treat as read-only."""
@@ -275,3 +292,55 @@ class Series:
                 target.add(slot, histograms)
             else:
                 target.subtract(slot, histograms)
+
+
+class RunningWindow:
+    """Totals over a window of one series, kept across calls and moved forward: only the
+    seconds that leave and enter it are applied, so a window read every second (an abort
+    threshold's last D seconds, or its phase so far) costs what one second costs, not what
+    the window holds. Equal to `Series.window` over the same seconds, slot for slot: a slot
+    leaves when the last second that had it leaves.
+
+    A running series adds each second once, complete (every live worker reported it), so the
+    window only moves; should a second it holds change (`Series.amended`), it is rebuilt.
+    """
+
+    __slots__ = ("_amended", "_present", "histograms", "keys", "totals")
+
+    def __init__(self, keys: KeyFilter | None = None, histograms: bool = True) -> None:
+        self.keys = keys
+        self.histograms = histograms
+        self.totals = Totals(0, 0)
+        self._present: dict[Key, int] = {}  # seconds in the window that have each slot
+        self._amended = -1  # the series' `amended` when last moved
+
+    def move(self, series: Series, t0: int, t1: int) -> Totals:
+        """The totals over [t0, t1) (the object is updated in place on the next call)."""
+        totals = self.totals
+        fresh = series.amended != self._amended
+        if fresh or t0 < totals.start or t1 < totals.end or t0 >= totals.end or t0 > t1:
+            # a kept second changed, the window moved back, or nothing is kept: build afresh
+            self._amended = series.amended
+            totals.slots.clear()
+            self._present.clear()
+            totals.start = totals.end = t0
+        for second in range(totals.start, t0):
+            self._apply(series, second, add=False)
+        for second in range(totals.end, t1):
+            self._apply(series, second, add=True)
+        totals.start, totals.end = t0, t1
+        return totals
+
+    def _apply(self, series: Series, second: int, add: bool) -> None:
+        slots, present, keys = self.totals.slots, self._present, self.keys
+        for key, slot in series.second(second).items():
+            if keys is not None and not keys(key):
+                continue
+            if add:
+                slots.setdefault(key, SlotTotals()).add(slot, self.histograms)
+                present[key] = present.get(key, 0) + 1
+            elif present[key] == 1:
+                del slots[key], present[key]
+            else:
+                slots[key].subtract(slot, self.histograms)
+                present[key] -= 1

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
+from weakref import WeakKeyDictionary
 
 from contval.metrics.hdr import Histogram
 from contval.metrics.rates import per_second
-from contval.metrics.series import Counters, Series, Totals
+from contval.metrics.series import Counters, RunningWindow, Series, Totals
 from contval.metrics.snapshot import Key
 from contval.thresholds.ast import Countable, Kind, Op, Threshold
 from contval.thresholds.baseline import BaselineFigures, judge_against_baseline, judge_regression
@@ -224,8 +225,9 @@ def _abort_totals(
 ) -> Totals | None:
     """What an abort check reads: the last full window, or everything so far (of the phase).
 
-    Reads the window directly rather than cutting a phase series: this runs every second, and
-    a whole-run threshold without a phase stays O(1) on the series' running totals.
+    Reads the window directly rather than cutting a phase series: this runs every second. A
+    whole-run threshold without a phase reads the series' running totals; a windowed or
+    phase-scoped one a window kept from the previous call and moved forward (`_RUNNING`).
     """
     start = results.start
     if threshold.phase is not None:
@@ -235,12 +237,30 @@ def _abort_totals(
         start, end = phase
     elif threshold.window is None:
         return results.totals()
-    hist = source.histogram is not None
-    if threshold.window is None:
-        return results.window(start, end, source, histograms=hist)
-    if end - start < threshold.window:
-        return None
-    return results.window(end - threshold.window, end, source, histograms=hist)
+    if threshold.window is not None:
+        if end - start < threshold.window:
+            return None
+        start = end - threshold.window
+    return _running(results, threshold, source).move(results, start, end)
+
+
+_RUNNING: WeakKeyDictionary[Series, dict[tuple[Threshold, _Source], RunningWindow]] = (
+    WeakKeyDictionary()
+)
+"""Per running series, each abort threshold's window, moved forward a second at a time: the
+per-second cost of a windowed or phase-scoped abort check does not grow with the window (a
+whole-run one reads the series' own running totals). Keyed by the source as well: which
+histogram a step's duration reads can change once the step records one."""
+
+
+def _running(results: Series, threshold: Threshold, source: _Source) -> RunningWindow:
+    windows = _RUNNING.get(results)
+    if windows is None:
+        windows = _RUNNING[results] = {}
+    window = windows.get((threshold, source))
+    if window is None:
+        window = windows[threshold, source] = RunningWindow(source, source.histogram is not None)
+    return window
 
 
 def observe_window(threshold: Threshold, results: Series, t0: int, t1: int) -> float | None:

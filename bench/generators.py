@@ -134,6 +134,7 @@ def run_pinned(
     timeout: float,
     env: dict[str, str],
     ok_codes: tuple[int, ...] = (0,),
+    on_start: Callable[[int], None] | None = None,
 ) -> Tree:
     """Run `command` pinned to the generator core (`taskset` execs it: same pid); CPU and peak
     RSS of it and its descendants.
@@ -150,6 +151,8 @@ def run_pinned(
             env=env,
         )
     deadline = time.monotonic() + timeout
+    if on_start is not None:
+        on_start(proc.pid)
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:

@@ -48,9 +48,24 @@ http {{
     server {{
         listen 127.0.0.1:{port} reuseport;
         location / {{ return 200 "ok"; }}
+        # the reference shop's browse flow shape (bench/open_model.py --flow browse), static
+        location = /api/products {{
+            default_type application/json;
+            return 200 '{PRODUCTS}';
+        }}
+        location /api/products/ {{
+            default_type application/json;
+            return 200 '{{"id": "p-7", "name": "trail runner", "price": 89.0, "stock": 12}}';
+        }}
     }}
 }}
 """
+
+PRODUCTS = json.dumps(
+    {"items": [{"id": f"p-{n}", "name": f"shoe {n}", "price": 50.0 + n} for n in range(20)]}
+)
+"""A page of 20 products, as the reference shop's `GET /api/products?limit=20` answers (about
+1 KB)."""
 
 
 def free_port() -> int:
@@ -68,7 +83,7 @@ def nginx(port: int, cpu: int | None) -> Iterator[None]:
         sys.exit("nginx not found: apt-get install -y nginx-light")
     with tempfile.TemporaryDirectory(prefix="contval-bench-") as tmp:
         conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, PRODUCTS=PRODUCTS))
         proc = subprocess.Popen([binary, "-c", str(conf), "-p", tmp, "-e", f"{tmp}/error.log"])
         try:
             wait_for_port(port, proc)

@@ -29,13 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from generators import CONTVAL, K6, NGINX_CPU, ensure_nginx, ensure_peers, env_for_peers
 from generators import run_pinned as run_generator
-from http_client import free_port, nginx
+from http_client import children, free_port, nginx
 
 LATE_BOUND = 0.01  # share of iterations
 SUITE = """\
@@ -44,23 +47,59 @@ name: bench-open-model
 targets:
   nginx: http://127.0.0.1:{port}
 flows:
-  get:
-    target: nginx
-    steps:
-      - name: get
-        request: GET /
-        check: {{status: 200}}
-workloads:
+{flow}workloads:
   open:
     executor: constant-arrival-rate
     rate: {rate}/s
     duration: {seconds}s
     max_vus: {vus}
-    mix: {{get: 1}}
+    mix: {{{name}: 1}}
 scenarios:
   bench:
     workload: open
 """
+
+FLOWS = {
+    "get": """\
+  get:
+    target: nginx
+    steps:
+      - name: get
+        request: GET /
+        check: {status: 200}
+""",
+    # the reference shop's browse flow (examples/contoso-shoes) without its think time: two
+    # steps, a JSON check, a value extracted from the first answer and sent in the second
+    "browse": """\
+  browse:
+    target: nginx
+    steps:
+      - name: list products
+        request: GET /api/products?limit=20
+        check: {status: 200, json: {"$.items": {min_length: 1}}}
+        extract: {product_id: {json: "$.items[*].id", pick: random}}
+      - name: product details
+        request: GET /api/products/{{ product_id }}
+        check: {status: 200}
+""",
+}
+
+K6_FLOWS = {
+    "get": """\
+  const res = http.get('http://127.0.0.1:{port}/');
+  check(res, {{ 'status is 200': (r) => r.status === 200 }});
+""",
+    "browse": """\
+  const list = http.get('http://127.0.0.1:{port}/api/products?limit=20');
+  const items = list.status === 200 ? list.json('items') : null;
+  if (!check(list, {{ 'listed': () => list.status === 200 && items && items.length >= 1 }})) {{
+    return;
+  }}
+  const id = items[Math.floor(Math.random() * items.length)].id;
+  const details = http.get(`http://127.0.0.1:{port}/api/products/${{id}}`);
+  check(details, {{ 'status is 200': (r) => r.status === 200 }});
+""",
+}
 
 K6_SCRIPT = """\
 import http from 'k6/http';
@@ -77,9 +116,7 @@ export const options = {{
 }};
 
 export default function () {{
-  const res = http.get('http://127.0.0.1:{port}/');
-  check(res, {{ 'status is 200': (r) => r.status === 200 }});
-}}
+{body}}}
 """
 
 
@@ -94,6 +131,7 @@ class Point:
     worst_lag_ms: float | None
     cpu_s: float
     seconds: float
+    failed: int = 0  # requests with an error or a failed check (the figures are then suspect)
 
     @property
     def achieved(self) -> float:
@@ -115,18 +153,25 @@ class Point:
             f"{name:<8} {self.rate:>8,}/s  achieved {self.achieved:>9,.0f}/s  late {late:>7}  "
             f"dropped {self.dropped / max(self.rate * self.seconds, 1):6.2%}  worst lag {lag} ms"
             f"  {cpu_us:5.1f} µs CPU/iter  {'kept' if self.kept() else 'BEHIND'}"
+            + (f"  ({self.failed:,} failed)" if self.failed else "")
         )
 
 
 def run_contval(work: Path, port: int, rate: int, args: argparse.Namespace) -> Point:
     suite = work / f"contval-{rate}.yaml"
-    suite.write_text(SUITE.format(port=port, rate=rate, seconds=args.seconds, vus=args.vus))
+    flow = FLOWS[args.flow]
+    suite.write_text(
+        SUITE.format(
+            port=port, rate=rate, seconds=args.seconds, vus=args.vus, flow=flow, name=args.flow
+        )
+    )
     out = work / f"contval-{rate}"
     command = [str(CONTVAL), "run", str(suite), "--out", str(out), "--workers", "1"]
     command += ["--allow-ungated"]
     log = work / f"contval-{rate}.log"
     # exit 3: the generator saturated (arrivals far behind schedule): a figure, not a failure
-    tree = run_generator(command, work, log, args.seconds + 120, dict(os.environ), (0, 3))
+    move = None if args.controller_cpu is None else controller_to(args.controller_cpu)
+    tree = run_generator(command, work, log, args.seconds + 120, dict(os.environ), (0, 3), move)
     scenario = json.loads((out / "result.json").read_text())["scenarios"][0]
     totals = scenario["totals"]
     return Point(
@@ -137,12 +182,38 @@ def run_contval(work: Path, port: int, rate: int, args: argparse.Namespace) -> P
         worst_lag_ms=max((row.get("lag_ms", 0.0) for row in scenario["series"]), default=0.0),
         cpu_s=tree.cpu_s,
         seconds=float(args.seconds),
+        failed=totals["errors"] - totals["dropped_iterations"],
     )
+
+
+def controller_to(cpu: int) -> Callable[[int], None]:
+    """`--controller-cpu`: once contval's worker process exists (multiprocessing's resource
+    tracker starts before it; both stay on the generator core), move every thread of the
+    controller process to `cpu`, so the worker has its core alone."""
+
+    def move(pid: int) -> None:
+        deadline = time.monotonic() + 30
+        while not any(b"spawn_main" in _cmdline(child) for child in children(pid)):
+            if time.monotonic() > deadline:
+                sys.exit("contval started no worker process in 30 s")
+            time.sleep(0.002)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), {cpu})
+
+    return move
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def run_k6(work: Path, port: int, rate: int, args: argparse.Namespace) -> Point:
     script = work / f"k6-{rate}.js"
-    script.write_text(K6_SCRIPT.format(port=port, rate=rate, seconds=args.seconds, vus=args.vus))
+    body = K6_FLOWS[args.flow].format(port=port)
+    script.write_text(K6_SCRIPT.format(rate=rate, seconds=args.seconds, vus=args.vus, body=body))
     summary = work / f"k6-{rate}.json"
     command = [str(K6), "run", "--quiet", "--no-color", "--no-usage-report"]
     command += ["--summary-export", str(summary), str(script)]
@@ -158,6 +229,7 @@ def run_k6(work: Path, port: int, rate: int, args: argparse.Namespace) -> Point:
         worst_lag_ms=None,
         cpu_s=tree.cpu_s,
         seconds=float(args.seconds),
+        failed=int(metrics["checks"]["fails"]),
     )
 
 
@@ -177,6 +249,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--vus", type=int, default=200, help="max virtual users (k6: VUs)")
     parser.add_argument("--no-k6", action="store_true", help="contval only")
+    parser.add_argument("--flow", choices=sorted(FLOWS), default="get", help="the flow to run")
+    parser.add_argument(
+        "--controller-cpu",
+        type=int,
+        help="move contval's controller process to this core (default: it shares the worker's)",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)

@@ -126,7 +126,9 @@ def test_side_workload_errors_are_located(tmp_path: Path) -> None:
     text = text.replace(
         "      buyers:\n        workload: buyers", "      browsing:\n        workload: buyer"
     )
-    text = text.replace("- error_rate < 1%\n", "- error_rate < 1%, abort\n")
+    text = text.replace(
+        "- error_rate < 1%\n", "- error_rate < 1%, abort\n          - regression(p95) < 10%\n"
+    )
     path = tmp_path / "suite.yaml"
     path.write_text(text)
     proc = subprocess.run(
@@ -136,7 +138,8 @@ def test_side_workload_errors_are_located(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in out
     assert f"{path}:33:7: `browsing` is this scenario's own `workload`" in out
     assert f"{path}:34:19: workload `buyer` is not declared under `workloads`; did you mean" in out
-    assert f"{path}:37:30: `abort` stops the whole scenario" in out
+    assert f"{path}:38:13: a side workload is not compared with a baseline" in out
+    assert "abort" not in out  # a workload's own abort stops the whole scenario (allowed)
 
 
 def test_the_documented_example_is_the_one_run_here() -> None:

@@ -4,25 +4,40 @@ A scenario runs its `workload` (from its `start_time`) and every workload `along
 from its own) at once; each runs on workers of its own, so each has its own series and is judged
 on its own thresholds, and the scenario's thresholds judge them all together
 (`contval.engine.side_by_side`). A scenario without `alongside` runs exactly as before.
+
+A workload's own `abort` thresholds stop the whole scenario, as the scenario's do: `AbortWatch`
+keeps that workload's seconds as its controller hands them on, and the scenario's per-second
+callback judges them (`part_abort`) on the same thread, with the same fault windows and
+signals, before the merged second is judged. A workload without `abort` is not wrapped.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 
 from contval.engine import messages as msg
-from contval.engine.controller import Controller
-from contval.engine.local import RunOutcome
+from contval.engine.controller import Controller, OnSecond, OnTick
+from contval.engine.local import RunOutcome, SecondStats
 from contval.engine.schedules import schedule_for, workers_for
 from contval.engine.side_by_side import SideBySide
+from contval.metrics import Series, Snapshot
 from contval.metrics.phases import phase_series
 from contval.report.result import flows_dict, step_order, totals_dict
 from contval.spec.models import Suite
-from contval.thresholds import Signals, Verdict, evaluate_all, parse_threshold
+from contval.thresholds import (
+    Faults,
+    Signals,
+    Threshold,
+    Verdict,
+    check_abort,
+    evaluate_all,
+    parse_threshold,
+)
 
 Jobs = Callable[[int, str | None], list[msg.WorkerJob]]
 """(workers, part) → the jobs of that workload's workers (part None: the scenario's own)."""
@@ -45,10 +60,118 @@ def side_by_side(
 ) -> SideBySide:
     """One controller per workload, each with up to `wanted` workers of its own."""
     parts: list[tuple[str, Controller]] = []
-    for index, (name, workload, _) in enumerate(suite.scenarios[scenario_name].parts()):
-        workers = workers_for(schedule_for(suite.workloads[workload]), wanted)
-        parts.append((name, controller(jobs(workers, None if index == 0 else name))))
+    for index, (name, workload, start) in enumerate(suite.scenarios[scenario_name].parts()):
+        schedule = schedule_for(suite.workloads[workload])
+        one = controller(jobs(workers_for(schedule, wanted), None if index == 0 else name))
+        aborts = [t for t in map(parse_threshold, _texts(suite, scenario_name, index)) if t.abort]
+        if aborts:
+            end = math.ceil(start + schedule.duration)
+            one = AbortWatch(name, one, aborts, (math.floor(start), end))
+        parts.append((name, one))
     return SideBySide(parts)
+
+
+class AbortWatch:
+    """A workload's controller whose seconds are kept for its own `abort` thresholds.
+
+    `run` keeps each complete second's snapshot (on the workload's thread) before handing it
+    on to the side-by-side merge, so by the time the scenario's second s is judged, this
+    workload's second s is here; `judge` adds it to the workload's own running series (its
+    seconds [start, end) only, so rates are over the seconds it ran) and checks the aborts."""
+
+    def __init__(
+        self,
+        name: str,
+        inner: Controller,
+        aborts: Sequence[Threshold],
+        window: tuple[int, int],
+    ) -> None:
+        self.name = name
+        self.inner = inner
+        self.aborts = tuple(aborts)
+        self.window = window
+        self.series = Series()
+        self.kept: dict[int, Snapshot] = {}
+
+    @property
+    def outcome(self) -> RunOutcome:
+        return self.inner.outcome
+
+    @outcome.setter
+    def outcome(self, value: RunOutcome) -> None:
+        self.inner.outcome = value
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self.inner.lock
+
+    @lock.setter
+    def lock(self, value: threading.Lock) -> None:
+        self.inner.lock = value
+
+    @property
+    def start_time(self) -> float:
+        return self.inner.start_time
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def run(self, on_second: OnSecond, on_tick: OnTick | None = None) -> RunOutcome:
+        def keep(series: Series, snapshot: Snapshot, stats: SecondStats) -> str | None:
+            self.kept[snapshot.second] = snapshot  # before the merge can release the second
+            return on_second(series, snapshot, stats)
+
+        return self.inner.run(keep, on_tick)
+
+    def stop(self, reason: str) -> None:
+        self.inner.stop(reason)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def judge(self, second: int, faults: Faults, signals: Signals | None) -> str | None:
+        """Why the scenario must stop at `second` for this workload's aborts, or None."""
+        snapshot = self.kept.pop(second, None)
+        if snapshot is None or not self.window[0] <= second < self.window[1]:
+            return None
+        self.series.add(snapshot)
+        return abort_reason(self.aborts, self.series, faults, signals, f"workload {self.name}")
+
+
+def watches(side: SideBySide | None) -> list[AbortWatch]:
+    """The workloads of `side` that have `abort` thresholds of their own."""
+    if side is None:
+        return []
+    return [p.controller for p in side.parts if isinstance(p.controller, AbortWatch)]
+
+
+def part_abort(
+    side: SideBySide | None,
+    second: int,
+    faults: Faults,
+    signals: Signals | None,
+) -> str | None:
+    """The first workload abort that fails at `second` (every workload's second is consumed)."""
+    reasons = [w.judge(second, faults, signals) for w in watches(side)]
+    return next((r for r in reasons if r), None)
+
+
+def abort_reason(
+    aborts: Sequence[Threshold],
+    series: Series,
+    faults: Faults,
+    signals: Signals | None = None,
+    whose: str = "",
+) -> str | None:
+    """Why the first failing abort threshold stops the run (its expression, whose it is when
+    a workload's own, the value observed); None while every abort threshold holds."""
+    for threshold in aborts:
+        failed = check_abort(threshold, series, faults=faults, signals=signals)
+        if failed is not None:
+            observed = f"{failed.observed:.4g} {failed.unit}".rstrip()
+            of = f" of {whose}" if whose else ""
+            return f"aborted: `{failed.expression}`{of} failed (observed {observed})"
+    return None
 
 
 def part_entries(
@@ -56,7 +179,7 @@ def part_entries(
     scenario_name: str,
     outcomes: Mapping[str, RunOutcome],
     end: int,
-    faults: Mapping[str, tuple[int, int]],
+    faults: Faults,
     signals: Signals | None,
 ) -> list[dict[str, Any]]:
     """result.json `workloads`: each workload's own figures and thresholds, over the seconds
@@ -123,7 +246,17 @@ def judged_parts(entry: Mapping[str, Any]) -> bool:
     return any(p["thresholds"] for p in entry.get("workloads", ()))
 
 
-__all__ = ["failed_parts", "judged_parts", "part_entries", "side_by_side", "span"]
+__all__ = [
+    "AbortWatch",
+    "abort_reason",
+    "failed_parts",
+    "judged_parts",
+    "part_abort",
+    "part_entries",
+    "side_by_side",
+    "span",
+    "watches",
+]
 
 
 def print_parts(console: Console, entry: Mapping[str, Any]) -> None:

@@ -31,7 +31,15 @@ from contval.metrics import Histogram, Series, Snapshot
 from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
 from contval.pipeline.options import Interrupt, RunOptions
-from contval.pipeline.parts import part_entries, print_parts, side_by_side, span
+from contval.pipeline.parts import (
+    abort_reason,
+    part_abort,
+    part_entries,
+    print_parts,
+    side_by_side,
+    span,
+    watches,
+)
 from contval.pipeline.verdict import Stop, StopCause, baseline_figures, decide, not_started, note
 from contval.report import console as con
 from contval.report.generator import generator_dict
@@ -46,7 +54,7 @@ from contval.report.result import (
 )
 from contval.report.seconds import SecondsLog
 from contval.signals.run import SignalRun, SourceError
-from contval.thresholds import Kind, Signals, Threshold, check_abort, evaluate_all, parse_threshold
+from contval.thresholds import Kind, Signals, Threshold, evaluate_all, parse_threshold
 from contval.thresholds.health import flow_health
 
 
@@ -265,6 +273,7 @@ def _load(
     window: the seconds draining iterations after the schedule fold into its last second."""
     progress = con.Progress(console, run.name, duration)
     aborts = [t for t in run.thresholds if t.abort]
+    every_abort = [*aborts, *(t for w in watches(run.side) for t in w.aborts)]
     flows = run.options.suite.flows
     kinds = {name: flow.kind for name, flow in flows.items()}
     index = len(result.scenarios) - 1
@@ -280,8 +289,10 @@ def _load(
         progress.update(row, _running_p95(series))
         if stats.second >= math.ceil(duration):
             return None  # draining, not load: no abort threshold judges it (the load window)
-        signals = _live_signals(run, aborts, series.end)
-        reason = _abort_reason(aborts, series, _fault_windows(run, series), signals)
+        faults = _fault_windows(run, series)
+        signals = _live_signals(run, every_abort, series.end)
+        reason = part_abort(run.side, stats.second, faults, signals)  # a workload's own aborts
+        reason = abort_reason(aborts, series, faults, signals) or reason
         if reason:
             note(run, Stop.ABORTED, reason)
         if reason and run.chaos is not None:
@@ -366,20 +377,6 @@ def _live_signals(run: ScenarioRun, aborts: Sequence[Threshold], seconds: int) -
     if run.signals is None or not any(t.aggregate.kind is Kind.SIGNAL for t in aborts):
         return None
     return run.signals.series(seconds, final=False)
-
-
-def _abort_reason(
-    aborts: Sequence[Threshold],
-    series: Series,
-    faults: dict[str, tuple[int, int]],
-    signals: Signals | None = None,
-) -> str | None:
-    for threshold in aborts:
-        failed = check_abort(threshold, series, faults=faults, signals=signals)
-        if failed is not None:
-            observed = f"{failed.observed:.4g} {failed.unit}".rstrip()
-            return f"aborted: `{failed.expression}` failed (observed {observed})"
-    return None
 
 
 def _fill(

@@ -1,7 +1,8 @@
 """Checks of a scenario's `alongside` workloads (side by side with its own): each names a
 declared workload, none takes the name of the scenario's own workload (results are keyed by
 these names), and each one's thresholds parse, name flows that workload runs, and judge only
-what a side workload can be judged on alone (no `abort`, no baseline: both are the scenario's).
+what a side workload can be judged on alone (no baseline: that is the scenario's). An `abort`
+in them is allowed: it stops the whole scenario, as one in the scenario's thresholds does.
 """
 
 from __future__ import annotations
@@ -76,12 +77,6 @@ def _thresholds(
 
 def _refused(ast: object, text: str) -> tuple[str, int] | None:
     """A side workload's threshold that only the whole scenario can have, and where."""
-    if getattr(ast, "abort", False):
-        return (
-            "`abort` stops the whole scenario, so it belongs in the scenario's `thresholds` "
-            "(scope it to this workload's flows there)",
-            max(text.rfind("abort"), 0),
-        )
     if getattr(ast, "needs_baseline", False):
         return (
             "a side workload is not compared with a baseline of its own yet; compare in the "

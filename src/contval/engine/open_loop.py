@@ -41,10 +41,14 @@ class OpenLoop:
         max_active: int,
         recorder: Recorder,
         run: Callable[[str, float], Awaitable[bool]],
+        *,
+        only: str | None = None,
     ) -> None:
         self.arrivals = arrivals
         self.pick = pick  # global arrival index → flow
         self.index = index  # local arrival number → global arrival index
+        self.only = only
+        """The flow of every arrival when the mix has one (no pick per arrival)."""
         self.start = start
         self.max_active = max(1, max_active)
         self.recorder = recorder
@@ -86,6 +90,7 @@ class OpenLoop:
         flow_slots: dict[str, Slot] = {}
         pick = self.pick
         index = self.index
+        only = self.only
         idle = self._idle
         users = self.users
         spawn = asyncio.get_running_loop().create_task
@@ -120,7 +125,7 @@ class OpenLoop:
                     if self.stopped:
                         return
                     t = now()
-            flow = pick(index(i))
+            flow = only if only is not None else pick(index(i))
             lateness = t - due
             if idle:
                 idle.pop().set_result((flow, due))

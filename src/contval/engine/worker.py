@@ -133,6 +133,7 @@ class Worker:
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
                 runner.run,
+                only=mix.flows[0] if len(mix.flows) == 1 else None,
             )
         elif isinstance(schedule, ClosedSchedule) and schedule.budget is not None:
             recorder = self.recorder

@@ -193,12 +193,12 @@ class RequestStepRunner:
         ok = 200 <= status < 300 if statuses is None else status in statuses
         if not ok and 300 <= status < 400 and self._follows(response):
             return None
-        slot.timing(response)
         if statuses is not None:
             slot.check(ok)
         if ok:
-            slot.request(response.completed_at - due)
+            slot.answered(response, due)
         else:
+            slot.timing(response)
             slot.error(_HTTP_STATUS, response.completed_at - due)
             self.explain.record(slot, ("status", self.check.expected_status, str(status)))
         return ok

@@ -52,6 +52,7 @@ class Connection(asyncio.Protocol):
         "_body_len",
         "_chunks",
         "_coded",
+        "_data_at",
         "_deadline",
         "_first_at",
         "_head",
@@ -105,6 +106,7 @@ class Connection(asyncio.Protocol):
         self._sent = 0
         self._sent_at = 0.0
         self._first_at = 0.0
+        self._data_at = 0.0  # when the latest bytes arrived (a response completes then)
         self._setup: tuple[float, float] | None = None
         """(TCP connect, TLS handshake) seconds, until the first response carries them."""
         self.lost = False
@@ -196,9 +198,12 @@ class Connection(asyncio.Protocol):
         if self._waiter is None:
             self._abort()  # bytes nobody asked for: the stream is out of sync
             return
+        # One clock read per read: the first byte's time, and the last byte's when the response
+        # completes in this data (as most do: one read) — the bytes' arrival, before parsing.
+        self._data_at = at = now()
         received = self._received
         if not received:
-            self._first_at = now()
+            self._first_at = at
         received += len(data)
         self._received = received
         if received > MAX_HEAD and self._overflowed(received):
@@ -247,6 +252,7 @@ class Connection(asyncio.Protocol):
             and self._response is None
             and self._eof_delimited()
         ):
+            self._data_at = now()  # the FIN ends the body
             self._complete(keep_alive=False)
             self._deliver(reusable=False)
         self._lost(None)
@@ -334,7 +340,7 @@ class Connection(asyncio.Protocol):
             status,
             self._headers,
             body,
-            now(),
+            self._data_at,
             keep_alive,
             self._set_cookie,
             self._coded,

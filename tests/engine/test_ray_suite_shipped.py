@@ -4,7 +4,6 @@ worker on another host needs): they never read the suite's files themselves."""
 from __future__ import annotations
 
 import pickle
-import time
 from pathlib import Path
 
 from contval.engine import messages as msg
@@ -43,8 +42,10 @@ def test_workers_run_after_the_suite_and_data_files_are_gone(
     assert requests == target.seen.paths["/ok"] == 50
 
 
-def test_a_large_suite_ships_in_milliseconds(tmp_path: Path) -> None:
-    """500 flows and a 20,000-row feeder: a job pickles and unpickles well under 100 ms."""
+def test_a_large_suite_ships_as_plain_data(tmp_path: Path) -> None:
+    """500 flows and a 20,000-row feeder: a job pickles to data the size of the suite and its
+    rows (no compiled state, nothing that grows with the flows' cross product), and comes back
+    equal. How long that takes is a benchmark's business, not a test's (15 ms of CPU here)."""
     flows = "".join(FLOW.replace("  f:", f"  f{i}:") for i in range(500))
     rows = "".join(f"{i}\n" for i in range(20_000))
     (tmp_path / "users.csv").write_text("id\n" + rows)
@@ -53,8 +54,8 @@ def test_a_large_suite_ships_in_milliseconds(tmp_path: Path) -> None:
         tmp_path, "http://127.0.0.1:9", flows, constant_rate("1/s", "1s", mix), "", FEEDER
     )
     job = msg.jobs_for(load_suite(path), "main", 1)[0]
-    began = time.perf_counter()
-    shipped = pickle.loads(pickle.dumps(job))
-    elapsed = time.perf_counter() - began
+    blob = pickle.dumps(job)
+    shipped = pickle.loads(blob)
     assert shipped.suite == job.suite and shipped.tables == job.tables
-    assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
+    # 346 KB measured: 20,000 rows and 500 small flows; a megabyte would mean a copy per flow
+    assert len(blob) < 1_000_000, len(blob)

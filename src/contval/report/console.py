@@ -19,6 +19,7 @@ from contval.exitcodes import ExitCode
 from contval.metrics.rates import per_second
 from contval.report.generator import generator_note
 from contval.report.signals import signals_table
+from contval.report.steps import steps_of
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
@@ -150,18 +151,6 @@ def failures_rows(scenario: Mapping[str, Any]) -> list[tuple[str, str, str, str,
         if other:
             rows.append((where, "(other failures)", "", "", other))
     return rows
-
-
-def steps_of(scenario: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """(`flow/step`, its result.json entry) for every step, skipping what is malformed."""
-    found: list[tuple[str, Mapping[str, Any]]] = []
-    flows = scenario.get("flows")
-    for flow_name, flow in flows.items() if isinstance(flows, Mapping) else ():
-        steps = flow.get("steps") if isinstance(flow, Mapping) else None
-        for step_name, step in steps.items() if isinstance(steps, Mapping) else ():
-            if isinstance(step, Mapping):
-                found.append((f"{flow_name}/{step_name}", step))
-    return found
 
 
 def _count(value: object) -> int:

@@ -34,7 +34,6 @@ from contval.report.console import (
     scenarios_of,
     shift_text,
     shift_value,
-    steps_of,
     thresholds_of,
     verdict_line,
     verdict_word,
@@ -42,6 +41,7 @@ from contval.report.console import (
 )
 from contval.report.generator import generator_note
 from contval.report.signals import failing_signals, signal_rows
+from contval.report.steps import steps_of
 from contval.report.timing import HEADERS as TIMING_HEADERS
 from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from contval.report.steps import steps_of
+
 HEADERS: Final = (
     "flow / step",
     "responses",
@@ -48,22 +50,10 @@ def _p95(latency: object) -> str:
     return _ms(latency.get("p95")) if isinstance(latency, Mapping) else "-"
 
 
-def _steps(scenario: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """(`flow/step`, its result.json entry) in the flows table's order; malformed skipped."""
-    found: list[tuple[str, Mapping[str, Any]]] = []
-    flows = scenario.get("flows")
-    for flow_name, flow in flows.items() if isinstance(flows, Mapping) else ():
-        steps = flow.get("steps") if isinstance(flow, Mapping) else None
-        for step_name, step in steps.items() if isinstance(steps, Mapping) else ():
-            if isinstance(step, Mapping):
-                found.append((f"{flow_name}/{step_name}", step))
-    return found
-
-
 def timing_rows(scenario: Mapping[str, Any]) -> list[tuple[str, ...]]:
     """One row of `HEADERS` per step that got responses, in the flows table's order."""
     rows: list[tuple[str, ...]] = []
-    for where, step in _steps(scenario):
+    for where, step in steps_of(scenario):
         timing = step.get("timing")
         if not isinstance(timing, Mapping):
             continue

@@ -33,7 +33,7 @@ def sql(store: HistoryStore, query: str) -> list[tuple[object, ...]]:
 
 
 def test_migrates_an_empty_file(store: HistoryStore) -> None:
-    assert store.schema_version == schema.LATEST == 5
+    assert store.schema_version == schema.LATEST == 6
     tables = {row[0] for row in sql(store, "SELECT name FROM sqlite_master WHERE type='table'")}
     expected = {"schema_version", "runs", "windows", "baselines", "documents", "signal_windows"}
     assert expected <= tables
@@ -47,9 +47,9 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
         run_id = first.record_run(meta(), [window(0)])
     for _ in range(2):
         with HistoryStore(path) as again:
-            assert again.schema_version == 5
+            assert again.schema_version == 6
             versions = sql(again, "SELECT version FROM schema_version")
-            assert versions == [(1,), (2,), (3,), (4,), (5,)]
+            assert versions == [(1,), (2,), (3,), (4,), (5,), (6,)]
             assert again.run(run_id).label is None
 
 
@@ -224,7 +224,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_runs(tmp_path: Path) -> 
     db.commit()
     db.close()
     with HistoryStore(path) as opened:
-        assert opened.schema_version == 5
+        assert opened.schema_version == 6
         run_id = opened.record_run(meta(), [window(0)])
         assert opened.run(run_id).inconclusive == ()  # version 4
         assert opened.windows(run_id)[0].dropped == 0  # version 3 added dropped and late

@@ -54,7 +54,7 @@ def test_a_version_4_database_opens_its_runs_have_no_signal_windows(tmp_path: Pa
     db.close()
     kept = [SignalWindow("cpu", 0, 10, 10, 0.25, 0.5, {"down": "before"})]
     with HistoryStore(path) as opened:
-        assert opened.schema_version == 5
+        assert opened.schema_version == schema.LATEST
         assert opened.run("r-old").verdict == "pass"
         assert opened.signal_windows("r-old") == []
         new = opened.record_run(meta(), [window(0)], kept)

@@ -137,6 +137,9 @@ class RunMeta:
     `started_at` and `created_at` are ISO 8601 strings in UTC so that their text order is
     their time order (the store sorts on them). `accepted` lets a person keep a passing but
     unrepresentative run out of rolling baselines; `pinned` mirrors the baselines table.
+    `workload` names one workload of a scenario that ran several side by side (`alongside`),
+    measured alone and compared with that workload's own baseline; None is the scenario as a
+    whole (every run recorded before workloads had baselines of their own).
     """
 
     suite: str
@@ -153,6 +156,13 @@ class RunMeta:
     accepted: bool = True
     pinned: bool = False
     inconclusive: tuple[str, ...] = ()  # comparisons (`comparison_key`) that were inconclusive
+    workload: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`scenario`, or `scenario/workload` for a workload's own run: what `contval baseline`
+        and `contval history` take (names never contain `/`)."""
+        return self.scenario if self.workload is None else f"{self.scenario}/{self.workload}"
 
     def with_id(self, run_id: str, created_at: str) -> RunMeta:
         return replace(self, id=run_id, created_at=created_at)
@@ -173,6 +183,7 @@ class RunMeta:
             "accepted": self.accepted,
             "pinned": self.pinned,
             "inconclusive": list(self.inconclusive),
+            "workload": self.workload,
         }
 
     @classmethod
@@ -192,6 +203,7 @@ class RunMeta:
             accepted=bool(data.get("accepted", True)),
             pinned=bool(data.get("pinned", False)),
             inconclusive=tuple(data.get("inconclusive") or ()),
+            workload=data.get("workload") or None,
         )
 
 

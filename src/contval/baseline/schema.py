@@ -117,12 +117,43 @@ def _m5_signal_windows(db: sqlite3.Connection) -> None:
     )
 
 
+def _m6_workloads(db: sqlite3.Connection) -> None:
+    """Runs and baselines of each workload run `alongside` a scenario, under their own key
+    (suite, scenario, workload, env); `''` is the scenario as a whole, which every run and
+    baseline recorded before is. The baselines table is rebuilt with the workload in its
+    primary key (SQLite cannot change a key in place); every row is kept as it was."""
+    db.execute("ALTER TABLE runs ADD COLUMN workload TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        "CREATE INDEX runs_by_workload ON runs (suite, scenario, workload, env, fingerprint, "
+        "started_at)"
+    )
+    db.execute(
+        """CREATE TABLE baselines_by_workload (
+            suite TEXT NOT NULL,
+            scenario TEXT NOT NULL,
+            workload TEXT NOT NULL DEFAULT '',
+            env TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('rolling', 'pinned')),
+            run_ids TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (suite, scenario, workload, env)
+        )"""
+    )
+    db.execute(
+        "INSERT INTO baselines_by_workload (suite, scenario, workload, env, mode, run_ids, n) "
+        "SELECT suite, scenario, '', env, mode, run_ids, n FROM baselines"
+    )
+    db.execute("DROP TABLE baselines")
+    db.execute("ALTER TABLE baselines_by_workload RENAME TO baselines")
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     _m1_initial,
     _m2_documents,
     _m3_dropped_late,
     _m4_inconclusive,
     _m5_signal_windows,
+    _m6_workloads,
 )
 LATEST: Final = len(MIGRATIONS)
 

@@ -3,7 +3,10 @@
 SQLite, one file (default `.contval/history.db`, or `CONTVAL_STORE`, or an explicit path), so
 history needs no server and travels with a CI cache. A run is written in one transaction with
 all its windows: readers see a whole run or none of it, even when the writer is killed.
-Which runs are *alike* is the fingerprint's job (`contval.baseline.fingerprint`); whether the
+Runs are keyed by suite, scenario, environment and, for a workload of a scenario that runs
+several side by side (`alongside`), that workload's name: each workload has a baseline of its
+own, the scenario as a whole another (`workload` None). Which runs are *alike* is the
+fingerprint's job (`contval.baseline.fingerprint`); whether the
 current run is worse than them is the statistics' (`contval.baseline.compare`).
 """
 
@@ -39,8 +42,11 @@ EXPORT_SCHEMA: Final = "contval/baseline/v1"
 
 _RUN_COLUMNS: Final = (
     "id, suite, scenario, env, fingerprint, label, verdict, started_at, duration_s, "
-    "complete, created_at, accepted, pinned, inconclusive"
+    "complete, created_at, accepted, pinned, inconclusive, workload"
 )
+WHOLE: Final = ""
+"""The `workload` column of a run of the scenario as a whole (schema 6); a workload run
+`alongside` others has its own name there, and baselines of its own."""
 _WINDOW_COLUMNS: Final = (
     "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration, dropped, late"
 )
@@ -106,6 +112,17 @@ class HistoryStore:
             self._retry_for_s,
         )
 
+    def record_runs(
+        self, runs: Sequence[tuple[RunMeta, Sequence[WindowRecord], Sequence[SignalWindow]]]
+    ) -> list[str]:
+        """Store several runs in one transaction (a scenario's run and its workloads' own):
+        every one of them is in the history, or none is."""
+        return write(
+            self._db,
+            lambda db: [_insert_run(db, meta, w, sw) for meta, w, sw in runs],
+            self._retry_for_s,
+        )
+
     def runs(
         self,
         suite: str | None = None,
@@ -113,9 +130,19 @@ class HistoryStore:
         env: str | None = None,
         fingerprint: str | None = None,
         limit: int | None = None,
+        workload: str | None = None,
+        every_workload: bool = False,
     ) -> list[RunMeta]:
-        """Runs matching every filter given, newest first (by start, then by recording)."""
-        where, args = _filters(suite=suite, scenario=scenario, env=env, fingerprint=fingerprint)
+        """Runs matching every filter given, newest first (by start, then by recording): those
+        of the scenario as a whole (`workload` None), or of one workload run alongside, or
+        (`every_workload`) both kinds."""
+        where, args = _filters(
+            suite=suite,
+            scenario=scenario,
+            env=env,
+            fingerprint=fingerprint,
+            workload=None if every_workload else _column(workload),
+        )
         sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC"
         if limit is not None:
             sql += " LIMIT ?"
@@ -157,13 +184,21 @@ class HistoryStore:
         fingerprint: str,
         n: int = DEFAULT_N,
         before: str | None = None,
+        workload: str | None = None,
     ) -> list[RunMeta]:
-        """The last `n` complete, passing, accepted runs alike the current one, newest first.
+        """The last `n` complete, passing, accepted runs alike the current one, newest first
+        (of the scenario as a whole, or of one of its workloads: `workload`).
 
         `before` is the current run's id: only runs that started before it count (re-judging
         an old run must not use its future), and never the run itself.
         """
-        where, args = _filters(suite=suite, scenario=scenario, env=env, fingerprint=fingerprint)
+        where, args = _filters(
+            suite=suite,
+            scenario=scenario,
+            env=env,
+            fingerprint=fingerprint,
+            workload=_column(workload),
+        )
         where += " AND verdict = ? AND complete = 1 AND accepted = 1"
         args.append(PASSING)
         if before is not None:
@@ -173,34 +208,40 @@ class HistoryStore:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC LIMIT ?"
         return [_run_of(row) for row in self._read(sql, [*args, n])]
 
-    def pin(self, suite: str, scenario: str, env: str, run_ids: Iterable[str]) -> None:
-        """Make these runs the scenario's baseline in `env` until `unpin`."""
+    def pin(
+        self,
+        suite: str,
+        scenario: str,
+        env: str,
+        run_ids: Iterable[str],
+        workload: str | None = None,
+    ) -> None:
+        """Make these runs the baseline of the scenario (or of its `workload`) in `env` until
+        `unpin`."""
         ids = list(dict.fromkeys(run_ids))
         if not ids:
             raise StoreError("pin needs at least one run")
+        scope = (suite, scenario, _column(workload), env)
 
         def body(db: sqlite3.Connection) -> None:
             for run_id in ids:
                 row = db.execute(
-                    "SELECT suite, scenario, env FROM runs WHERE id = ?", (run_id,)
+                    "SELECT suite, scenario, workload, env FROM runs WHERE id = ?", (run_id,)
                 ).fetchone()
                 if row is None:
                     raise UnknownRun(f"no run {run_id} in {self.path}")
-                if tuple(row) != (suite, scenario, env):
+                if tuple(row) != scope:
                     raise StoreError(
-                        f"run {run_id} is {'/'.join(row)}, not {suite}/{scenario}/{env}"
+                        f"run {run_id} is {_scope_text(row)}, not {_scope_text(scope)}"
                     )
-            _set_baseline(db, suite, scenario, env, "pinned", ids)
+            _set_baseline(db, scope, "pinned", ids)
 
         write(self._db, body, self._retry_for_s)
 
-    def unpin(self, suite: str, scenario: str, env: str) -> None:
+    def unpin(self, suite: str, scenario: str, env: str, workload: str | None = None) -> None:
         """Back to a rolling baseline; the runs stay in the history."""
-        write(
-            self._db,
-            lambda db: _set_baseline(db, suite, scenario, env, "rolling", []),
-            self._retry_for_s,
-        )
+        scope = (suite, scenario, _column(workload), env)
+        write(self._db, lambda db: _set_baseline(db, scope, "rolling", []), self._retry_for_s)
 
     def baseline(
         self,
@@ -209,15 +250,20 @@ class HistoryStore:
         env: str,
         fingerprint: str,
         before: str | None = None,
+        workload: str | None = None,
     ) -> Baseline:
-        """The pinned runs when the scenario is pinned in `env`, else the rolling baseline."""
+        """The pinned runs when the scenario (or its `workload`) is pinned in `env`, else the
+        rolling baseline."""
         rows = self._read(
-            "SELECT mode, run_ids, n FROM baselines WHERE suite = ? AND scenario = ? AND env = ?",
-            [suite, scenario, env],
+            "SELECT mode, run_ids, n FROM baselines WHERE suite = ? AND scenario = ? "
+            "AND workload = ? AND env = ?",
+            [suite, scenario, _column(workload), env],
         )
         mode, ids, n = (rows[0][0], json.loads(rows[0][1]), rows[0][2]) if rows else ("", [], 0)
         if mode != "pinned":
-            runs = self.rolling_baseline(suite, scenario, env, fingerprint, n or DEFAULT_N, before)
+            runs = self.rolling_baseline(
+                suite, scenario, env, fingerprint, n or DEFAULT_N, before, workload
+            )
             return Baseline("rolling", tuple(runs))
         pinned = [self.run(run_id) for run_id in ids if run_id != before]
         alike = tuple(r for r in pinned if r.fingerprint == fingerprint)
@@ -225,15 +271,17 @@ class HistoryStore:
         return Baseline("pinned", alike, mismatched)
 
     def export_baseline(
-        self, suite: str, scenario: str, env: str, fingerprint: str
+        self, suite: str, scenario: str, env: str, fingerprint: str, workload: str | None = None
     ) -> dict[str, Any]:
-        """The scenario's current baseline as a JSON document (meta and windows of each run),
-        to keep in git and `import_baseline` elsewhere, e.g. on a fresh CI runner."""
-        chosen = self.baseline(suite, scenario, env, fingerprint)
+        """The current baseline of the scenario (or of its `workload`) as a JSON document (meta
+        and windows of each run), to keep in git and `import_baseline` elsewhere, e.g. on a
+        fresh CI runner."""
+        chosen = self.baseline(suite, scenario, env, fingerprint, workload=workload)
         return {
             "schema": EXPORT_SCHEMA,
             "suite": suite,
             "scenario": scenario,
+            "workload": workload,
             "env": env,
             "fingerprint": fingerprint,
             "mode": chosen.mode,
@@ -260,12 +308,13 @@ class HistoryStore:
             )
             for e in doc["runs"]
         ]
-        scope = (str(doc["suite"]), str(doc["scenario"]), str(doc["env"]))
+        workload = doc.get("workload") or None  # absent before schema 6: the scenario's
+        scope = (str(doc["suite"]), str(doc["scenario"]), _column(workload), str(doc["env"]))
 
         def body(db: sqlite3.Connection) -> list[str]:
             ids = [_merge_run(db, meta, w, scope, sw) for meta, w, sw in entries]
             if pin and ids:
-                _set_baseline(db, *scope, "pinned", ids)
+                _set_baseline(db, scope, "pinned", ids)
             return ids
 
         return write(self._db, body, self._retry_for_s)
@@ -356,7 +405,7 @@ def _insert_run(
     seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()[0]
     stored = replace(meta, id=run_id, created_at=meta.created_at or _now(), pinned=False)
     db.execute(
-        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 16)})",
         (seq, *_run_row(stored)),
     )
     db.executemany(
@@ -374,12 +423,12 @@ def _merge_run(
     db: sqlite3.Connection,
     meta: RunMeta,
     windows: Sequence[WindowRecord],
-    scope: tuple[str, str, str],
+    scope: tuple[str, str, str, str],
     signal_windows: Sequence[SignalWindow] = (),
 ) -> str:
     """Insert an imported run, or accept it as already there when it is the same run."""
-    if (meta.suite, meta.scenario, meta.env) != scope:
-        raise StoreError(f"run {meta.id} is not {'/'.join(scope)}")
+    if (meta.suite, meta.scenario, _column(meta.workload), meta.env) != scope:
+        raise StoreError(f"run {meta.id} is not {_scope_text(scope)}")
     if meta.id is not None and _exists(db, meta.id):
         row = db.execute("SELECT fingerprint FROM runs WHERE id = ?", (meta.id,)).fetchone()
         if row[0] != meta.fingerprint:
@@ -411,15 +460,30 @@ def _filters(**values: str | None) -> tuple[str, list[Any]]:
     return f"WHERE {clause}", list(given.values())
 
 
+def _column(workload: str | None) -> str:
+    """A workload as the `workload` column holds it (`WHOLE` for the scenario as a whole)."""
+    return WHOLE if workload is None else workload
+
+
+def _scope_text(scope: Sequence[str]) -> str:
+    """`suite/scenario/env`, or `suite/scenario/workload/env` for a workload's runs."""
+    suite, scenario, workload, env = scope
+    return "/".join(p for p in (suite, scenario, workload, env) if p != WHOLE)
+
+
 def _set_baseline(
-    db: sqlite3.Connection, suite: str, scenario: str, env: str, mode: BaselineMode, ids: list[str]
+    db: sqlite3.Connection, scope: tuple[str, str, str, str], mode: BaselineMode, ids: list[str]
 ) -> None:
-    scope = (suite, scenario, env)
-    db.execute("UPDATE runs SET pinned = 0 WHERE suite = ? AND scenario = ? AND env = ?", scope)
+    """`scope`: (suite, scenario, workload column, env)."""
+    db.execute(
+        "UPDATE runs SET pinned = 0 WHERE suite = ? AND scenario = ? AND workload = ? AND env = ?",
+        scope,
+    )
     db.executemany("UPDATE runs SET pinned = 1 WHERE id = ?", [(i,) for i in ids])
     db.execute(
-        "INSERT INTO baselines (suite, scenario, env, mode, run_ids, n) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (suite, scenario, env) DO UPDATE SET mode = excluded.mode,"
+        "INSERT INTO baselines (suite, scenario, workload, env, mode, run_ids, n)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (suite, scenario, workload, env) DO UPDATE SET mode = excluded.mode,"
         " run_ids = excluded.run_ids",
         (*scope, mode, json.dumps(ids), DEFAULT_N),
     )
@@ -441,12 +505,13 @@ def _run_row(meta: RunMeta) -> tuple[Any, ...]:
         int(meta.accepted),
         int(meta.pinned),
         json.dumps(list(meta.inconclusive)),
+        _column(meta.workload),
     )
 
 
 def _run_of(row: Sequence[Any]) -> RunMeta:
     (run_id, suite, scenario, env, fp, label, verdict, started, duration) = row[:9]
-    complete, created, accepted, pinned, inconclusive = row[9:]
+    complete, created, accepted, pinned, inconclusive, workload = row[9:]
     return RunMeta(
         suite=suite,
         scenario=scenario,
@@ -462,6 +527,7 @@ def _run_of(row: Sequence[Any]) -> RunMeta:
         accepted=bool(accepted),
         pinned=bool(pinned),
         inconclusive=tuple(json.loads(inconclusive or "[]")),
+        workload=workload or None,
     )
 
 

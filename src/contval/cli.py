@@ -148,18 +148,27 @@ PerNodeOption = Annotated[
 ]
 
 
-def _cluster_or_exit(cluster: str | None, workers: int | None, per_node: int | None) -> Any:
+def _cluster_or_exit(
+    cluster: str | None,
+    workers: int | None,
+    per_node: int | None,
+    suite: Suite,
+    scenarios: list[str],
+) -> Any:
     """The cluster's layout for `--cluster` (None without it): a one-line error and exit 2
-    (Ray missing, a bad address) or 3 (unreachable) otherwise, never a traceback."""
+    (Ray missing, a bad address, too few workers for the `scenarios`' workloads side by side)
+    or 3 (unreachable) otherwise, never a traceback."""
     if cluster is None:
         if per_node is not None:
             _usage_error("--workers-per-node needs --cluster")
         return None
     from contval.engine.ray_controller import ClusterUnavailable
-    from contval.engine.ray_plan import layout
+    from contval.engine.ray_plan import check_fits, layout
 
     try:
-        return layout(cluster, workers, per_node)
+        found = layout(cluster, workers, per_node)
+        check_fits(found, suite, scenarios)
+        return found
     except ClusterUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.code) from None
@@ -187,10 +196,13 @@ def plan(
 
     loaded = _load_or_exit(suite, data_dir, env_file)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
-    found = _cluster_or_exit(cluster, workers, workers_per_node)
-    # the same default, and cap, as `contval run`
+    found = _cluster_or_exit(
+        cluster, workers, workers_per_node, loaded, names or list(loaded.scenarios)
+    )
+    # the same default, and cap, as `contval run`; on a cluster, side by side shares them
     workers = found.workers if found else workers or default_workers()
-    data = plan_data(loaded, names, workers)
+    shared = found is not None
+    data = plan_data(loaded, names, workers, shared)
     if found:
         from contval.engine.ray_plan import cluster_plan, render_cluster
 
@@ -198,7 +210,7 @@ def plan(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        typer.echo(render_plan(loaded, names, workers))
+        typer.echo(render_plan(loaded, names, workers, shared))
         if found:
             typer.echo("\n" + render_cluster(data["cluster"]))
 
@@ -271,11 +283,12 @@ def run(
     for key, _ in overrides:
         _pick(key, list(loaded.variables), "variable")
     targets = _checked_targets(loaded, target or [])
-    found = _cluster_or_exit(cluster, workers, workers_per_node)
+    order = names or list(loaded.run_order())
+    found = _cluster_or_exit(cluster, workers, workers_per_node, loaded, order)
     options = RunOptions(
         suite_path=suite.resolve(),
         suite=_with_targets(loaded, targets),
-        scenarios=tuple(names or loaded.run_order()),
+        scenarios=tuple(order),
         out_dir=out,
         workers=found.workers if found else workers or default_workers(),
         overrides=tuple(overrides),

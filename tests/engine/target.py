@@ -49,6 +49,7 @@ class Behaviour:
 class Seen:
     paths: Counter[str] = field(default_factory=Counter)
     connections: int = 0
+    first: dict[str, float] = field(default_factory=dict)  # path -> wall time of its first
 
     @property
     def requests(self) -> int:
@@ -87,7 +88,10 @@ class _Handler(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             path = head.split(" ", 2)[1].split("?", 1)[0]
-            self.target.seen.paths[path] += 1
+            seen = self.target.seen
+            if path not in seen.first:
+                seen.first[path] = time.time()
+            seen.paths[path] += 1
             self.respond(path)
 
     def respond(self, path: str) -> None:

@@ -23,6 +23,7 @@ from contval.engine.schedules import (
     schedule_for,
     workers_for,
 )
+from contval.engine.schedules.workers import shared_workers
 from contval.spec.models import Suite
 from contval.spec.units import format_duration
 
@@ -31,13 +32,17 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def plan_data(
-    suite: Suite, scenarios: Sequence[str] | None = None, workers: int = 1
+    suite: Suite,
+    scenarios: Sequence[str] | None = None,
+    workers: int = 1,
+    shared: bool = False,
 ) -> dict[str, Any]:
     """The plan of `scenarios` (default: all, in suite order) with `workers` workers.
 
     Times are in seconds and rates per second. `expected_iterations` is exact for the open
     model and the iteration executors, and None for the other closed ones, whose iteration
-    count depends on the system's latency.
+    count depends on the system's latency. `shared`: workloads side by side share the
+    `workers` (a Ray cluster's, `part_workers`) instead of each having as many.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
@@ -50,22 +55,35 @@ def plan_data(
     return {
         "suite": suite.name,
         "workers": workers,
-        "scenarios": [_scenario_data(suite, name, workers) for name in names],
+        "scenarios": [_scenario_data(suite, name, workers, shared) for name in names],
         "unused_workloads": [name for name in suite.workloads if name not in used],
     }
 
 
-def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
+def part_workers(suite: Suite, scenario: str, workers: int, shared: bool = False) -> list[int]:
+    """How many workers each workload of the scenario runs on (its own first, then those
+    `alongside`), as `contval run` starts them: each up to `workers` of its own (local worker
+    processes), or, `shared`, the `workers` shared out between them (Ray actors, a CPU each:
+    `shared_workers`; `ValueError` when there are more workloads than workers)."""
+    caps = [
+        workers_for(schedule_for(suite.workloads[w]), workers)
+        for _, w, _ in suite.scenarios[scenario].parts()
+    ]
+    return shared_workers(caps, workers) if shared else caps
+
+
+def _scenario_data(suite: Suite, name: str, workers: int, shared: bool) -> dict[str, Any]:
     """The scenario's own workload (as before: `workload`, `executor`, `profile`, … at the
     top level), its `start_time`, and each workload run `alongside` it with the same fields."""
     scenario = suite.scenarios[name]
     _own, *side = scenario.parts()
+    own_workers, *side_workers = part_workers(suite, name, workers, shared)
     return {
         "name": name,
         "description": scenario.description,
         "workload": scenario.workload,
         "start_time": scenario.start_time,
-        **_workload_data(suite, scenario.workload, workers),
+        **_workload_data(suite, scenario.workload, own_workers),
         "runs_for": max(
             start + schedule_for(suite.workloads[w]).duration for _, w, start in scenario.parts()
         ),
@@ -76,10 +94,10 @@ def _scenario_data(suite: Suite, name: str, workers: int) -> dict[str, Any]:
                 "name": part,
                 "workload": workload,
                 "start_time": start,
-                **_workload_data(suite, workload, workers),
+                **_workload_data(suite, workload, used),
                 "thresholds": list(scenario.alongside[part].thresholds),
             }
-            for part, workload, start in side
+            for (part, workload, start), used in zip(side, side_workers, strict=True)
         ],
     }
 
@@ -181,9 +199,11 @@ def sparkline(schedule: Schedule, width: int = SPARK_WIDTH) -> str:
     )
 
 
-def render_plan(suite: Suite, scenarios: Sequence[str] | None = None, workers: int = 1) -> str:
+def render_plan(
+    suite: Suite, scenarios: Sequence[str] | None = None, workers: int = 1, shared: bool = False
+) -> str:
     """The plan as text for a terminal: one block per scenario (see `plan_data`)."""
-    data = plan_data(suite, scenarios, workers)
+    data = plan_data(suite, scenarios, workers, shared)
     plural = "" if workers == 1 else "s"
     lines = [f"Plan for suite {data['suite']} ({workers} worker{plural})"]
     for scenario in data["scenarios"]:
@@ -270,9 +290,11 @@ def _render_workers(
 ) -> list[str]:
     split = s["workers"]
     title = f"  workers ({len(split)})"
-    if len(split) < workers:
+    if len(split) < workers and len(split) >= s["max_vus"]:
         cap = "max_vus" if is_open else "the peak VUs"
         title += f": {workers} requested, but {cap} {s['max_vus']} allows {len(split)}"
+    elif len(split) < workers:  # `shared`: the cluster's workers go round its workloads
+        title += f": its share of the {workers} workers, side by side"
     counted = counted or is_open
     headers = ["worker", "max VUs" if is_open else "peak VUs"] + (["iterations"] if counted else [])
     rows = [

@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -525,6 +526,57 @@ class RayController(LocalController):
                 remove_placement_group(self._group)
 
 
+def side_by_side_engine(described: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """result.json `engine` of workloads run side by side on one cluster, from each one's
+    (`RayController.engine`, by workload name): the nodes with every workload's figures added
+    up (`workers_by_workload` for which of each one's workers ran there), the lost workers
+    naming their workload, and `workloads`: each one's workers and own nodes."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for name, engine in described:
+        for node in engine["nodes"]:
+            merged = nodes.get(node["node_id"])
+            if merged is None:
+                merged = nodes[node["node_id"]] = {
+                    k: v for k, v in node.items() if k != "worker_indexes"
+                } | {"workers_by_workload": {}}
+            else:
+                _add_node(merged, node)
+            merged["workers_by_workload"][name] = list(node["worker_indexes"])
+    first = described[0][1]
+    return {
+        "kind": first["kind"],
+        "address": first["address"],
+        "nodes": list(nodes.values()),
+        "on_worker_loss": first["on_worker_loss"],
+        "lost_workers": [
+            {"workload": name, **loss} for name, e in described for loss in e["lost_workers"]
+        ],
+        "lost_share": max(e["lost_share"] for _, e in described),
+        "workloads": [
+            {
+                "name": name,
+                "workers": sum(n["workers"] for n in e["nodes"]),
+                "nodes": e["nodes"],
+                "lost_share": e["lost_share"],
+            }
+            for name, e in described
+        ],
+    }
+
+
+def _add_node(merged: dict[str, Any], node: Mapping[str, Any]) -> None:
+    """Another workload's figures of the same node added to the merged entry."""
+    for key in ("workers", "requests", "errors"):
+        merged[key] += node[key]
+    for key in ("max_lag_ms", "max_rss_mb"):
+        merged[key] = max(merged[key], node[key])
+    merged["lost"] = merged["lost"] or node["lost"]
+    lost_at = [t for t in (merged["lost_at_s"], node["lost_at_s"]) if t is not None]
+    merged["lost_at_s"] = min(lost_at) if lost_at else None
+    nice = [n for n in (merged["nice"], node["nice"]) if n is not None]
+    merged["nice"] = max(nice) if nice else None
+
+
 def _where(actor: _Actor) -> str:
     """A node as a person finds it: its address and the start of its Ray node id."""
     node = actor.node
@@ -549,4 +601,11 @@ def local_engine(workers: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["ClusterUnavailable", "RayController", "connect", "local_engine", "placement"]
+__all__ = [
+    "ClusterUnavailable",
+    "RayController",
+    "connect",
+    "local_engine",
+    "placement",
+    "side_by_side_engine",
+]

@@ -5,10 +5,12 @@ Imports `ray` only through `ray_controller.connect`, i.e. only when `--cluster` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from contval.engine.ray_controller import ClusterUnavailable, cluster_nodes, placement
+from contval.spec.models import Suite
 
 
 @dataclass(frozen=True)
@@ -60,21 +62,40 @@ def layout(address: str, workers: int | None, per_node: int | None) -> Layout:
     return found
 
 
+def check_fits(found: Layout, suite: Suite, scenarios: Sequence[str]) -> None:
+    """`ClusterUnavailable` (a bad option, 2) when a scenario runs more workloads side by side
+    than the run has workers: on a cluster each workload needs a worker (a CPU) of its own."""
+    for name in scenarios:
+        parts = len(suite.scenarios[name].parts())
+        if parts > found.workers:
+            raise ClusterUnavailable(
+                f"--cluster {found.address}: scenario `{name}` runs {parts} workloads side by "
+                f"side, each on a worker (a CPU) of its own at least, and the run has "
+                f"{found.workers} worker(s): add nodes, or raise --workers",
+                2,
+            )
+
+
 def cluster_plan(found: Layout, plan: dict[str, Any]) -> dict[str, Any]:
-    """The `cluster` entry of `contval plan --json`."""
+    """The `cluster` entry of `contval plan --json`: one `per_worker` row per workload of each
+    scenario (its own, then those `alongside`, which share the cluster's workers)."""
     per_worker = []
     for scenario in plan["scenarios"]:
-        used = max(1, len(scenario["workers"]))
-        values = [p.get("rate", p.get("vus", 0)) for p in scenario["profile"]]
-        peak = max(values, default=0)
-        per_worker.append(
-            {
-                "scenario": scenario["name"],
-                "workers": used,
-                "peak_rate_per_worker": peak / used if scenario["model"] == "open" else None,
-                "max_vus_per_worker": max((w["max_vus"] for w in scenario["workers"]), default=0),
-            }
-        )
+        own = {**scenario, "name": scenario["workload"]}
+        for part in (own, *scenario["alongside"]):
+            used = max(1, len(part["workers"]))
+            values = [p.get("rate", p.get("vus", 0)) for p in part["profile"]]
+            peak = max(values, default=0)
+            per_worker.append(
+                {
+                    "scenario": scenario["name"],
+                    "workload": part["name"],
+                    "alongside": part is not own,
+                    "workers": used,
+                    "peak_rate_per_worker": peak / used if part["model"] == "open" else None,
+                    "max_vus_per_worker": max((w["max_vus"] for w in part["workers"]), default=0),
+                }
+            )
     return {
         "address": found.address,
         "nodes": found.nodes,
@@ -100,5 +121,8 @@ def render_cluster(data: dict[str, Any]) -> str:
         what = (
             f"peak {rate:.1f}/s per worker" if rate is not None else "closed model"
         ) + f", up to {row['max_vus_per_worker']} VUs per worker"
-        lines.append(f"  scenario {row['scenario']}: {row['workers']} worker(s), {what}")
+        who = f"scenario {row['scenario']}"
+        if row["alongside"]:
+            who = f"  alongside {row['workload']}"
+        lines.append(f"  {who}: {row['workers']} worker(s), {what}")
     return "\n".join(lines)

@@ -105,7 +105,10 @@ class SideBySide:
             return None  # aborts are judged on the whole, in `run`, and sent with `stop`
 
         try:
-            part.controller.run(on_second)
+            outcome = part.controller.run(on_second)
+            if outcome.stop_reason and self._stop_reason is None:
+                # it stopped itself (a worker lost, its generator saturated): so do the others
+                self.stop(f"workload {part.name}: {outcome.stop_reason}")
         except BaseException as exc:  # re-raised on the caller's thread, after the others end
             part.error = exc
             self.stop(f"workload {part.name} failed: {exc}")
@@ -154,6 +157,7 @@ class SideBySide:
         out.saturated = next((o.saturated for o in outcomes if o.saturated), None)
         out.interrupted_iterations = sum(o.interrupted_iterations for o in outcomes)
         out.failures = [f"{p.name}: {f}" for p in self.parts for f in p.controller.outcome.failures]
+        out.lost = [f"{p.name}: {lost}" for p in self.parts for lost in p.controller.outcome.lost]
         started = [o.started_at for o in outcomes if o.started_at]
         out.started_at = min(started) if started else 0.0
         out.elapsed = max((o.elapsed for o in outcomes), default=0.0)

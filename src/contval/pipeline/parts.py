@@ -23,7 +23,7 @@ from rich.console import Console
 from contval.engine import messages as msg
 from contval.engine.controller import Controller, OnSecond, OnTick
 from contval.engine.local import RunOutcome, SecondStats
-from contval.engine.schedules import schedule_for, workers_for
+from contval.engine.schedules import schedule_for
 from contval.engine.side_by_side import SideBySide
 from contval.metrics import Series, Snapshot
 from contval.metrics.phases import phase_series
@@ -54,15 +54,19 @@ def span(suite: Suite, scenario_name: str) -> float:
 def side_by_side(
     suite: Suite,
     scenario_name: str,
-    wanted: int,
+    workers: Sequence[int],
     jobs: Jobs,
     controller: Callable[[list[msg.WorkerJob]], Controller],
 ) -> SideBySide:
-    """One controller per workload, each with up to `wanted` workers of its own."""
+    """One controller per workload, each on its count of `workers` (`engine.plan.part_workers`:
+    up to `--workers` each locally, the cluster's workers shared out on Ray)."""
     parts: list[tuple[str, Controller]] = []
-    for index, (name, workload, start) in enumerate(suite.scenarios[scenario_name].parts()):
+    scenario = suite.scenarios[scenario_name]
+    for index, ((name, workload, start), count) in enumerate(
+        zip(scenario.parts(), workers, strict=True)
+    ):
         schedule = schedule_for(suite.workloads[workload])
-        one = controller(jobs(workers_for(schedule, wanted), None if index == 0 else name))
+        one = controller(jobs(count, None if index == 0 else name))
         aborts = [t for t in map(parse_threshold, _texts(suite, scenario_name, index)) if t.abort]
         if aborts:
             end = math.ceil(start + schedule.duration)

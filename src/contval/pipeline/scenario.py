@@ -23,6 +23,7 @@ from contval.engine.local import (
     WorkerFailed,
     load_seconds,
 )
+from contval.engine.plan import part_workers
 from contval.engine.schedules import schedule_for, workers_for
 from contval.engine.side_by_side import SideBySide
 from contval.exitcodes import ExitCode
@@ -32,6 +33,7 @@ from contval.metrics.phases import phase_summary
 from contval.pipeline.chaos import ChaosThread
 from contval.pipeline.options import Interrupt, RunOptions
 from contval.pipeline.parts import (
+    AbortWatch,
     abort_reason,
     part_abort,
     part_entries,
@@ -100,15 +102,10 @@ def run_scenario(
         timeline(scenario, suite),
     )
     result.scenarios.append(run.entry)
-    workers = workers_for(schedule, options.workers)
+    counts = part_workers(suite, name, options.workers, shared=options.cluster is not None)
+    workers, total = counts[0], sum(counts)  # the scenario's own workload's; every workload's
     duration = span(suite, name)
-    side = f" + {len(scenario.alongside)} alongside" if scenario.alongside else ""
-    console.print(
-        f"[bold]scenario {name}[/bold]: {workload.executor}{side}, {duration:g}s, "
-        f"{workers} worker(s)"
-        + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
-        highlight=False,
-    )
+    _announce(run, console, duration, total)
     overrides = _setup(run, scenario.setup, options, console)
     if overrides is None:
         return ExitCode.RUN_INCOMPLETE  # the setup flow failed: recorded as not started
@@ -126,16 +123,16 @@ def run_scenario(
             code = not_started(run, str(exc))
             run.entry["stop_reason"] = "a metrics source could not be read"
             return code
-    controller = _controllers(run, replace(options, overrides=overrides), jobs)
+    controller = _controllers(run, replace(options, overrides=overrides), jobs, counts)
     state.controller = controller
     try:
         controller.start()
     except WorkerFailed as exc:
-        run.entry["engine"] = _engine(controller, workers)
+        run.entry["engine"] = _engine(controller, total)
         controller.close()
         console.print(f"[red]error:[/red] could not start the workers: {exc}", highlight=False)
         return not_started(run, str(exc))
-    run.entry["engine"] = _engine(controller, workers)
+    run.entry["engine"] = _engine(controller, total)
     if not run.timeline.windows:
         outcome = _load(run, controller, duration, result, console, state)
         _teardown(run, scenario.teardown, options, overrides, console)
@@ -162,6 +159,18 @@ def run_scenario(
         console.print(f"  chaos: {line}", highlight=False)
     _teardown(run, scenario.teardown, options, overrides, console)
     return _finish(run, outcome, result, console, records, state.reason)
+
+
+def _announce(run: ScenarioRun, console: Console, duration: float, workers: int) -> None:
+    scenario = run.options.suite.scenarios[run.name]
+    executor = run.options.suite.workloads[scenario.workload].executor
+    side = f" + {len(scenario.alongside)} alongside" if scenario.alongside else ""
+    console.print(
+        f"[bold]scenario {run.name}[/bold]: {executor}{side}, {duration:g}s, "
+        f"{workers} worker(s)"
+        + (f", {len(run.timeline.windows)} fault(s)" if run.timeline.windows else ""),
+        highlight=False,
+    )
 
 
 def _setup(
@@ -203,15 +212,17 @@ def _invalid(run: ScenarioRun, controller: Controller, reason: str) -> None:
     controller.stop(reason)
 
 
-def _controllers(run: ScenarioRun, options: RunOptions, jobs: list[msg.WorkerJob]) -> Controller:
+def _controllers(
+    run: ScenarioRun, options: RunOptions, jobs: list[msg.WorkerJob], counts: list[int]
+) -> Controller:
     """The scenario's controller; with workloads `alongside`, one per workload driven together
-    (`run.side`), the scenario's own on `jobs`."""
+    (`run.side`), each on its count of workers, the scenario's own on `jobs`."""
     if not options.suite.scenarios[run.name].alongside:
         return _controller(run.options, jobs)
     run.side = side_by_side(
         options.suite,
         run.name,
-        options.workers,
+        counts,
         lambda n, part: _jobs(options, run.name, n, part) if part else jobs,
         lambda part_jobs: _controller(options, part_jobs),
     )
@@ -227,12 +238,32 @@ def _controller(options: RunOptions, jobs: list[msg.WorkerJob]) -> Controller:
     return RayController(jobs, options.cluster, options.workers_per_node)
 
 
+def _described(controller: Controller) -> dict[str, Any] | None:
+    """What a cluster controller says of its nodes; None for local workers. Workloads side by
+    side on a cluster are one cluster: their nodes merged, and each workload's own."""
+    if isinstance(controller, SideBySide):
+        parts = [(p.name, _described(_unwrapped(p.controller))) for p in controller.parts]
+        described = [(name, found) for name, found in parts if found is not None]
+        if not described:
+            return None
+        from contval.engine.ray_controller import side_by_side_engine
+
+        return side_by_side_engine(described)
+    describe = getattr(controller, "engine", None)
+    return dict(describe()) if callable(describe) else None
+
+
+def _unwrapped(controller: Controller) -> Controller:
+    """A workload's own controller (an `AbortWatch` only keeps its seconds)."""
+    return controller.inner if isinstance(controller, AbortWatch) else controller
+
+
 def _engine(controller: Controller, workers: int) -> dict[str, Any]:
     """result.json `engine`: where the workers ran. A cluster controller describes its nodes
     (with what each one's workers did); local workers all ran on this host."""
-    describe = getattr(controller, "engine", None)
-    if callable(describe):
-        return dict(describe())
+    described = _described(controller)
+    if described is not None:
+        return described
     host = {"node_id": "local", "host": socket.gethostname(), "workers": workers}
     return {
         "kind": "local",
@@ -316,8 +347,8 @@ def _load(
         if run.signals is not None:
             run.signals.stop()
         controller.close()
-        if callable(getattr(controller, "engine", None)):  # per-node figures as the run ended
-            run.entry["engine"] = _engine(controller, 0)
+        if (described := _described(controller)) is not None:  # a cluster's, as it ended
+            run.entry["engine"] = described
         log.close()
         state.controller = None
         progress.finish()

@@ -20,3 +20,24 @@ def share(total: int, worker: int, workers: int) -> int:
     check_worker(worker, workers)
     whole, extra = divmod(total, workers)
     return whole + (1 if worker < extra else 0)
+
+
+def shared_workers(caps: list[int], wanted: int) -> list[int]:
+    """Workers for loads run side by side on `wanted` workers in all (a Ray cluster reserves a
+    CPU per worker, so side-by-side workloads share its workers rather than each taking them
+    all): each load its `caps` entry (what it uses alone) when they fit; otherwise one each and
+    the rest in proportion to what each would use beyond one (largest remainders, earlier
+    loads first on ties), never more than its cap. `ValueError` when `wanted` is fewer than
+    the loads."""
+    if len(caps) > wanted:
+        raise ValueError(f"{len(caps)} loads side by side need {len(caps)} workers; {wanted} given")
+    if sum(caps) <= wanted:
+        return list(caps)
+    extra = [cap - 1 for cap in caps]
+    rest = wanted - len(caps)
+    whole = sum(extra)
+    parts = [rest * e // whole for e in extra]
+    order = sorted(range(len(caps)), key=lambda i: (-(rest * extra[i] % whole), i))
+    for i in order[: rest - sum(parts)]:
+        parts[i] += 1
+    return [1 + p for p in parts]

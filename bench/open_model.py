@@ -132,6 +132,7 @@ class Point:
     cpu_s: float
     seconds: float
     failed: int = 0  # requests with an error or a failed check (the figures are then suspect)
+    lags_ms: tuple[float, ...] = ()  # the worst lag of each second (contval), in order
 
     @property
     def achieved(self) -> float:
@@ -183,6 +184,7 @@ def run_contval(work: Path, port: int, rate: int, args: argparse.Namespace) -> P
         cpu_s=tree.cpu_s,
         seconds=float(args.seconds),
         failed=totals["errors"] - totals["dropped_iterations"],
+        lags_ms=tuple(float(row.get("lag_ms", 0.0)) for row in scenario["series"]),
     )
 
 
@@ -233,6 +235,15 @@ def run_k6(work: Path, port: int, rate: int, args: argparse.Namespace) -> Point:
     )
 
 
+def lags_row(lags_ms: tuple[float, ...]) -> str:
+    """`--lags`: each second's worst lag, the worst one marked, so a start-up effect (second
+    0) is told from a pause in the middle of the run."""
+    worst = max(range(len(lags_ms)), key=lags_ms.__getitem__)
+    return " ".join(
+        f"[{lag:.1f}]" if second == worst else f"{lag:.1f}" for second, lag in enumerate(lags_ms)
+    )
+
+
 def knee(points: list[Point]) -> int | None:
     """The highest rate kept, every lower rate kept too."""
     best = None
@@ -255,6 +266,9 @@ def main() -> None:
         type=int,
         help="move contval's controller process to this core (default: it shares the worker's)",
     )
+    parser.add_argument(
+        "--lags", action="store_true", help="print contval's worst lag of every second"
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
@@ -271,6 +285,8 @@ def main() -> None:
                 point = run(work, port, rate, args)
                 points[name].append(point)
                 print(point.row(name), flush=True)
+                if args.lags and point.lags_ms:
+                    print("         lag per second (ms): " + lags_row(point.lags_ms), flush=True)
     print()
     for name, found in points.items():
         if found:

@@ -23,6 +23,7 @@ from contval.engine.iterations_loop import IterationLoop
 from contval.engine.open_loop import OpenLoop
 from contval.engine.outbox import Outbox
 from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule_for
+from contval.engine.warmup import fds_needed, reserve_fds, warm_snapshot
 from contval.flows import FlowRunner, compile_program
 from contval.http import Client, ClientOptions, now
 from contval.metrics import Recorder
@@ -82,6 +83,9 @@ class Worker:
             cap = max(1, schedule.max_vus())
         client = Client(ClientOptions(max_connections=max(1, cap)))
         runner = program.bind(client, self.recorder, debug_http=job.debug_http)
+        # one-off costs paid here, not on the schedule (contval.engine.warmup)
+        reserve_fds(fds_needed(cap, len(suite.targets)))
+        warm_snapshot()
         loop = asyncio.get_running_loop()
         loop.add_reader(self.conn.fileno(), self._on_message)
         gc.freeze()  # the suite and compiled program live all run: no collection walks them again

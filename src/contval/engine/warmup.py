@@ -1,0 +1,68 @@
+"""What a worker does before its schedule starts, so that the first seconds keep time.
+
+Measured on an open-model worker at 50,000 arrivals/s (bench/open_model.py, docs/scale-out.md),
+two one-off costs used to land on the schedule and show as the run's worst lag:
+
+* **The file descriptor table grows.** Linux doubles a process's descriptor table when a new
+  descriptor does not fit (past 64, 256, 512, ...), and a process with more than one thread
+  (the worker's outbox thread, a Ray actor's threads) then waits for an RCU grace period
+  (`synchronize_rcu` in `expand_fdtable`): 7-18 ms asleep in one `socket()` call while every
+  arrival due meanwhile starts late. A worker opens its connections as virtual users first need
+  them, so each doubling fell inside the run. `reserve_fds` grows the table once, before the
+  load (and, in a local worker, before any second thread exists, when no grace period is
+  needed); the table never shrinks.
+* **The first snapshot.** The first `Recorder.snapshot` of a process builds the histogram layout
+  tables and runs the encoder cold: 1.5-6 ms on the event loop at the end of second 0 instead
+  of 0.5-0.8. `warm_snapshot` pays that once on a throwaway recorder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+
+from contval.metrics import Recorder
+
+SPARE_FDS = 64
+"""Descriptors beyond the connections: the controller's pipe, the event loop's own, data files,
+a proxy's tunnel, the TLS layer."""
+
+
+def fds_needed(max_connections: int, targets: int) -> int:
+    """Descriptors a worker may hold at once: a full pool per target, plus spares."""
+    return max(1, max_connections) * max(1, targets) + SPARE_FDS
+
+
+def reserve_fds(count: int) -> int:
+    """Grow this process's descriptor table so descriptors below `count` fit without growing
+    it again; returns the table size asked for (within the soft RLIMIT_NOFILE, 0 if none).
+
+    `F_DUPFD` takes the lowest free descriptor at or above the one asked for, so no open
+    descriptor is ever touched; the duplicate is closed at once, the grown table stays.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:
+        count = min(count, soft)
+    highest = count - 1
+    if highest < 3:
+        return 0
+    probe = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        try:
+            spare = fcntl.fcntl(probe, fcntl.F_DUPFD_CLOEXEC, highest)
+        except OSError:  # every descriptor from `highest` up is taken: the table is that big
+            return count
+        os.close(spare)
+    finally:
+        os.close(probe)
+    return count
+
+
+def warm_snapshot() -> None:
+    """Run the snapshot path once on a throwaway recorder: layout tables, encoder, codec."""
+    recorder = Recorder()
+    slot = recorder.slot("warm-up", "warm-up")
+    slot.request(0.001)
+    slot.iteration(0.001)
+    recorder.snapshot(0)

@@ -22,7 +22,16 @@ from tests.report.sample import HOSTILE, result_document, with_workloads
 from tests.report.test_junit import SCHEMA
 from tests.report.test_markdown import MD, table_with, tables
 
-WORKLOAD_HEADER = ["workload", "executor", "start", "seconds", "requests", "errors", "verdict"]
+WORKLOAD_HEADER = [
+    "workload",
+    "executor",
+    "start",
+    "seconds",
+    "requests",
+    "errors",
+    "baseline",
+    "verdict",
+]
 
 
 class _Tables(HTMLParser):
@@ -85,9 +94,19 @@ def test_a_failing_side_workload_in_every_report(tmp_path: Path, target: Target)
             "3 s",
             "60",
             "0 (0.00 %)",
+            "no baseline yet",  # each workload has one of its own (a failed run never joins)
             "by the scenario's thresholds",
         ],
-        ["buyers", "shared-iterations", "1 s", "2 s", "10", "10 (100.00 %)", "FAIL"],
+        [
+            "buyers",
+            "shared-iterations",
+            "1 s",
+            "2 s",
+            "10",
+            "10 (100.00 %)",
+            "no baseline yet",
+            "FAIL",
+        ],
     ]
     own = [t for t in tables(summary) if t[0][0] == "threshold"]
     assert [t[1:] for t in own] == [
@@ -111,9 +130,19 @@ def test_a_failing_side_workload_in_every_report(tmp_path: Path, target: Target)
             "3 s",
             "60",
             "0 (0.00 %)",
+            "no baseline yet",
             "by the scenario's thresholds",
         ],
-        ["buyers", "shared-iterations", "1 s", "2 s", "10", "10 (100.00 %)", "fail"],
+        [
+            "buyers",
+            "shared-iterations",
+            "1 s",
+            "2 s",
+            "10",
+            "10 (100.00 %)",
+            "no baseline yet",
+            "fail",
+        ],
     ]
     scenario_own, buyers_own = html_tables(page, "thresholds")
     assert len(scenario_own) == 3
@@ -154,6 +183,7 @@ def test_passing_workloads_pass_in_every_report() -> None:
         "30 s",
         "500",
         "2 (0.40 %)",
+        "-",  # history off: not compared
         "pass",
     ]
     assert "None: no threshold failed" in summary
@@ -179,7 +209,7 @@ def test_hostile_workload_names_stay_text() -> None:
     rendered = MD.render(summary)
     assert "<script" not in rendered and "<img" not in rendered
     rows = table_with(summary, "workload")
-    assert rows[2][0] == f"{HOSTILE} | x (buying)" and len(rows[2]) == 7
+    assert rows[2][0] == f"{HOSTILE} | x (buying)" and len(rows[2]) == 8
     assert table_with(summary, "#")[1][2] == f"workload {HOSTILE} | x: error_rate < 1%"
 
     page = render_html(doc)

@@ -7,6 +7,10 @@ scenario's planned length (`window_size`). Chaos scenarios compare each phase of
 the same phase of their baseline. Comparing (`compare_run`) and recording (`record`) are two
 steps: `contval.pipeline.verdict` records the run once, with its final verdict, so the run is
 never its own baseline and a failed run never becomes part of one.
+
+A scenario that runs workloads side by side (`alongside`) is compared as a whole, and each of
+its workloads on its own too (`workload`, `plan_part`): over the seconds it ran, with its own
+mix, against the baseline of that workload alone (the history keys its runs by its name).
 """
 
 from __future__ import annotations
@@ -95,23 +99,37 @@ class GatePlan:
     run and every one of its baseline runs are cut the same way (never from when a fault
     happened to start, or from how long the run took to drain)."""
 
-    duration: int
+    duration: int  # the grid's end, in the scenario's seconds
     faults: Mapping[str, Window]
     open_model: bool = False
+    start: int = 0  # the grid's start: a workload run alongside from its `start_time`
+
+    @property
+    def span(self) -> Window:
+        return (self.start, self.duration)
 
     @property
     def size(self) -> int:
-        return window_size(self.duration, self.faults)
+        return window_size(self.duration - self.start, self._relative())
 
     @property
     def phases(self) -> list[tuple[str, str]]:
         """(fault, phase) pairs that last at least a second (a fault at 0 has no `before`)."""
+        length = self.duration - self.start
         return [
             (name, phase)
-            for name, (f0, f1) in self.faults.items()
-            for phase, length in zip(PHASES, (f0, f1 - f0, self.duration - f1), strict=True)
-            if length > 0
+            for name, (f0, f1) in self._relative().items()
+            for phase, seconds in zip(PHASES, (f0, f1 - f0, length - f1), strict=True)
+            if seconds > 0
         ]
+
+    def _relative(self) -> dict[str, Window]:
+        """The faults from the grid's start, cut to it (a fault before it is all `after`)."""
+        length = self.duration - self.start
+        return {
+            name: (min(max(f0 - self.start, 0), length), min(max(f1 - self.start, 0), length))
+            for name, (f0, f1) in self.faults.items()
+        }
 
 
 def plan_gate(suite: Suite, scenario: str) -> GatePlan:
@@ -128,6 +146,27 @@ def plan_gate(suite: Suite, scenario: str) -> GatePlan:
         faults[w.fault] = (first, min(max(math.ceil(w.end), first + 1), duration))
     schedule = schedule_for(suite.workloads[model.workload])
     return GatePlan(duration, faults, isinstance(schedule, OpenSchedule))
+
+
+def plan_part(suite: Suite, scenario: str, name: str) -> GatePlan:
+    """The grid of one workload of a scenario that runs several side by side: the seconds it
+    was planned to run ([start_time, start_time + its duration), in the scenario's seconds, so
+    fault phases line up), with the scenario's faults and that workload's load model."""
+    from contval.engine.schedules import OpenSchedule, schedule_for
+
+    (workload, start) = next((w, t) for n, w, t in suite.scenarios[scenario].parts() if n == name)
+    schedule = schedule_for(suite.workloads[workload])
+    first = math.floor(start)
+    end = max(first + 1, math.ceil(start + schedule.duration))
+    faults = plan_gate(suite, scenario).faults
+    return GatePlan(end, faults, isinstance(schedule, OpenSchedule), first)
+
+
+def part_workload(suite: Suite, scenario: str, name: str | None) -> str:
+    """The workload (under `workloads`) that `name` runs: the scenario's own when None."""
+    if name is None:
+        return suite.scenarios[scenario].workload
+    return next(w for n, w, _ in suite.scenarios[scenario].parts() if n == name)
 
 
 @dataclass(frozen=True)
@@ -152,29 +191,35 @@ def compare_run(
     duration_s: float,
     plan: GatePlan | None = None,
     signals: Mapping[str, Sequence[float | None]] | None = None,
+    workload: str | None = None,
 ) -> PendingGate:
     """Compare a finished run with its baseline; nothing is written. Pure but for the store.
     `signals`: the server-side signals' values per second of the load, kept per window and
-    compared where the suite asks (`signal_tolerances`)."""
+    compared where the suite asks (`signal_tolerances`). `workload`: one workload run
+    alongside others (`series` its own, `plan` from `plan_part`, `thresholds` its own), against
+    that workload's baseline; it compares only the signals its own thresholds name (the system's
+    signals are the scenario's to compare)."""
     plan = plan or plan_gate(suite, scenario)
     policy = suite.scenarios[scenario].baseline
     print_ = fingerprint(suite, scenario)
-    windows = windows_of(series, plan.size, dict(plan.faults), span=(0, plan.duration))
-    kept = signal_windows_of(signals or {}, plan.size, dict(plan.faults), span=(0, plan.duration))
+    faults = dict(plan.faults)
+    windows = windows_of(series, plan.size, faults, span=plan.span)
+    kept = signal_windows_of(signals or {}, plan.size, faults, span=plan.span)
     with HistoryStore(options.store) as store:
-        baseline = store.baseline(suite.name, scenario, options.env, print_)
+        baseline = store.baseline(suite.name, scenario, options.env, print_, workload=workload)
         base_windows = {r.id: store.windows(r.id) for r in baseline.runs if r.id}
         base_signals = {r.id: store.signal_windows(r.id) for r in baseline.runs if r.id}
     skipped: list[str] = []
+    mix = suite.workloads[part_workload(suite, scenario, workload)].mix
     comparisons = compare_all(
         windows,
         base_windows,
-        scope_metrics(suite, scenario, thresholds, plan.open_model),
+        scope_metrics(suite, scenario, thresholds, plan.open_model, mix),
         plan.phases,
         policy.min_runs,
         policy.tolerances(),
         floor_ms=policy.latency_floor * 1000,
-        served=served_per_second(series, plan.duration),
+        served=served_per_second(series, plan.duration, plan.start),
         named={
             (t.scope.flow or "*", t.scope.step or "", str(t.aggregate.baseline_metric))
             for t in thresholds
@@ -184,7 +229,7 @@ def compare_run(
     comparisons += compare_signals(
         kept,
         base_signals,
-        signal_tolerances(suite, thresholds, signals or {}),
+        signal_tolerances(suite, thresholds, signals or {}, declared=workload is None),
         plan.phases,
         policy.min_runs,
     )
@@ -208,6 +253,7 @@ def compare_run(
         env=options.env,
         label=options.label or git_label(),
         duration_s=duration_s,
+        workload=workload,
     )
     return PendingGate(result, tuple(windows), meta, tuple(kept))
 
@@ -216,16 +262,35 @@ def record(
     options: GateOptions, pending: PendingGate, verdict: str, accepted: bool, complete: bool
 ) -> GateResult:
     """Store the run once, with its final verdict; only `accepted` runs join rolling baselines."""
-    meta = replace(
-        pending.meta,
-        verdict=verdict,
-        accepted=accepted,
-        complete=complete,
-        inconclusive=inconclusive_keys(pending.result.comparisons),
-    )
+    (recorded,) = record_all(options, [(pending, verdict, accepted)], complete)
+    return recorded
+
+
+def record_all(
+    options: GateOptions,
+    runs: Sequence[tuple[PendingGate, str, bool]],
+    complete: bool,
+) -> list[GateResult]:
+    """Store a scenario's run and its workloads' own, each (pending, verdict, accepted), in one
+    transaction: the history holds all of them or none."""
+    metas = [
+        replace(
+            pending.meta,
+            verdict=verdict,
+            accepted=accepted,
+            complete=complete,
+            inconclusive=inconclusive_keys(pending.result.comparisons),
+        )
+        for pending, verdict, accepted in runs
+    ]
     with HistoryStore(options.store) as store:
-        run_id = store.record_run(meta, pending.windows, pending.signal_windows)
-    return replace(pending.result, run_id=run_id, accepted=accepted)
+        ids = store.record_runs(
+            [(m, p.windows, p.signal_windows) for m, (p, _, _) in zip(metas, runs, strict=True)]
+        )
+    return [
+        replace(pending.result, run_id=run_id, accepted=accepted)
+        for run_id, (pending, _, accepted) in zip(ids, runs, strict=True)
+    ]
 
 
 def comparison_key(c: Mapping[str, Any]) -> str:
@@ -320,7 +385,11 @@ Scope = tuple[str, str, tuple[MetricName, ...]]
 
 
 def scope_metrics(
-    suite: Suite, scenario: str, thresholds: Sequence[Threshold], open_model: bool
+    suite: Suite,
+    scenario: str,
+    thresholds: Sequence[Threshold],
+    open_model: bool,
+    mix: Collection[str] | None = None,
 ) -> list[Scope]:
     """What is compared, per scope: every flow the scenario runs, the flow/step pairs its
     thresholds name, and the whole scenario ("*").
@@ -329,11 +398,11 @@ def scope_metrics(
     scenario's `baseline: {scenario_latency: [...]}` names it: the median of a mix of a 0.6 ms
     and a 20 ms route sits between the modes and jumps from one to the other
     (docs/baselines.md). Throughput of an open-model run is its input (the
-    schedule), so it is not compared; its dropped and late iterations are."""
-    from contval.pipeline.preflight import flows_used
-
-    mix = suite.workloads[suite.scenarios[scenario].workload].mix
-    flows = [flow for flow in mix if flow in flows_used(suite, scenario)]
+    schedule), so it is not compared; its dropped and late iterations are. `mix`: the flows of
+    one workload run alongside (default: the scenario's own workload's)."""
+    if mix is None:
+        mix = suite.workloads[suite.scenarios[scenario].workload].mix
+    flows = [flow for flow in mix if flow in suite.flows]
     load: tuple[MetricName, ...] = ("dropped", "late") if open_model else ("rps",)
     named = suite.scenarios[scenario].baseline.scenario_latency
     whole: tuple[MetricName, ...] = (
@@ -421,13 +490,14 @@ def compare_all(
 
 
 def signal_tolerances(
-    suite: Suite, thresholds: Sequence[Threshold], read: Collection[str]
+    suite: Suite, thresholds: Sequence[Threshold], read: Collection[str], declared: bool = True
 ) -> dict[str, tuple[float | None, bool]]:
     """The signals the gate compares, with (tolerance, relative): those declaring a
-    `tolerance`, and those a threshold compares with the baseline (default: 20 % of it)."""
+    `tolerance` (unless `declared` is False), and those a threshold compares with the baseline
+    (default: 20 % of it)."""
     chosen: dict[str, tuple[float | None, bool]] = {}
     for name, signal in suite.signals.items():
-        if name in read and signal.baseline_tolerance is not None:
+        if declared and name in read and signal.baseline_tolerance is not None:
             chosen[name] = signal.baseline_tolerance
     for t in thresholds:
         name = t.aggregate.subject or ""
@@ -564,10 +634,12 @@ Served = Mapping[int, Mapping[tuple[str, str], int]]
 OUTAGE_EXPECTED: Final = 20  # requests the baseline would have served: P(0 | Poisson 20) ~ 2e-9
 
 
-def served_per_second(series: Series, duration: int) -> dict[int, dict[tuple[str, str], int]]:
-    """Requests answered without error, per second and (flow, step), over [0, duration)."""
+def served_per_second(
+    series: Series, duration: int, start: int = 0
+) -> dict[int, dict[tuple[str, str], int]]:
+    """Requests answered without error, per second and (flow, step), over [start, duration)."""
     served: dict[int, dict[tuple[str, str], int]] = {}
-    for second in range(duration):
+    for second in range(start, duration):
         slots = series.window(second, second + 1, histograms=False).slots
         served[second] = {
             key: part.counters.requests - part.counters.error_count for key, part in slots.items()

@@ -20,9 +20,11 @@ MIN_RUNS: Final = 3  # fewer recent runs say nothing about "most"
 
 
 def noise_notes(store: HistoryStore, meta: RunMeta) -> list[dict[str, Any]]:
-    """Comparisons inconclusive in most of the scenario's last `RECENT` runs (this one included),
-    each with the tolerance its run-to-run noise calls for."""
-    runs = store.runs(meta.suite, meta.scenario, meta.env, meta.fingerprint, limit=RECENT)
+    """Comparisons inconclusive in most of the scenario's (or its workload's) last `RECENT` runs
+    (this one included), each with the tolerance its run-to-run noise calls for."""
+    runs = store.runs(
+        meta.suite, meta.scenario, meta.env, meta.fingerprint, RECENT, workload=meta.workload
+    )
     if len(runs) < MIN_RUNS:
         return []
     counts = Counter(key for run in runs for key in run.inconclusive)

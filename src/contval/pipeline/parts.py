@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from contval.engine import messages as msg
 from contval.engine.controller import Controller, OnSecond, OnTick
@@ -28,6 +29,7 @@ from contval.engine.side_by_side import SideBySide
 from contval.metrics import Series, Snapshot
 from contval.metrics.phases import phase_series
 from contval.report.result import flows_dict, step_order, totals_dict
+from contval.report.workloads import baseline_lines
 from contval.spec.models import Suite
 from contval.thresholds import (
     Faults,
@@ -191,20 +193,16 @@ def part_entries(
     scenario = suite.scenarios[scenario_name]
     kinds = {name: flow.kind for name, flow in suite.flows.items()}
     entries = []
-    for index, (name, workload_name, start) in enumerate(scenario.parts()):
+    for name, workload_name, start in scenario.parts():
         workload = suite.workloads[workload_name]
         schedule = schedule_for(workload)
         outcome = outcomes[name]
-        t0 = min(math.floor(start), max(0, end - 1))
-        t1 = min(end, max(t0 + 1, math.ceil(start + schedule.duration)))
+        t0, t1 = part_span(start, schedule.duration, end)
         outcome.series.fold_after(t1)
         series = phase_series(outcome.series, t0, t1)
-        texts = _texts(suite, scenario_name, index)
+        parsed = part_thresholds(suite, scenario_name, name)
         evaluated = [
-            r.to_dict()
-            for r in evaluate_all(
-                [parse_threshold(t) for t in texts], series, faults=faults, signals=signals
-            )
+            r.to_dict() for r in evaluate_all(parsed, series, faults=faults, signals=signals)
         ]
         entries.append(
             {
@@ -214,7 +212,7 @@ def part_entries(
                 "start_time_s": start,
                 "planned_iterations": schedule.expected_iterations(),
                 "duration_s": t1 - t0,
-                "verdict": _verdict(evaluated),
+                "verdict": part_verdict(evaluated, parsed),  # without the baseline's, yet
                 "thresholds": evaluated,
                 "totals": totals_dict(series, t1 - t0, outcome.interrupted_iterations),
                 "flows": flows_dict(series, kinds, step_order(suite.flows)),
@@ -233,15 +231,44 @@ def _texts(suite: Suite, scenario_name: str, index: int) -> tuple[str, ...]:
     return tuple(scenario.alongside[scenario.parts()[index][0]].thresholds)
 
 
-def _verdict(evaluated: list[dict[str, Any]]) -> str:
-    verdicts = {r["verdict"] for r in evaluated}
-    if not verdicts:
-        return "not_gated"
-    return "fail" if verdicts & {Verdict.FAIL.value, Verdict.NO_DATA.value} else "pass"
+def part_thresholds(suite: Suite, scenario_name: str, name: str) -> list[Threshold]:
+    """The thresholds of the workload `name` runs alongside, parsed (none for the scenario's
+    own workload)."""
+    names = [n for n, _, _ in suite.scenarios[scenario_name].parts()]
+    return [parse_threshold(t) for t in _texts(suite, scenario_name, names.index(name))]
+
+
+def part_span(start: float, duration: float, end: int) -> tuple[int, int]:
+    """The seconds [t0, t1) a workload ran, in the scenario's seconds, cut to the load's `end`."""
+    t0 = min(math.floor(start), max(0, end - 1))
+    return t0, min(end, max(t0 + 1, math.ceil(start + duration)))
+
+
+def part_verdict(
+    evaluated: Sequence[Mapping[str, Any]],
+    parsed: Sequence[Threshold],
+    gate: str | None = None,
+    gate_failed: bool = False,
+) -> str:
+    """A workload's verdict from its own thresholds and its own baseline comparison (`gate`,
+    its outcome; `gate_failed`: the scenario's verdict logic found it failing). Before the
+    comparison (`gate` None) the thresholds naming the baseline are left out: they are judged
+    with it. Nothing judged it (no thresholds, no baseline yet): `not_gated`."""
+    verdicts = {
+        r["verdict"]
+        for r, t in zip(evaluated, parsed, strict=True)
+        if gate is not None or not t.needs_baseline
+    }
+    if gate_failed or verdicts & {Verdict.FAIL.value, Verdict.NO_DATA.value}:
+        return "fail"
+    if verdicts or gate not in (None, "no_baseline"):
+        return "pass"
+    return "not_gated"
 
 
 def failed_parts(entry: Mapping[str, Any]) -> list[str]:
-    """The workloads whose own thresholds failed (or had no data): the scenario fails too."""
+    """The workloads whose own thresholds failed (or had no data), or (once compared) whose
+    own baseline comparison failed them: the scenario fails too."""
     return [p["name"] for p in entry.get("workloads", ()) if p["verdict"] == "fail"]
 
 
@@ -257,6 +284,9 @@ __all__ = [
     "judged_parts",
     "part_abort",
     "part_entries",
+    "part_span",
+    "part_thresholds",
+    "part_verdict",
     "side_by_side",
     "span",
     "watches",
@@ -264,7 +294,8 @@ __all__ = [
 
 
 def print_parts(console: Console, entry: Mapping[str, Any]) -> None:
-    """One line per workload run side by side: what it did and its own thresholds."""
+    """One line per workload run side by side: what it did, its own thresholds, and its
+    comparison with its own baseline."""
     for part in entry.get("workloads", ()):
         totals = part["totals"]
         rate = totals["error_rate"]
@@ -281,3 +312,6 @@ def print_parts(console: Console, entry: Mapping[str, Any]) -> None:
         for result in part["thresholds"]:
             if result["verdict"] != Verdict.PASS.value:
                 console.print(f"    {result['verdict']}: {result['expression']}", highlight=False)
+        regressed = (part.get("baseline") or {}).get("verdict") == "regression"
+        for line in baseline_lines(part):  # its comparison with a baseline of its own
+            console.print(Text(f"    {line}", style="red" if regressed else ""), highlight=False)

@@ -8,6 +8,12 @@ compared first, judged completely, and only then recorded, with its final verdic
 recorded runs join rolling baselines is `contval.baseline.policy`'s rule.
 
 Stops are an enum (`Stop`), noted where they happen (`note`), never parsed back from text.
+
+A scenario that runs workloads side by side (`alongside`) is compared as a whole and each of its
+workloads against a baseline of its own (`contval.pipeline.part_gate`); the same rule
+(`fails_gate`) judges every one of those comparisons, a workload's regression fails the
+scenario as the scenario's own does (exit 5), and the scenario's run and its workloads' are
+recorded together, with the scenario's one final verdict: a failed run joins no baseline.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from contval.baseline.policy import admits
 from contval.baseline.sqlite import StoreError
 from contval.baseline.store import HistoryStore
 from contval.exitcodes import ExitCode, worst
-from contval.pipeline.gate import GateResult, compare_run, record
+from contval.pipeline.gate import GateOptions, GateResult, PendingGate, compare_run, record_all
 from contval.pipeline.noise import noise_notes
-from contval.pipeline.parts import failed_parts, judged_parts
+from contval.pipeline.part_gate import PartGate, compare_parts, judge_part, settle_parts
+from contval.pipeline.parts import failed_parts, judged_parts, part_verdict
 from contval.thresholds import BaselineFigure, Verdict, evaluate, needs_baseline
 
 if TYPE_CHECKING:
@@ -168,11 +175,13 @@ def _gate(
     """Compare with the baseline, judge the thresholds naming it, then record the run."""
     gate = run.options.gate
     if not gate.enabled:
-        if any(needs_baseline(t) for t in run.thresholds):  # no data: never a pass
-            return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
+        settle_parts(run)  # a workload's threshold naming the baseline has no data either
+        if any(needs_baseline(t) for t in run.thresholds) or failed_parts(run.entry):
+            return ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED  # no data: never a pass
         if not run.thresholds and not judged_parts(run.entry):
             return ScenarioVerdict.NOT_GATED, ExitCode.OK
         return verdict, ExitCode.OK
+    signals = _signal_values(run)
     try:
         pending = compare_run(
             gate,
@@ -182,32 +191,86 @@ def _gate(
             run.thresholds,
             outcome.started_at,
             run.entry["duration_s"],
-            signals=_signal_values(run),
+            signals=signals,
         )
+        parts = compare_parts(run, gate, outcome, signals)  # none without `alongside`
     except StoreError as exc:
         return _store_failed(run, console, exc)
     compared = pending.result
     code = ExitCode.OK
-    if _baseline_thresholds(run, outcome, faults, compared.to_dict()):
+    failed = _baseline_thresholds(run, outcome, faults, compared.to_dict())
+    failed = _part_thresholds(run, parts, faults) or failed
+    if failed:
         verdict, code = ScenarioVerdict.FAIL, ExitCode.THRESHOLD_FAILED
     elif verdict == ScenarioVerdict.PASS and ungated(run, compared):
         verdict = ScenarioVerdict.NOT_GATED
-    kept = "fail" if verdict == ScenarioVerdict.FAIL or compared.outcome == "regression" else "pass"
-    accepted = admits(kept, compared.outcome, compared.comparisons)
+    regressed = any(
+        r.outcome == "regression" for r in [compared, *(p.pending.result for p in parts)]
+    )
+    kept = "fail" if verdict == ScenarioVerdict.FAIL or regressed else "pass"
     try:
-        recorded = record(gate, pending, kept, accepted, cause.kind == Stop.COMPLETED)
-        with HistoryStore(gate.store) as store:
-            notes = noise_notes(store, replace(pending.meta, id=recorded.run_id))
+        recorded = _record(run, gate, [pending, *(p.pending for p in parts)], kept, cause)
     except StoreError as exc:
         return _store_failed(run, console, exc)
-    run.entry["baseline"] = recorded.to_dict() | {"noise": notes}
-    # The scenario's verdict is the gate's too: a regression fails it (exit 5, not 1), so the
-    # scenario, the suite and the exit code never disagree.
-    if compared.outcome == "regression" or (
-        compared.outcome == "no_baseline" and gate.require_baseline
-    ):
+    run.entry["baseline"] = recorded[0]
+    for part, result in zip(parts, recorded[1:], strict=True):
+        _settle_part(run, part, result, gate.require_baseline)
+    # The scenario's verdict is the gate's too: a regression of the scenario or of any of its
+    # workloads fails it (exit 5, not 1), so the scenario, the suite and the exit code never
+    # disagree.
+    outcomes = [compared.outcome, *(p.outcome for p in parts)]
+    if any(fails_gate(o, gate.require_baseline) for o in outcomes):
         verdict, code = ScenarioVerdict.FAIL, worst(code, ExitCode.REGRESSION)
     return verdict, code
+
+
+def fails_gate(outcome: str, require_baseline: bool) -> bool:
+    """A comparison with a baseline that fails its scenario: a regression, or no baseline yet
+    when `--require-baseline` asks for one. The one rule for the scenario and its workloads."""
+    return outcome == "regression" or (outcome == "no_baseline" and require_baseline)
+
+
+def _record(
+    run: ScenarioRun,
+    gate: GateOptions,
+    pending: Sequence[PendingGate],
+    kept: str,
+    cause: StopCause,
+) -> list[dict[str, Any]]:
+    """Record the scenario's run and its workloads' own at once, each with the scenario's final
+    verdict (`kept`) and joining rolling baselines by its own comparison's outcome; the
+    `baseline` entry of each, with its noise notes."""
+    runs = [(p, kept, admits(kept, p.result.outcome, p.result.comparisons)) for p in pending]
+    recorded = record_all(gate, runs, cause.kind == Stop.COMPLETED)
+    with HistoryStore(gate.store) as store:
+        notes = [
+            noise_notes(store, replace(p.meta, id=r.run_id))
+            for p, r in zip(pending, recorded, strict=True)
+        ]
+    return [r.to_dict() | {"noise": n} for r, n in zip(recorded, notes, strict=True)]
+
+
+def _part_thresholds(run: ScenarioRun, parts: Sequence[PartGate], faults: Faults) -> bool:
+    """Judge every workload's thresholds that name its own baseline; True when one failed."""
+    signals = run.signals.series(run.entry["duration_s"]) if run.signals is not None else None
+    failed = False
+    for part in parts:
+        figures = baseline_figures(part.pending.result.to_dict())
+        failed = judge_part(part, faults, figures, signals) or failed
+    return failed
+
+
+def _settle_part(
+    run: ScenarioRun, part: PartGate, recorded: dict[str, Any], require_baseline: bool
+) -> None:
+    """A workload's `baseline` and its final verdict: its own thresholds and its comparison."""
+    part.entry["baseline"] = recorded
+    part.entry["verdict"] = part_verdict(
+        part.entry["thresholds"],
+        part.thresholds,
+        part.outcome,
+        fails_gate(part.outcome, require_baseline),
+    )
 
 
 def _signal_values(run: ScenarioRun) -> dict[str, list[float | None]] | None:

@@ -263,8 +263,11 @@ def print_scenario(console: Console, scenario: dict[str, Any]) -> None:
 
 def baseline_reason(scenario: dict[str, Any]) -> str:
     """Why a scenario whose thresholds passed failed all the same: a workload run alongside
-    failed its own thresholds, or its baseline comparison."""
-    from contval.report.workloads import failed_workloads  # it builds on this module's helpers
+    failed its own thresholds, or the baseline comparison of the scenario or of a workload."""
+    from contval.report.workloads import (  # they build on this module's helpers
+        failed_workloads,
+        regressed_workloads,
+    )
 
     if any(t.get("verdict") in ("fail", "no_data") for t in scenario.get("thresholds", ())):
         return ""
@@ -277,6 +280,12 @@ def baseline_reason(scenario: dict[str, Any]) -> str:
     gate = (scenario.get("baseline") or {}).get("verdict")
     if gate == "regression":
         return " (a regression against its baseline)"
+    regressed = regressed_workloads(scenario)
+    if len(regressed) == 1:
+        return f" (a regression of workload {plain(regressed[0])} against its baseline)"
+    if regressed:
+        names = ", ".join(map(plain, regressed))
+        return f" (regressions of workloads {names} against their baselines)"
     if gate == "no_baseline":
         return " (no baseline yet, and --require-baseline)"
     return ""
@@ -543,19 +552,23 @@ def suite_facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _scenario_row(scenario: Mapping[str, Any]) -> list[Text]:
-    from contval.report.workloads import failed_count  # it builds on this module's helpers
+    from contval.report.workloads import (  # they build on this module's helpers
+        failed_count,
+        overview_label,
+    )
 
     failed, total = failed_count(scenario)  # the workloads' own thresholds fail it too
     verdict = str(scenario.get("verdict") or "unknown")
     word = verdict_word(verdict)
     if scenario.get("complete") is False:
         word += " (incomplete)"
-    baseline = baseline_label(scenario.get("baseline"))
+    baseline = overview_label(scenario)  # with a workload's own regression
+    style = "red" if "REGRESSION" in baseline else BASELINE_STYLE.get(baseline.lower(), "yellow")
     return [
         Text(plain(scenario.get("name"))),
         Text(word, style="green" if verdict == "pass" else "red"),
         Text(f"{failed}/{total}", style="red" if failed else ""),
-        Text(baseline, style=BASELINE_STYLE.get(str(baseline).lower(), "yellow")),
+        Text(baseline, style=style),
         Text(health_text(scenario)),
         Text(cooldown_text(scenario.get("cooldown"))),
     ]

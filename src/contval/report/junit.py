@@ -3,10 +3,12 @@ test reporters, Azure DevOps' PublishTestResults, GitLab, Jenkins).
 
 One `<testsuite>` per scenario (and per scenario that was not run); in it one `<testcase>` per
 threshold (a workload run `alongside` adds its own, `workload NAME: EXPRESSION`), per baseline
-comparison and per fault, plus an `<error>` testcase when the scenario
-did not complete or was invalid, and a `failed checks: flow/step` testcase per step whose checks
-failed, listing condition, expected, actual and count: a `<failure>` when the scenario failed
-(they explain it), else a note (failed checks alone never fail a run: its thresholds judge).
+comparison (a workload's against its own baseline: `workload NAME: baseline: …`, and one
+`workload NAME: baseline` with its verdict and runs) and per fault, plus an `<error>` testcase
+when the scenario did not complete or was invalid, and a `failed checks: flow/step` testcase per
+step whose checks failed, listing condition, expected, actual and count: a `<failure>` when the
+scenario failed (they explain it), else a note (failed checks alone never fail a run: its
+thresholds judge).
 The shape is the one the Jenkins xUnit plugin's `junit-10.xsd` describes (the schema pytest
 validates its own JUnit XML against; vendored in tests/report/schemas/), so `<testsuites>`
 carries tests/failures/errors/time but no `skipped` count, which that schema does not allow
@@ -149,8 +151,10 @@ def comparison_text(comparison: Mapping[str, Any]) -> str:
     return text
 
 
-def _comparison(suite: _Suite, comparison: Mapping[str, Any], require_baseline: bool) -> None:
-    case = suite.case(comparison_name(comparison))
+def _comparison(
+    suite: _Suite, comparison: Mapping[str, Any], require_baseline: bool, prefix: str = ""
+) -> None:
+    case = suite.case(prefix + comparison_name(comparison))
     verdict = comparison.get("verdict")
     numbers = comparison_text(comparison)
     text = str(comparison.get("detail") or "")
@@ -166,27 +170,35 @@ def _comparison(suite: _Suite, comparison: Mapping[str, Any], require_baseline: 
         suite.note(case, note.get(str(verdict), "") + "\n".join(d for d in (numbers, text) if d))
 
 
-def _baseline(suite: _Suite, baseline: object, require_baseline: bool) -> None:
+def _baseline(suite: _Suite, baseline: object, require_baseline: bool, prefix: str = "") -> None:
     """One testcase per comparison; without comparisons, one for the gate's verdict. The
-    baseline runs they were judged against are the testsuite's `baseline_runs` property."""
+    baseline runs they were judged against are the testsuite's `baseline_runs` property (a
+    workload's: its `workload NAME: baseline` testcase's output). `prefix`: `workload NAME: `
+    for a workload's comparison with its own baseline."""
     if not isinstance(baseline, Mapping):
         return  # history off (or an older document): nothing was compared
     comparisons = [c for c in baseline.get("comparisons") or [] if isinstance(c, Mapping)]
     for comparison in comparisons:
-        _comparison(suite, comparison, require_baseline)
-    if comparisons:
+        _comparison(suite, comparison, require_baseline, prefix)
+    if comparisons and not prefix:
         return
     verdict = baseline.get("verdict")
     detail = str(baseline.get("detail") or "")
-    if verdict == "error":
-        suite.outcome(suite.case("baseline"), "error", f"baseline: {detail}", type="baseline")
+    case = suite.case(f"{prefix}baseline")
+    if prefix:  # a workload's verdict and runs, which no testsuite property carries
+        runs = ", ".join(map(str, baseline.get("baseline_runs") or [])) or "none"
+        detail += f"\nbaseline runs: {runs}; this run: {baseline.get('run_id')}"
+    if comparisons:  # each comparison is a testcase of its own: this one only says which runs
+        suite.note(case, f"{verdict}: {detail}")
+    elif verdict == "error":
+        suite.outcome(case, "error", f"baseline: {detail}", type="baseline")
     elif verdict == "no_baseline":
         kind = "failure" if require_baseline else "skipped"
-        suite.outcome(suite.case("baseline"), kind, NO_BASELINE, detail)
+        suite.outcome(case, kind, NO_BASELINE, detail)
     elif verdict == "regression":
-        suite.outcome(suite.case("baseline"), "failure", f"regression: {detail}")
+        suite.outcome(case, "failure", f"regression: {detail}", type="regression")
     else:
-        suite.note(suite.case("baseline"), f"{verdict}: {detail}")
+        suite.note(case, f"{verdict}: {detail}")
 
 
 def _fault(suite: _Suite, fault: Mapping[str, Any]) -> None:
@@ -284,9 +296,10 @@ def requires_baseline(doc: Mapping[str, Any]) -> bool:
     if doc.get("exit_code") != ExitCode.REGRESSION:
         return False
     for scenario in scenarios_of(doc):
-        baseline = scenario.get("baseline")
-        if isinstance(baseline, Mapping) and baseline.get("verdict") == "regression":
-            return False
+        entries = [scenario, *workloads_of(scenario)]  # a workload's own regression too
+        for baseline in (e.get("baseline") for e in entries):
+            if isinstance(baseline, Mapping) and baseline.get("verdict") == "regression":
+                return False
     return True
 
 
@@ -299,6 +312,9 @@ def _scenario_suite(
     for workload, threshold in all_thresholds(scenario):
         _threshold(suite, threshold, workload)
     _baseline(suite, scenario.get("baseline"), require_baseline)
+    for part in workloads_of(scenario):
+        prefix = f"workload {part.get('name') or '?'}: "
+        _baseline(suite, part.get("baseline"), require_baseline, prefix)
     for fault in scenario.get("faults") or []:
         if isinstance(fault, Mapping):
             _fault(suite, fault)

@@ -47,7 +47,15 @@ from contval.report.timing import TITLE as TIMING_TITLE
 from contval.report.timing import timing_rows
 from contval.report.workloads import HEADERS as WORKLOAD_HEADERS
 from contval.report.workloads import NOTE as WORKLOAD_NOTE
-from contval.report.workloads import all_thresholds, failed_count, label, workloads_of
+from contval.report.workloads import (
+    all_comparisons,
+    all_thresholds,
+    comparisons_of,
+    failed_count,
+    label,
+    overview_label,
+    workloads_of,
+)
 from contval.report.workloads import rows as workload_rows
 
 WORST_OFFENDERS: Final = 5
@@ -133,13 +141,6 @@ def comparison_ratio(comparison: Mapping[str, Any]) -> float:
     return _ratio(abs(shift), abs(tolerance))
 
 
-def _comparisons(scenario: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    baseline = scenario.get("baseline")
-    if not isinstance(baseline, Mapping):
-        return []
-    return [c for c in baseline.get("comparisons") or [] if isinstance(c, Mapping)]
-
-
 def worst_offenders(doc: Mapping[str, Any], top: int = WORST_OFFENDERS) -> list[Offender]:
     """Failed thresholds (no data included, last) and regressions of every scenario, the
     furthest beyond their limit first; ties keep the document's order."""
@@ -154,16 +155,17 @@ def worst_offenders(doc: Mapping[str, Any], top: int = WORST_OFFENDERS) -> list[
                 found.append(
                     Offender(ratio, len(found), name, what, observed_text(t), limit_text(t))
                 )
-        for c in _comparisons(scenario):
+        for part, c in all_comparisons(scenario):
             if c.get("verdict") != "regression":
                 continue
             metric = str(c.get("metric", ""))
+            what = comparison_name(c) if part is None else f"workload {part}: {comparison_name(c)}"
             found.append(
                 Offender(
                     comparison_ratio(c),
                     len(found),
                     name,
-                    comparison_name(c),
+                    what,
                     f"shift {shift_value(metric, c.get('shift'))}",
                     f"tolerance {shift_value(metric, c.get('tolerance'))}",
                     "tolerance",
@@ -211,10 +213,19 @@ def _baseline_section(scenario: Mapping[str, Any]) -> list[str]:
         judged = scenario.get("verdict") in ("pass", "fail") and scenario.get("complete", True)
         why = "history off" if judged else "a scenario that did not finish is not judged"
         return [f"**Baseline:** not compared ({why})", ""]
+    return _against_baseline(scenario, "**Baseline**")
+
+
+def _against_baseline(entry: Mapping[str, Any], title: str) -> list[str]:
+    """A scenario's or a workload's comparison with its baseline: the verdict and the runs it
+    was judged against, noise notes, then every comparison that was not a plain pass."""
+    baseline = entry.get("baseline")
+    if not isinstance(baseline, Mapping):
+        return []
     runs = [str(r) for r in baseline.get("baseline_runs") or []]
     against = f", against {len(runs)} runs: {', '.join(runs)}" if runs else ""
     lines = [
-        f"**Baseline** ({md(baseline.get('mode') or '?')}{md(against)}): "
+        f"{title} ({md(baseline.get('mode') or '?')}{md(against)}): "
         f"{md(baseline_label(baseline))} — {md(baseline.get('detail') or '')}",
         "",
     ]
@@ -222,7 +233,7 @@ def _baseline_section(scenario: Mapping[str, Any]) -> list[str]:
         if isinstance(note, Mapping):
             lines += [f"> noisy: {md(str(note.get('detail', '')))}", ""]
     rows = []
-    for c in _comparisons(scenario):
+    for c in comparisons_of(entry):
         if c.get("verdict") == "pass":
             continue
         metric = str(c.get("metric", ""))
@@ -364,6 +375,9 @@ def _workloads_section(scenario: Mapping[str, Any]) -> list[str]:
         if rows:
             lines += [f"**Workload {md(label(part))}: its own thresholds**", ""]
             lines += _table(("threshold", "observed", "limit", "verdict"), rows)
+        lines += _against_baseline(
+            part, f"**Workload {md(label(part))}: against its own baseline**"
+        )
     return lines
 
 
@@ -417,7 +431,7 @@ def _overview(doc: Mapping[str, Any]) -> list[str]:
             s.get("name"),
             verdict,
             f"{failed}/{total}",
-            baseline_label(s.get("baseline")),
+            overview_label(s),  # with a workload's own regression
             health_text(s),
             cooldown_text(s.get("cooldown")),
         )

@@ -1,8 +1,9 @@
 """Checks of a scenario's `alongside` workloads (side by side with its own): each names a
 declared workload, none takes the name of the scenario's own workload (results are keyed by
-these names), and each one's thresholds parse, name flows that workload runs, and judge only
-what a side workload can be judged on alone (no baseline: that is the scenario's). An `abort`
-in them is allowed: it stops the whole scenario, as one in the scenario's thresholds does.
+these names), and each one's thresholds parse and name flows that workload runs. They may
+name the baseline (`p95(latency) < baseline + 10%`, `regression(p95) < 10%`): each workload is
+compared with a baseline of its own (`contval.pipeline.part_gate`). An `abort` in them is
+allowed: it stops the whole scenario, as one in the scenario's thresholds does.
 """
 
 from __future__ import annotations
@@ -53,12 +54,6 @@ def _thresholds(
             errors.append(error)
             continue
         parsed.append(ParsedThreshold(path, text, ast))
-        refused = _refused(ast, text)
-        if refused is not None:
-            message, offset = refused
-            position = threshold_position(doc, path, offset)
-            errors.append(SuiteError(str(doc.path), position, message))
-            continue
         flow = getattr(getattr(ast, "scope", None), "flow", None)
         workload = suite.workloads.get(part.workload)
         if isinstance(flow, str) and flow in suite.flows and workload and flow not in workload.mix:
@@ -73,14 +68,3 @@ def _thresholds(
     errors += check_threshold_scopes(suite, doc, parsed)
     errors += check_threshold_signals(suite, doc, parsed)
     return errors
-
-
-def _refused(ast: object, text: str) -> tuple[str, int] | None:
-    """A side workload's threshold that only the whole scenario can have, and where."""
-    if getattr(ast, "needs_baseline", False):
-        return (
-            "a side workload is not compared with a baseline of its own yet; compare in the "
-            "scenario's `thresholds`, which are judged against the scenario's baseline",
-            max(text.find("baseline"), text.find("regression"), 0),
-        )
-    return None

@@ -346,7 +346,10 @@ def recover(
     raise typer.Exit(recover_main(["--all"] if all_runs else []))
 
 
-baseline_app = typer.Typer(help="Baselines per scenario and environment.", no_args_is_help=True)
+baseline_app = typer.Typer(
+    help="Baselines per scenario (SCENARIO/WORKLOAD: a workload run alongside) and environment.",
+    no_args_is_help=True,
+)
 app.add_typer(baseline_app, name="baseline")
 StoreOption = Annotated[
     str | None,
@@ -387,7 +390,8 @@ def baseline_show(
     env: EnvOption = "local",
     suite: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """The runs a scenario is compared with (pinned, or the rolling last N passing runs)."""
+    """The runs a scenario (or SCENARIO/WORKLOAD) is compared with (pinned, or the rolling
+    last N passing runs)."""
     from contval.pipeline.history import find_scenario
     from contval.report.history import runs_table
 
@@ -395,7 +399,9 @@ def baseline_show(
     newest = find_scenario(history, scenario, suite, env)
     if newest is None:
         _usage_error(f"no runs of scenario `{scenario}` in env `{env}` in {history.path}")
-    chosen = history.baseline(newest.suite, scenario, env, newest.fingerprint)
+    chosen = history.baseline(
+        newest.suite, newest.scenario, env, newest.fingerprint, workload=newest.workload
+    )
     title = (
         f"baseline of {newest.suite}/{scenario} in {env} ({chosen.mode}, {len(chosen.runs)} runs)"
     )
@@ -412,8 +418,7 @@ def baseline_promote(runs: list[str], store: StoreOption = None) -> None:
     except (ValueError, KeyError) as exc:
         _usage_error(str(exc))
     typer.echo(
-        f"pinned {len(runs)} run(s) as the baseline of {first.suite}/{first.scenario} "
-        f"in {first.env}"
+        f"pinned {len(runs)} run(s) as the baseline of {first.suite}/{first.key} in {first.env}"
     )
 
 
@@ -425,14 +430,17 @@ def baseline_export(
     suite: Annotated[str | None, typer.Option()] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
-    """Write a scenario's baseline (runs and windows) as JSON, to keep it in git."""
+    """Write a scenario's (or SCENARIO/WORKLOAD's) baseline (runs and windows) as JSON, to keep
+    it in git."""
     from contval.pipeline.history import find_scenario
 
     history = _store(store)
     newest = find_scenario(history, scenario, suite, env)
     if newest is None:
         _usage_error(f"no runs of scenario `{scenario}` in env `{env}` in {history.path}")
-    doc = history.export_baseline(newest.suite, scenario, env, newest.fingerprint)
+    doc = history.export_baseline(
+        newest.suite, newest.scenario, env, newest.fingerprint, newest.workload
+    )
     text = json.dumps(doc, indent=1)
     if output is None:
         typer.echo(text)
@@ -477,7 +485,7 @@ def history_command(
     suite: Annotated[str | None, typer.Option()] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
 ) -> None:
-    """The trend of a scenario's key metrics across its runs."""
+    """The trend of a scenario's (or SCENARIO/WORKLOAD's) key metrics across its runs."""
     from contval.pipeline.history import trend
     from contval.report.history import trend_table
 

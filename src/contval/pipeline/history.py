@@ -1,5 +1,9 @@
 """What the history store knows, for people: baselines, run-to-run comparisons, trends, and
-the noise floor of an unchanged build (`contval baseline|compare|history|calibrate`)."""
+the noise floor of an unchanged build (`contval baseline|compare|history|calibrate`).
+
+A workload run `alongside` a scenario has runs and a baseline of its own; these commands name
+it `SCENARIO/WORKLOAD` (`contval baseline show rush-hour/buyers`): suite, scenario and workload
+names never contain `/`, so the key reads one way only."""
 
 from __future__ import annotations
 
@@ -28,44 +32,60 @@ class BaselineRow:
     runs: tuple[RunMeta, ...]
     fingerprint: str
     windows: int | None = None  # windows per run (the newest run's): under 3, never gated
+    workload: str | None = None  # one workload run alongside; None: the scenario as a whole
+
+    @property
+    def key(self) -> str:
+        """`scenario`, or `scenario/workload`: what `contval baseline show` takes."""
+        return self.scenario if self.workload is None else f"{self.scenario}/{self.workload}"
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """`rush-hour/buyers` → (`rush-hour`, `buyers`); `rush-hour` → (`rush-hour`, None)."""
+    scenario, _, workload = key.partition("/")
+    return scenario, workload or None
 
 
 def baselines(
     store: HistoryStore, suite: str | None = None, env: str | None = None
 ) -> list[BaselineRow]:
-    """Every (suite, scenario, env) the store has runs of, with its current baseline."""
-    newest: dict[tuple[str, str, str], RunMeta] = {}
-    for run in store.runs(suite=suite, env=env):
-        newest.setdefault((run.suite, run.scenario, run.env), run)
+    """Every (suite, scenario, env) the store has runs of, with its current baseline, each
+    workload run alongside with its own right after its scenario."""
+    newest: dict[tuple[str, str, str, str], RunMeta] = {}
+    for run in store.runs(suite=suite, env=env, every_workload=True):
+        newest.setdefault((run.suite, run.scenario, run.env, run.workload or ""), run)
     rows = []
-    for (s, scenario, e), run in sorted(newest.items()):
-        chosen = store.baseline(s, scenario, e, run.fingerprint)
+    for (s, scenario, e, _), run in sorted(newest.items()):
+        chosen = store.baseline(s, scenario, e, run.fingerprint, workload=run.workload)
         grid = {(w.t0, w.t1) for w in store.windows(run.id or "")}
         rows.append(
-            BaselineRow(s, scenario, e, chosen.mode, chosen.runs, run.fingerprint, len(grid))
+            BaselineRow(
+                s, scenario, e, chosen.mode, chosen.runs, run.fingerprint, len(grid), run.workload
+            )
         )
     return rows
 
 
-def find_scenario(
-    store: HistoryStore, scenario: str, suite: str | None, env: str
-) -> RunMeta | None:
-    """The newest run of a scenario (its suite, env and fingerprint identify the baseline)."""
-    runs = store.runs(suite=suite, scenario=scenario, env=env, limit=1)
+def find_scenario(store: HistoryStore, key: str, suite: str | None, env: str) -> RunMeta | None:
+    """The newest run of a scenario, or of one of its workloads (`SCENARIO/WORKLOAD`): its
+    suite, scenario, workload, env and fingerprint identify the baseline."""
+    scenario, workload = split_key(key)
+    runs = store.runs(suite=suite, scenario=scenario, env=env, limit=1, workload=workload)
     return runs[0] if runs else None
 
 
 def promote(store: HistoryStore, run_ids: Sequence[str]) -> RunMeta:
-    """Pin these runs as their scenario's baseline; they must share suite, scenario and env."""
+    """Pin these runs as the baseline of their scenario (or of their workload, for runs of a
+    workload run alongside); they must share suite, scenario, workload and env."""
     runs = [store.run(run_id) for run_id in run_ids]
-    scopes = {(r.suite, r.scenario, r.env) for r in runs}
+    scopes = {(r.suite, r.key, r.env) for r in runs}
     if len(scopes) != 1:
         raise ValueError(
-            "runs to promote must share suite, scenario and environment; got "
+            "runs to promote must share suite, scenario (and workload) and environment; got "
             + ", ".join(f"{s}/{c}@{e}" for s, c, e in sorted(scopes))
         )
     first = runs[0]
-    store.pin(first.suite, first.scenario, first.env, run_ids)
+    store.pin(first.suite, first.scenario, first.env, run_ids, workload=first.workload)
     return first
 
 
@@ -83,16 +103,23 @@ def run_pairs(store: HistoryStore, run_a: str, run_b: str) -> list[tuple[str, st
 
 
 def _scenario_runs(store: HistoryStore, run_id: str) -> dict[str, str]:
-    """{scenario: its run id} for a scenario run id or a suite run id."""
+    """{scenario (or `scenario/workload`): its run id} for a scenario run id or a suite run id
+    (whose scenarios' workloads run alongside each have a run of their own)."""
     try:
-        return {store.run(run_id).scenario: run_id}
+        return {store.run(run_id).key: run_id}
     except UnknownRun:
         doc = store.document(run_id)  # raises UnknownRun naming both kinds of id
-    return {
-        s["name"]: s["baseline"]["run_id"]
-        for s in doc.get("scenarios", [])
-        if isinstance(s.get("baseline"), dict) and s["baseline"].get("run_id")
-    }
+    found = {}
+    for s in doc.get("scenarios", []):
+        entries = [
+            (s["name"], s),
+            *((f"{s['name']}/{p['name']}", p) for p in s.get("workloads", [])),
+        ]
+        for key, entry in entries:
+            baseline = entry.get("baseline")
+            if isinstance(baseline, dict) and baseline.get("run_id"):
+                found[key] = baseline["run_id"]
+    return found
 
 
 def compare_runs(store: HistoryStore, run_a: str, run_b: str) -> list[dict[str, Any]]:
@@ -100,6 +127,11 @@ def compare_runs(store: HistoryStore, run_a: str, run_b: str) -> list[dict[str, 
     with its Mann-Whitney interval. Two single runs cannot show run-to-run noise, so the verdict
     is the window-level one: `different` when the interval excludes 0, else `same`."""
     a, b = store.run(run_a), store.run(run_b)
+    if a.workload != b.workload:
+        raise ValueError(
+            f"{run_a} is a run of {a.key} and {run_b} of {b.key}: a workload run alongside is "
+            "compared only with runs of the same workload"
+        )
     if a.fingerprint != b.fingerprint:
         raise ValueError(
             f"{run_a} and {run_b} ran different workloads (fingerprints differ): "
@@ -152,9 +184,12 @@ def _pair(flow: str, metric: str, b: list[float], a: list[float]) -> dict[str, A
 def trend(
     store: HistoryStore, scenario: str, suite: str | None, env: str, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """Key metrics of the whole scenario across its runs, oldest first."""
+    """Key metrics of the whole scenario (or of one of its workloads: `SCENARIO/WORKLOAD`)
+    across its runs, oldest first."""
+    name, workload = split_key(scenario)
     rows = []
-    for run in reversed(store.runs(suite=suite, scenario=scenario, env=env, limit=limit)):
+    runs = store.runs(suite=suite, scenario=name, env=env, limit=limit, workload=workload)
+    for run in reversed(runs):
         values = values_by_metric(store.windows(run.id or ""), "*", "", None)
         row: dict[str, Any] = {"run": run, "fingerprint": run.fingerprint[:8]}
         for metric in KEY_METRICS:

@@ -24,7 +24,8 @@ def baselines_table(rows: Sequence[Any]) -> Table:
         windows = getattr(row, "windows", None)
         if windows is not None and windows < 3:  # too short: never compared, however many runs
             ready = Text(f"no ({windows} window(s) per run, 3 needed)", style="yellow")
-        table.add_row(row.suite, row.scenario, row.env, row.mode, str(len(row.runs)), ready)
+        scenario = getattr(row, "key", row.scenario)  # `scenario/workload`: a workload's own
+        table.add_row(row.suite, scenario, row.env, row.mode, str(len(row.runs)), ready)
     return table
 
 

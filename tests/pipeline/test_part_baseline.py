@@ -13,6 +13,8 @@ from typing import Any
 
 from contval.baseline.store import HistoryStore
 from contval.exitcodes import ExitCode
+from contval.pipeline.gate import gate_warnings
+from contval.spec import load_suite_text
 from tests.engine.target import Target
 from tests.engine.test_run import run
 from tests.report.test_markdown import table_with
@@ -162,3 +164,32 @@ def _joins_no_baseline(path: Path) -> None:
             part = None if name == "rush-hour" else name
             newest = history.runs(scenario="rush-hour", env="side", workload=part)[0]
             assert (newest.verdict, newest.accepted) == ("fail", False), name
+
+
+def test_without_history_a_side_threshold_naming_its_baseline_fails(
+    tmp_path: Path, target: Target
+) -> None:
+    """No baseline is never a pass: with the history off, nothing is compared and the buyers'
+    threshold naming their baseline has no data, which fails them and the scenario (exit 1)."""
+    suite = _suite(tmp_path, target.url, OWN_BASELINE)
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1", "--no-history")
+    assert code == ExitCode.THRESHOLD_FAILED, output
+    browsing, buyers = _workloads(result)
+    assert "baseline" not in buyers and "baseline" not in browsing
+    assert [t["verdict"] for t in buyers["thresholds"]] == ["pass", "no_data"]
+    assert buyers["thresholds"][1]["detail"] == "no baseline yet"
+    assert (buyers["verdict"], browsing["verdict"]) == ("fail", "not_gated")
+    assert result["scenarios"][0]["verdict"] == "fail"
+    assert "scenario rush-hour: FAIL (workload buyers failed its own thresholds)" in output
+
+
+def test_validate_warns_of_a_side_baseline_that_can_never_be(tmp_path: Path) -> None:
+    short = SUITE.format(url="http://127.0.0.1:9", extra=OWN_BASELINE).replace(
+        "rate: 30/s\n    duration: 5s", "rate: 30/s\n    duration: 2s"
+    )
+    assert gate_warnings(load_suite_text(short)) == [
+        "workload `buyers` of scenario `rush-hour` names its baseline in its thresholds, but "
+        "cannot be gated against one: its load lasts 2s: the baseline gate needs 3 windows of "
+        "at least 1s, so it can never compare it (make the workload 3s or longer)"
+    ]
+    assert gate_warnings(load_suite_text(SUITE.format(url="http://127.0.0.1:9", extra=""))) == []

@@ -38,7 +38,7 @@ from contval.baseline.windows import signal_windows_of, windows_of
 from contval.metrics import Histogram, Series
 from contval.metrics.rates import per_second
 from contval.spec import Suite
-from contval.thresholds import Kind, Threshold
+from contval.thresholds import Kind, Threshold, parse_threshold
 
 Window = tuple[int, int]
 PHASES = ("before", "during", "after")
@@ -110,7 +110,7 @@ class GatePlan:
 
     @property
     def size(self) -> int:
-        return window_size(self.duration - self.start, self._relative())
+        return window_size(self.duration - self.start, self.relative_faults())
 
     @property
     def phases(self) -> list[tuple[str, str]]:
@@ -118,12 +118,12 @@ class GatePlan:
         length = self.duration - self.start
         return [
             (name, phase)
-            for name, (f0, f1) in self._relative().items()
+            for name, (f0, f1) in self.relative_faults().items()
             for phase, seconds in zip(PHASES, (f0, f1 - f0, length - f1), strict=True)
             if seconds > 0
         ]
 
-    def _relative(self) -> dict[str, Window]:
+    def relative_faults(self) -> dict[str, Window]:
         """The faults from the grid's start, cut to it (a fault before it is all `after`)."""
         length = self.duration - self.start
         return {
@@ -342,19 +342,21 @@ def window_size(duration: int, faults: Mapping[str, Window]) -> int:
     return size
 
 
-def gate_blind_spot(suite: Suite, scenario: str) -> str | None:
-    """Why `scenario` can never be gated against a baseline, or None when it can."""
-    plan = plan_gate(suite, scenario)
-    if plan.duration < MIN_WINDOWS:
+def gate_blind_spot(suite: Suite, scenario: str, part: str | None = None) -> str | None:
+    """Why `scenario` (or its workload `part`, run alongside) can never be gated against a
+    baseline, or None when it can."""
+    plan = plan_gate(suite, scenario) if part is None else plan_part(suite, scenario, part)
+    length = plan.duration - plan.start
+    if length < MIN_WINDOWS:
         return (
-            f"its load lasts {plan.duration}s: the baseline gate needs {MIN_WINDOWS} windows of "
+            f"its load lasts {length}s: the baseline gate needs {MIN_WINDOWS} windows of "
             f"at least 1s, so it can never compare it (make the workload {MIN_WINDOWS}s or longer)"
         )
-    for name, (f0, f1) in sorted(plan.faults.items()):
-        for phase, length in (("before", f0), ("during", f1 - f0), ("after", plan.duration - f1)):
-            if 0 < length < MIN_WINDOWS:
+    for name, (f0, f1) in sorted(plan.relative_faults().items()):
+        for phase, seconds in (("before", f0), ("during", f1 - f0), ("after", length - f1)):
+            if 0 < seconds < MIN_WINDOWS:
                 return (
-                    f"the `{phase}` phase of fault `{name}` lasts {length}s: the baseline gate "
+                    f"the `{phase}` phase of fault `{name}` lasts {seconds}s: the baseline gate "
                     f"needs {MIN_WINDOWS}s or more in each phase to compare it"
                 )
     return None
@@ -738,10 +740,19 @@ def comparison_row(scoped: ScopedComparison) -> dict[str, Any]:
 
 
 def gate_warnings(suite: Suite) -> list[str]:
-    """`contval validate`'s warnings: scenarios that can never be gated against a baseline."""
+    """`contval validate`'s warnings: scenarios that can never be gated against a baseline, and
+    workloads run alongside whose own thresholds name a baseline they can never have."""
     warnings = []
-    for name in suite.scenarios:
+    for name, scenario in suite.scenarios.items():
         why = gate_blind_spot(suite, name)
         if why is not None:
             warnings.append(f"scenario `{name}` cannot be gated against a baseline: {why}")
+        for part, side in scenario.alongside.items():
+            named = any(t.needs_baseline for t in map(parse_threshold, side.thresholds))
+            why = gate_blind_spot(suite, name, part) if named else None
+            if why is not None:
+                warnings.append(
+                    f"workload `{part}` of scenario `{name}` names its baseline in its "
+                    f"thresholds, but cannot be gated against one: {why}"
+                )
     return warnings

@@ -52,6 +52,27 @@ EnvFileOption = Annotated[
 ]
 
 
+NoPythonOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-python",
+        help="Check `python:` steps without importing their modules (no code of the suite "
+        "runs): for a suite from an untrusted source. `run` refuses a suite that has them.",
+    ),
+]
+
+
+def _python_note(suite: Suite, no_python: bool) -> str | None:
+    """The line saying which python steps `--no-python` did not import (None: nothing left)."""
+    from contval.spec import python_steps
+
+    steps = python_steps(suite) if no_python else []
+    if not steps:
+        return None
+    plural = "s" if len(steps) != 1 else ""
+    return f"note: {len(steps)} python step{plural} not imported (--no-python): {', '.join(steps)}"
+
+
 def _environ(env_file: Path | None) -> dict[str, str]:
     """The process environment over `--env-file`'s lines; a bad line is a usage error."""
     import os
@@ -69,12 +90,15 @@ def validate(
     suite: Annotated[Path, typer.Argument(help="The suite file to check.", show_default=False)],
     data_dir: DataDirOption = None,
     env_file: EnvFileOption = None,
+    no_python: NoPythonOption = False,
 ) -> None:
     """Check a suite file and report every error at once as file:line:col: message."""
     from contval.spec import SuiteInvalid, load_suite, summarize
 
     try:
-        loaded = load_suite(suite, data_dir=data_dir, environ=_environ(env_file))
+        loaded = load_suite(
+            suite, data_dir=data_dir, environ=_environ(env_file), import_python=not no_python
+        )
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -83,6 +107,9 @@ def validate(
         raise typer.Exit(ExitCode.INVALID_INPUT) from None
     for line in summarize(loaded):
         typer.echo(line)
+    note = _python_note(loaded, no_python)
+    if note:
+        typer.echo(note)
     from contval.pipeline.gate import gate_warnings
 
     for line in gate_warnings(loaded):
@@ -97,11 +124,18 @@ def schema() -> None:
     typer.echo(suite_json_schema_text())
 
 
-def _load_or_exit(suite: Path, data_dir: Path | None = None, env_file: Path | None = None) -> Suite:
+def _load_or_exit(
+    suite: Path,
+    data_dir: Path | None = None,
+    env_file: Path | None = None,
+    no_python: bool = False,
+) -> Suite:
     from contval.spec import SuiteInvalid, load_suite
 
     try:
-        return load_suite(suite, data_dir=data_dir, environ=_environ(env_file))
+        return load_suite(
+            suite, data_dir=data_dir, environ=_environ(env_file), import_python=not no_python
+        )
     except SuiteInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
@@ -189,12 +223,13 @@ def plan(
     env_file: EnvFileOption = None,
     cluster: ClusterOption = None,
     workers_per_node: PerNodeOption = None,
+    no_python: NoPythonOption = False,
 ) -> None:
     """Print what a run would do (schedules, expected iterations, thresholds), without running."""
     from contval.engine.plan import plan_data, render_plan
     from contval.pipeline.run import default_workers
 
-    loaded = _load_or_exit(suite, data_dir, env_file)
+    loaded = _load_or_exit(suite, data_dir, env_file, no_python)
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []] or None
     found = _cluster_or_exit(
         cluster, workers, workers_per_node, loaded, names or list(loaded.scenarios)
@@ -213,6 +248,9 @@ def plan(
         typer.echo(render_plan(loaded, names, workers, shared))
         if found:
             typer.echo("\n" + render_cluster(data["cluster"]))
+    note = _python_note(loaded, no_python)
+    if note:
+        typer.echo(note, err=True)  # stdout is the plan (JSON with --json)
 
 
 @app.command()
@@ -270,14 +308,22 @@ def run(
             "secrets shown as ***.",
         ),
     ] = 0,
+    no_python: NoPythonOption = False,
 ) -> None:
     """Run scenarios under load, judge their thresholds, and exit with a code to gate on."""
     from rich.console import Console
 
     from contval.pipeline.gate import GateOptions
     from contval.pipeline.run import RunOptions, default_workers, run_suite
+    from contval.spec import python_steps
 
-    loaded = _load_or_exit(suite, data_dir, env_file)
+    loaded = _load_or_exit(suite, data_dir, env_file, no_python)
+    steps = python_steps(loaded) if no_python else []
+    if steps:
+        _usage_error(
+            f"{suite} has {len(steps)} python step(s) ({', '.join(steps)}), which cannot run "
+            "without importing their modules; --no-python runs no code of the suite"
+        )
     names = [_pick(n, list(loaded.scenarios), "scenario") for n in scenario or []]
     overrides = _pairs(var or [], "--var")
     for key, _ in overrides:

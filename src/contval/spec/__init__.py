@@ -18,7 +18,7 @@ from contval.spec.chaostargets import (
 from contval.spec.checks import ThresholdParser, find_threshold_parser
 from contval.spec.errors import Position, SuiteError, SuiteInvalid
 from contval.spec.faults import FAULT_TYPES, Fault, FaultBase, ProxyFault
-from contval.spec.loader import load_suite, load_suite_text, summarize
+from contval.spec.loader import load_suite, load_suite_text, python_steps, summarize
 from contval.spec.models import ChaosEntry, CsvFeeder, Flow, Scenario, Suite
 from contval.spec.schema import suite_json_schema, suite_json_schema_text
 from contval.spec.steps import (
@@ -89,6 +89,7 @@ __all__ = [
     "load_duration",
     "load_suite",
     "load_suite_text",
+    "python_steps",
     "suite_json_schema",
     "suite_json_schema_text",
     "summarize",

@@ -18,6 +18,7 @@ from contval.spec.errors import SuiteError, SuiteInvalid
 from contval.spec.models import Suite
 from contval.spec.secrets import referenced_env, resolve_environment
 from contval.spec.source import SourceDocument, SourceError, parse_source, read_source
+from contval.spec.steps import PythonStep
 from contval.spec.translate import translate
 
 ParserChoice = ThresholdParser | Literal["auto"] | None
@@ -30,6 +31,7 @@ def load_suite(
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
+    import_python: bool = True,
 ) -> Suite:
     """The validated suite at `path`; raises `SuiteInvalid` carrying every error found.
 
@@ -38,14 +40,20 @@ def load_suite(
     `contval.thresholds.parse_threshold` when that exists; pass None to skip threshold syntax
     checks, or a callable to use another parser. `data_dir` is where feeder files live (and
     where their relative paths start); by default the suite file's directory. `environ` is what
-    `{{ env.NAME }}` and `secrets:` read (default: the process environment).
+    `{{ env.NAME }}` and `secrets:` read (default: the process environment). `import_python`
+    False checks python steps without importing their modules (`--no-python`: no code of the
+    suite runs; `python_steps` lists what was not imported); such a suite is for reading only.
     """
     try:
         doc = read_source(Path(path))
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
     return validate_document(
-        doc, threshold_parser=threshold_parser, data_dir=data_dir, environ=environ
+        doc,
+        threshold_parser=threshold_parser,
+        data_dir=data_dir,
+        environ=environ,
+        import_python=import_python,
     )
 
 
@@ -56,6 +64,7 @@ def load_suite_text(
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
+    import_python: bool = True,
 ) -> Suite:
     """Like `load_suite` for text in memory; `path` labels errors and anchors relative files."""
     try:
@@ -63,7 +72,11 @@ def load_suite_text(
     except SourceError as exc:
         raise SuiteInvalid(exc.errors) from None
     return validate_document(
-        doc, threshold_parser=threshold_parser, data_dir=data_dir, environ=environ
+        doc,
+        threshold_parser=threshold_parser,
+        data_dir=data_dir,
+        environ=environ,
+        import_python=import_python,
     )
 
 
@@ -73,6 +86,7 @@ def validate_document(
     threshold_parser: ParserChoice = "auto",
     data_dir: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
+    import_python: bool = True,
 ) -> Suite:
     """Models first, then cross-references; raises `SuiteInvalid` with everything found.
 
@@ -81,8 +95,9 @@ def validate_document(
         raise SuiteInvalid([_not_a_mapping(doc)])
     base_dir = doc.path.parent.absolute()
     data = Path(data_dir).absolute() if data_dir is not None else base_dir
+    context = {"base_dir": base_dir, "data_dir": data, "import_python": import_python}
     try:
-        suite = Suite.model_validate(doc.data, context={"base_dir": base_dir, "data_dir": data})
+        suite = Suite.model_validate(doc.data, context=context)
     except ValidationError as exc:
         raise SuiteInvalid(translate(exc, doc, Suite)) from None
     parser = find_threshold_parser() if threshold_parser == "auto" else threshold_parser
@@ -101,6 +116,17 @@ def _not_a_mapping(doc: SourceDocument) -> SuiteError:
         f"`workloads` and `scenarios`, not {kind}"
     )
     return SuiteError(str(doc.path), doc.span(()).value, message)
+
+
+def python_steps(suite: Suite) -> list[str]:
+    """Every `python:` step of the suite, as `flow/step` (a flow's `setup` steps too), in the
+    suite's order: what `--no-python` leaves unimported, and a run refuses to run."""
+    return [
+        f"{name}/{step.name}"
+        for name, flow in suite.flows.items()
+        for step in (*flow.setup, *flow.steps)
+        if isinstance(step, PythonStep)
+    ]
 
 
 def _count(n: int, noun: str) -> str:

@@ -4,7 +4,9 @@ The module is looked up in the suite file's folder first, then on `sys.path`. Va
 it (a python step is code: validating a suite that has one runs its module's top level) and
 checks the function can take the one argument it is given; a worker imports it again by the same
 module path, so what travels with the suite is the name and the folder, never a function object
-(a Ray worker on another node needs the module at the same path, or installed).
+(a Ray worker on another node needs the module at the same path, or installed). Validation
+without importing (`--no-python`, for a suite from an untrusted source) checks only the form of
+the reference (`check_ref`): nothing of the module is found, read or run.
 
 Every problem is a `ValueError` whose message names the fix; nothing the module does at import
 escapes as anything else.
@@ -35,14 +37,21 @@ class _Refused(ValueError):
     """A refusal of ours while importing (never the module's own ValueError)."""
 
 
-def import_function(ref: str, folder: Path | None) -> Script:
-    """The function `ref` names, its module found in `folder` first; `ValueError` saying why not."""
+def check_ref(ref: str) -> tuple[str, str]:
+    """The module and function names of `ref`, without importing anything; `ValueError` when
+    it is not `module:function`."""
     if not FUNCTION_REF.match(ref):
         raise ValueError(
             f"`{ref[:100]}` is not `module:function` (e.g. `signing:sign` for the function"
             " `sign` in `signing.py` next to the suite file)"
         )
     module_name, name = ref.split(":")
+    return module_name, name
+
+
+def import_function(ref: str, folder: Path | None) -> Script:
+    """The function `ref` names, its module found in `folder` first; `ValueError` saying why not."""
+    module_name, name = check_ref(ref)
     module = _import(module_name, folder)
     found = getattr(module, name, None)
     if found is None:

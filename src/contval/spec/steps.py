@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from contval.spec.scripts import import_function
+from contval.spec.scripts import check_ref, import_function
 from contval.spec.types import (
     Frozen,
     JsonPath,
@@ -341,7 +341,9 @@ class PythonStep(Frozen):
     """Call a Python function with the iteration's variables; it returns the ones it sets.
 
     Validation imports the module (from the suite file's folder, then `sys.path`) and checks the
-    function; only the name and the folder travel to the workers, which import it again.
+    function, unless told not to (`import_python: False` in the validation context: only the
+    form of `module:function` is checked); only the name and the folder travel to the workers,
+    which import it again.
     """
 
     name: StepName = Field(description="unique within the flow; thresholds use `flow/name`")
@@ -358,7 +360,11 @@ class PythonStep(Frozen):
     @field_validator("python")
     @classmethod
     def _importable(cls, value: str, info: ValidationInfo) -> str:
-        import_function(value, _folder_of(info.context))
+        context = info.context
+        if isinstance(context, Mapping) and context.get("import_python") is False:
+            check_ref(value)  # nothing of the module is found, read or run
+        else:
+            import_function(value, _folder_of(context))
         return value
 
     @field_validator("sets")

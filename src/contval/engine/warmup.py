@@ -1,16 +1,15 @@
 """What a worker does before its schedule starts, so that the first seconds keep time.
 
-Measured on an open-model worker at 50,000 arrivals/s (bench/open_model.py, docs/scale-out.md),
+Measured on an open-model worker at 50,000 arrivals/s (bench/open_model.py, bench/README.md),
 two one-off costs used to land on the schedule and show as the run's worst lag:
 
 * **The file descriptor table grows.** Linux doubles a process's descriptor table when a new
   descriptor does not fit (past 64, 256, 512, ...), and a process with more than one thread
-  (the worker's outbox thread, a Ray actor's threads) then waits for an RCU grace period
-  (`synchronize_rcu` in `expand_fdtable`): 7-18 ms asleep in one `socket()` call while every
-  arrival due meanwhile starts late. A worker opens its connections as virtual users first need
-  them, so each doubling fell inside the run. `reserve_fds` grows the table once, before the
-  load (and, in a local worker, before any second thread exists, when no grace period is
-  needed); the table never shrinks.
+  (every worker: numpy's OpenBLAS thread from the first import, the outbox thread, a Ray
+  actor's threads) then waits for an RCU grace period (`synchronize_rcu` in `expand_fdtable`):
+  7-18 ms asleep in one `socket()` call while every arrival due meanwhile starts late. A worker
+  opens its connections as virtual users first need them, so each doubling fell inside the
+  run. `reserve_fds` grows the table once, before the load; the table never shrinks.
 * **The first snapshot.** The first `Recorder.snapshot` of a process builds the histogram layout
   tables and runs the encoder cold: 1.5-6 ms on the event loop at the end of second 0 instead
   of 0.5-0.8. `warm_snapshot` pays that once on a throwaway recorder.

@@ -62,6 +62,16 @@ CANNED: dict[str, tuple[bytes, bool]] = {
         b"Set-Cookie: b=2; Path=/\r\nX-Many: x\r\nX-Many: y\r\nContent-Length: 2\r\n\r\nok",
         True,
     ),
+    "/odd-cookie": (
+        b"HTTP/1.1 200 OK\r\nsET-cOOKIE: c=3\r\nX-Note: no set-cookie here\r\n"
+        b"Content-Length: 2\r\n\r\nok",
+        True,
+    ),
+    "/says-cookie": (
+        b"HTTP/1.1 200 OK\r\nX-Note: set-cookie and content-encoding are words\r\n"
+        b"Content-Length: 2\r\n\r\nok",
+        True,
+    ),
     "/controls": (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 96\r\n\r\n"
         b'{"crlf": "a\\r\\nHost: evil", "nul": "a\\u0000b", "esc": "\\u001b[31m", "ok": "x",'

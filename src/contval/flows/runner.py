@@ -71,6 +71,20 @@ def _later(slots: tuple[Slot | None, ...]) -> tuple[tuple[Slot, ...], ...]:
     return tuple(after)
 
 
+def _mark_cookies(steps: list[StepRunner], cookies: bool, per_iteration: bool) -> None:
+    """Which direct steps keep the cookies their responses set (`keeps_cookies`): none with
+    `session: none`; with a jar that ends with the iteration, only those a request follows,
+    since nothing else reads the jar. A status-only request whose response is not looked at
+    for `Set-Cookie` costs no search of its head (docs/http.md)."""
+    for index, step in enumerate(steps):
+        if isinstance(step, RequestStepRunner):
+            later = steps[index + 1 :]
+            step.keeps_cookies = cookies and (
+                not per_iteration
+                or any(isinstance(s, RequestStepRunner | PollStepRunner) for s in later)
+            )
+
+
 class FlowRunner:
     """Runs iterations of any flow of a program; shared by all virtual users of one event loop."""
 
@@ -141,6 +155,7 @@ class FlowRunner:
             recorder.slot(flow.name, None), own, len(flow.variables), tuple(steps), tuple(slots)
         )
         bound.cookies = cookies
+        _mark_cookies(steps, cookies, per_iteration=not (flow.setup or flow.session == "vu"))
         if flow.setup or flow.session == "vu":
             later = [slot for slot in slots if slot is not None]
             bound.sessions = Sessions(setup, keep_jar=flow.session == "vu", later=later)
@@ -187,7 +202,7 @@ class FlowRunner:
                     ok = False
                     break
                 ok = direct.settle(response, at)
-                if ok is None or (response.set_cookie and bound.cookies):
+                if ok is None or (direct.keeps_cookies and response.set_cookie):
                     if scope is bound.shared_scope:
                         scope = Scope(0, ())  # this iteration now has cookies of its own
                     if ok is None:  # a redirect to follow

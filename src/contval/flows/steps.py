@@ -158,6 +158,7 @@ class RequestStepRunner:
         "check",
         "direct",
         "explain",
+        "keeps_cookies",
         "pool",
         "simple",
         "slot",
@@ -178,6 +179,9 @@ class RequestStepRunner:
         self.statuses = op.check.status
         """The declared statuses (a counted check), or None: any 2xx, not counted."""
         self.direct = self if self.simple and bound.static else None
+        self.keeps_cookies = True
+        """Whether a cookie this step's response sets can be sent again (the runner's direct
+        path): not by the last request of an iteration whose jar ends with it."""
         bound.exchange.declared = op.check.status or frozenset()
         self.pool = bound.pool
         self.template = bound.template

@@ -15,7 +15,7 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
 from contval.http.clock import now
 from contval.http.errors import ErrorClass, HttpError, StaleConnectionError, UnsentError
-from contval.http.response import Response
+from contval.http.response import Response, parse_head
 
 _TIMER_SLACK = 0.001
 """libuv timers have millisecond granularity and may fire up to 1 ms early; accept that."""
@@ -51,12 +51,12 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_body_len",
         "_chunks",
-        "_coded",
         "_data_at",
         "_deadline",
         "_first_at",
         "_head",
-        "_headers",
+        "_head_cut",
+        "_head_parts",
         "_headers_done",
         "_interim",
         "_keep",
@@ -69,7 +69,6 @@ class Connection(asyncio.Protocol):
         "_response",
         "_sent",
         "_sent_at",
-        "_set_cookie",
         "_setup",
         "_timer",
         "_timer_at",
@@ -89,14 +88,16 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[Response] | None = None
         self._response: Response | None = None
-        self._headers: list[bytes] = []
+        self._head_parts: list[bytes] = []
+        """What arrived while the head was incomplete (usually one read: head and body)."""
+        self._head_cut = -1
+        """Body bytes in the head's last read, once a later read is needed for the body; -1
+        while the head and the end of the response arrive in the same read."""
         self._chunks: list[bytes] = []
         self._body_len = 0
         self._received = 0
         self._interim = 0
         self._headers_done = False
-        self._set_cookie = False
-        self._coded = False
         self._head = False
         self._keep = True
         self._deadline = 0.0
@@ -137,8 +138,8 @@ class Connection(asyncio.Protocol):
         self._waiter = waiter
         self._head = head
         self._keep = keep
-        self._headers = []
-        self._set_cookie = self._coded = False
+        self._head_parts.clear()
+        self._head_cut = -1
         self._received = 0
         self._interim = 0
         self._headers_done = False
@@ -208,6 +209,9 @@ class Connection(asyncio.Protocol):
         self._received = received
         if received > MAX_HEAD and self._overflowed(received):
             return
+        in_head = not self._headers_done
+        if in_head:
+            self._head_parts.append(data)
         try:
             self._parser.feed_data(data)
         except HttpParserUpgrade:
@@ -218,6 +222,8 @@ class Connection(asyncio.Protocol):
             return
         if self._response is not None:
             self._deliver(reusable=True)
+        elif in_head and self._headers_done:
+            self._head_cut = self._body_len  # the body goes on in later reads
 
     def _overflowed(self, received: int) -> bool:
         """Fail a response whose head, or whose framing around the body, never ends.
@@ -274,19 +280,9 @@ class Connection(asyncio.Protocol):
         await self._lost_waiter
 
     # --- httptools callbacks --------------------------------------------------------------------
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        """Keep raw headers only; `Response.headers` decodes them if someone asks."""
-        headers = self._headers
-        headers.append(name)
-        headers.append(value)
-        size = len(name)
-        if size in {10, 16}:  # the two names the flow layer cares about
-            lower = name.lower()
-            if lower == b"set-cookie":
-                self._set_cookie = True
-            elif lower == b"content-encoding":
-                self._coded = True
+    # No `on_header`: httptools would call it once per header, the costliest part of a request.
+    # The head's bytes are kept instead, and parsed again only if someone reads a header
+    # (`Response.from_head`).
 
     def on_headers_complete(self) -> None:
         """Note the end of the head; a HEAD response ends here whatever its framing headers say."""
@@ -310,8 +306,7 @@ class Connection(asyncio.Protocol):
         """Build the response; 1xx interim responses are skipped, the final one follows."""
         status = self._parser.get_status_code()
         if status < 200:
-            self._headers = []
-            self._set_cookie = self._coded = False
+            # The head's bytes keep the 1xx heads; parsing them again skips them.
             self._headers_done = False
             self._interim += 1
             if self._interim > MAX_INTERIM:
@@ -331,24 +326,30 @@ class Connection(asyncio.Protocol):
         else:
             body = b"".join(chunks)
         chunks.clear()
-        self._body_len = 0
         status = self._parser.get_status_code()
         setup = self._setup
         if setup is not None:
             self._setup = None
+        head = b"".join(self._head_parts)  # one read: the read itself, no copy
+        cut = self._head_cut
+        if cut < 0:
+            cut = self._body_len
+        self._body_len = 0
         self._response = Response(
             status,
-            self._headers,
+            None,  # parsed from `head` if someone reads a header
             body,
             self._data_at,
             keep_alive,
-            self._set_cookie,
-            self._coded,
+            None,  # set_cookie and coded: looked for in `head` if someone asks
+            None,
             self._sent_at,
             self._first_at,
             self._sent,
             self._received,
             setup,
+            head,
+            len(head) - cut,  # the head, and at most some chunk framing after it
         )
 
     def _deliver(self, reusable: bool) -> None:
@@ -370,7 +371,7 @@ class Connection(asyncio.Protocol):
 
     def _eof_delimited(self) -> bool:
         """True when the head declared no length, so the body legitimately ends at FIN."""
-        raw = self._headers
+        raw = parse_head(b"".join(self._head_parts))
         for i in range(0, len(raw), 2):
             name = raw[i].lower()
             if name in (b"content-length", b"transfer-encoding"):

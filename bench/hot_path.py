@@ -31,30 +31,10 @@ from contval.flows import compile_program
 from contval.http import Client
 from contval.metrics import Recorder
 from contval.spec import load_suite
+from generators import SUITE as GENERATORS_SUITE
 
-SUITE = """\
-version: 1
-name: bench-hot-path
-targets:
-  nginx: http://127.0.0.1:9
-flows:
-  get:
-    kind: user
-    target: nginx
-    steps:
-      - name: get
-        request: GET /
-        check: {status: 200}
-workloads:
-  closed:
-    executor: constant-vus
-    vus: 50
-    duration: 10s
-    mix: {get: 100}
-scenarios:
-  bench:
-    workload: closed
-"""
+SUITE = GENERATORS_SUITE.format(port=9, vus=50, seconds=10)
+"""`bench/generators.py`'s suite: nothing listens on port 9, the transport is in memory."""
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\n"

@@ -103,6 +103,29 @@ async def test_cookies_across_iterations_follow_the_session_mode(
     assert app.seen.cookies[0::2] == ["", second_iteration_sends, second_iteration_sends]
 
 
+@pytest.mark.parametrize(
+    ("session", "setup", "expected"),
+    [
+        ("", "", [True, True, False]),
+        ("vu", "", [True, True, True]),
+        ("none", "", [False, False, False]),
+        ("", "    - {name: login, request: 'GET /cookies/set?s=1'}\n", [True, True, True]),
+    ],
+    ids=["iteration", "vu", "none", "setup"],
+)
+async def test_only_steps_whose_cookies_can_be_sent_again_look_for_them(
+    app: UserApp, tmp_path: Path, session: str, setup: str, expected: list[bool]
+) -> None:
+    """The direct path looks for `Set-Cookie` in a response's head only where a later request
+    may send the cookie: not on an iteration's last request when its jar ends with it."""
+    steps = SET_THEN_READ + "    - {name: again, request: GET /cookies}\n"
+    suite = make_suite(_flow(steps, session, setup), app.url, tmp_path)
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        marks = [step.keeps_cookies for step in h.runner._flows["f"].steps]
+    assert marks == expected
+
+
 async def test_session_none_never_stores_a_cookie(app: UserApp, tmp_path: Path) -> None:
     steps = """\
     - name: set

@@ -33,7 +33,7 @@ StepRunner = RequestStepRunner | PollStepRunner | ThinkStepRunner | PythonStepRu
 class BoundFlow:
     """A compiled flow attached to this runner's pools, slots and feeder cursors."""
 
-    __slots__ = ("after", "cookies", "feeders", "sessions", "shared_scope", "size", "slot", "steps")
+    __slots__ = ("after", "feeders", "sessions", "shared_scope", "size", "slot", "steps")
 
     def __init__(
         self,
@@ -47,8 +47,6 @@ class BoundFlow:
         self.feeders = feeders
         self.size = size
         self.steps = steps
-        self.cookies = True
-        """False for `session: none`: responses' cookies are never stored."""
         self.sessions: Sessions | None = None
         """Per-VU state (setup values, kept cookies) when the flow has `setup:` or `session: vu`."""
         self.after = _later(slots)
@@ -154,7 +152,6 @@ class FlowRunner:
         bound = BoundFlow(
             recorder.slot(flow.name, None), own, len(flow.variables), tuple(steps), tuple(slots)
         )
-        bound.cookies = cookies
         _mark_cookies(steps, cookies, per_iteration=not (flow.setup or flow.session == "vu"))
         if flow.setup or flow.session == "vu":
             later = [slot for slot in slots if slot is not None]

@@ -109,23 +109,27 @@ class GatePlan:
         return (self.start, self.duration)
 
     @property
+    def length(self) -> int:
+        """Seconds in the grid."""
+        return self.duration - self.start
+
+    @property
     def size(self) -> int:
-        return window_size(self.duration - self.start, self.relative_faults())
+        return window_size(self.length, self.relative_faults())
 
     @property
     def phases(self) -> list[tuple[str, str]]:
         """(fault, phase) pairs that last at least a second (a fault at 0 has no `before`)."""
-        length = self.duration - self.start
         return [
             (name, phase)
             for name, (f0, f1) in self.relative_faults().items()
-            for phase, seconds in zip(PHASES, (f0, f1 - f0, length - f1), strict=True)
+            for phase, seconds in zip(PHASES, (f0, f1 - f0, self.length - f1), strict=True)
             if seconds > 0
         ]
 
     def relative_faults(self) -> dict[str, Window]:
         """The faults from the grid's start, cut to it (a fault before it is all `after`)."""
-        length = self.duration - self.start
+        length = self.length
         return {
             name: (min(max(f0 - self.start, 0), length), min(max(f1 - self.start, 0), length))
             for name, (f0, f1) in self.faults.items()
@@ -346,7 +350,7 @@ def gate_blind_spot(suite: Suite, scenario: str, part: str | None = None) -> str
     """Why `scenario` (or its workload `part`, run alongside) can never be gated against a
     baseline, or None when it can."""
     plan = plan_gate(suite, scenario) if part is None else plan_part(suite, scenario, part)
-    length = plan.duration - plan.start
+    length = plan.length
     if length < MIN_WINDOWS:
         return (
             f"its load lasts {length}s: the baseline gate needs {MIN_WINDOWS} windows of "

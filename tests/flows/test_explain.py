@@ -236,3 +236,40 @@ async def test_a_failed_poll_and_an_unrenderable_request_say_why(
     assert (condition, expected) == ("render request", "no error")
     assert actual.startswith("RenderError: a header value may not contain control characters")
     assert h.slot("r", "send").failures == {(condition, expected, actual): 2}
+
+
+async def test_a_poll_makes_its_last_attempt_at_its_deadline_not_after_it(
+    server: tuple[str, object], tmp_path: Path
+) -> None:
+    """Attempts due at due + n × every: 4 attempts in 200 ms every 50 ms, whatever the clock
+    reads. A running sum (due + 0.05 + 0.05 + ...) falls short of due + 0.2 for some clock
+    readings, which once made a fifth attempt with no time left: a `timeout`, not the
+    condition that failed."""
+    url, _ = server
+    suite = make_suite(
+        """
+    p:
+      target: app
+      steps:
+        - name: wait
+          poll:
+            request: GET /json
+            until: {json: {"$.status": done}}
+            every: 50ms
+            timeout: 200ms
+    """,
+        url,
+        tmp_path,
+    )
+    due = now()
+    while due + 0.05 + 0.05 + 0.05 + 0.05 >= due + 0.2:  # a reading the running sum misses
+        due += 1e-7
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        assert await h.runner.run("p", due) is False
+    slot = h.slot("p", "wait")
+    assert slot.requests == 4  # every attempt, the failed last one included
+    assert failures(h.recorder, "p", "wait") == {
+        ("until json $.status", 'equals "done"', '"pending"'): 1
+    }
+    assert [i for i, n in enumerate(slot.errors) if n] == [5]  # check_failed only

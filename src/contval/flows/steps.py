@@ -297,6 +297,10 @@ class ThinkStepRunner:
         return True, min(until, now())
 
 
+_SAME_INSTANT = 1e-6
+"""Seconds under which two instants of a poll's schedule are one (float rounding)."""
+
+
 class PollStepRunner:
     """Repeat a request every `every` until `until` holds; the step's duration is time-to-condition.
 
@@ -335,6 +339,7 @@ class PollStepRunner:
             return False, now()
         deadline = due + self.timeout
         attempt_due = due
+        attempts = 0
         while True:
             kind, end, why = await self._attempt(wire, scope, attempt_due, deadline)
             if kind is None:
@@ -342,8 +347,12 @@ class PollStepRunner:
                 slot.check(True)
                 slot.duration(end - due)
                 return True, end
-            next_due = max(attempt_due + self.every, end)
-            if next_due >= deadline or kind is _CHECK_ERROR:
+            # Attempt n is due at due + n × every (not a running sum), and one due within a
+            # microsecond of the deadline is at it: 0.05 added four times to a clock reading
+            # may fall short of the reading + 0.2, which started a fifth attempt with no time.
+            attempts += 1
+            next_due = max(due + attempts * self.every, end)
+            if next_due >= deadline - _SAME_INSTANT or kind is _CHECK_ERROR:
                 slot.error(kind, _latency(kind, end - attempt_due))
                 for failure in why:  # the last attempt's, so failures count failed polls
                     bound.explain.record(slot, failure)

@@ -93,7 +93,8 @@ def test_side_by_side_workloads_share_the_cluster_each_judged_alone(
 def test_plan_shares_the_cluster_between_the_workloads(tmp_path: Path, cluster: str) -> None:
     suite = _suite(tmp_path, "http://127.0.0.1:9")
     proc = subprocess.run(
-        [*CLI, "plan", str(suite), "--cluster", cluster, "--json"],
+        # --workers 2: the cluster's size changes as other tests add nodes to it
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers", "2", "--json"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -109,7 +110,7 @@ def test_plan_shares_the_cluster_between_the_workloads(tmp_path: Path, cluster: 
     ]
     assert [r["peak_rate_per_worker"] for r in rows] == [20.0, 10.0]
     text = subprocess.run(
-        [*CLI, "plan", str(suite), "--cluster", cluster],
+        [*CLI, "plan", str(suite), "--cluster", cluster, "--workers", "2"],
         capture_output=True,
         text=True,
         timeout=60,

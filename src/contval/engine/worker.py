@@ -59,6 +59,8 @@ class Worker:
         self.stop_reason: str | None = None
         self.outbox: Outbox | None = None  # from the start of the load
         self._stopped = asyncio.Event()
+        self._open_second = 0
+        """The second the ticker snapshots next: what it has not taken yet belongs there."""
 
     async def main(self) -> None:
         job = self.job
@@ -182,8 +184,11 @@ class Worker:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
-        second = max(0, int(now() - start))
-        outbox.second(self.recorder.snapshot(second), msg.WorkerStats(0, 0.0))
+        # What the ticker has not taken yet belongs to the second it was waiting to close, not
+        # to the clock's: a drain that ends just past a boundary, before the ticker woke for it,
+        # once put a whole second of this worker one second late ([1000, 1000, 500] at 1000/s
+        # on two workers).
+        outbox.second(self.recorder.snapshot(self._open_second), msg.WorkerStats(0, 0.0))
         outbox.send(
             (msg.DONE, {"interrupted_iterations": interrupted, "stop_reason": self.stop_reason})
         )
@@ -204,6 +209,7 @@ class Worker:
             stats = msg.WorkerStats(driver.active, round(lag * 1000, 3), msg.rss_mb(), busy)
             outbox.second(self.recorder.snapshot(second), stats)
             second += 1
+            self._open_second = second
 
 
 async def _drain(driver: OpenLoop | ClosedLoop) -> None:

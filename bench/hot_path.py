@@ -32,21 +32,57 @@ from contval.http import Client
 from contval.metrics import Recorder
 from contval.spec import load_suite
 from generators import SUITE as GENERATORS_SUITE
+from http_client import PRODUCT, PRODUCTS
+from open_model import FLOWS
 
 SUITE = GENERATORS_SUITE.format(port=9, vus=50, seconds=10)
 """`bench/generators.py`'s suite: nothing listens on port 9, the transport is in memory."""
 
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\n"
-    b"Server: nginx/1.22.1\r\n"
-    b"Date: Sat, 05 Dec 2026 15:00:00 GMT\r\n"
-    b"Content-Type: application/octet-stream\r\n"
-    b"Content-Length: 2\r\n"
-    b"Connection: keep-alive\r\n"
-    b"\r\n"
-    b"ok"
-)
-"""What nginx 1.22 answers `location / { return 200 "ok"; }` with (five headers)."""
+BROWSE_SUITE = f"""\
+version: 1
+name: bench-hot-path-browse
+targets:
+  nginx: http://127.0.0.1:9
+flows:
+{FLOWS["browse"]}workloads:
+  closed:
+    executor: constant-vus
+    vus: 50
+    duration: 10s
+    mix: {{browse: 1}}
+scenarios:
+  bench:
+    workload: closed
+"""
+"""`bench/open_model.py`'s browse flow shape (2 steps, JSON check, extract), as a closed loop."""
+
+
+def nginx_answer(content_type: bytes, body: bytes) -> bytes:
+    """What nginx 1.22 answers a `return 200 '...'` location with (five headers)."""
+    return (
+        b"HTTP/1.1 200 OK\r\n"
+        b"Server: nginx/1.22.1\r\n"
+        b"Date: Sat, 05 Dec 2026 15:00:00 GMT\r\n"
+        b"Content-Type: " + content_type + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        b"Connection: keep-alive\r\n"
+        b"\r\n" + body
+    )
+
+
+RESPONSE = nginx_answer(b"application/octet-stream", b"ok")
+"""What nginx answers `location / { return 200 "ok"; }` with."""
+LIST_RESPONSE = nginx_answer(b"application/json", PRODUCTS.encode())
+PRODUCT_RESPONSE = nginx_answer(b"application/json", PRODUCT.encode())
+
+
+def answer(request: bytes) -> bytes:
+    """nginx's answer to `request`, by its path (bench/http_client.py's locations)."""
+    if request.startswith(b"GET /api/products?"):
+        return LIST_RESPONSE
+    if request.startswith(b"GET /api/products/"):
+        return PRODUCT_RESPONSE
+    return RESPONSE
 
 
 class MemoryTransport(asyncio.Transport):
@@ -59,7 +95,7 @@ class MemoryTransport(asyncio.Transport):
         self._closing = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._loop.call_soon(self._protocol.data_received, RESPONSE)
+        self._loop.call_soon(self._protocol.data_received, answer(bytes(data)))
 
     def is_closing(self) -> bool:
         return self._closing
@@ -84,11 +120,11 @@ def _connect_in_memory(pool: Any, loop: asyncio.AbstractEventLoop, count: int) -
         pool._idle.append(conn)
 
 
-async def measure(requests: int, vus: int) -> float:
-    """CPU µs per request for `requests` requests over `vus` virtual users."""
+async def measure(requests: int, vus: int, flow: str = "get") -> float:
+    """CPU µs per iteration of `flow` for `requests` iterations over `vus` virtual users."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "suite.yaml"
-        path.write_text(SUITE)
+        path.write_text(SUITE if flow == "get" else BROWSE_SUITE)
         suite = load_suite(path)
     program = compile_program(suite)
     client = Client()
@@ -102,7 +138,7 @@ async def measure(requests: int, vus: int) -> float:
     async def user() -> None:
         run = runner.run
         for _ in range(per_user):
-            await run("get", clock())
+            await run(flow, clock())
 
     for _ in range(2):  # warm up: allocate the histograms, fill caches
         await asyncio.gather(*(user() for _ in range(vus)))
@@ -111,10 +147,13 @@ async def measure(requests: int, vus: int) -> float:
     await asyncio.gather(*(user() for _ in range(vus)))
     spent = time.process_time() - began
     took = recorder.snapshot(1)
+    steps = 1 if flow == "get" else 2
     done = sum(s.requests for s in took.slots)
-    if done != per_user * vus:
-        sys.exit(f"expected {per_user * vus} requests recorded, found {done}")
-    return spent / done * 1e6
+    failed = sum(sum(s.errors) + s.checks_failed for s in took.slots)
+    expected = per_user * vus * steps
+    if done != expected or failed:
+        sys.exit(f"expected {expected} requests recorded, found {done} ({failed} failed)")
+    return spent / (done / steps) * 1e6
 
 
 def main() -> None:
@@ -122,15 +161,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--vus", type=int, default=50)
+    parser.add_argument("--flow", choices=["get", "browse"], default="get")
     args = parser.parse_args()
     import contval
 
     print(f"tree: {Path(contval.__file__).resolve().parent.parent}")
     figures = []
     for _ in range(args.repeat):
-        figures.append(uvloop.run(measure(args.requests, args.vus)))
+        figures.append(uvloop.run(measure(args.requests, args.vus, args.flow)))
     shown = " ".join(f"{f:.2f}" for f in figures)
-    print(f"CPU µs per request: best {min(figures):.2f} (runs: {shown})")
+    unit = "request" if args.flow == "get" else "iteration"
+    print(f"CPU µs per {unit}: best {min(figures):.2f} (runs: {shown})")
 
 
 if __name__ == "__main__":

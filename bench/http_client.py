@@ -55,7 +55,7 @@ http {{
         }}
         location /api/products/ {{
             default_type application/json;
-            return 200 '{{"id": "p-7", "name": "trail runner", "price": 89.0, "stock": 12}}';
+            return 200 '{PRODUCT}';
         }}
     }}
 }}
@@ -66,6 +66,8 @@ PRODUCTS = json.dumps(
 )
 """A page of 20 products, as the reference shop's `GET /api/products?limit=20` answers (about
 1 KB)."""
+PRODUCT = json.dumps({"id": "p-7", "name": "trail runner", "price": 89.0, "stock": 12})
+"""One product, as `GET /api/products/ID` answers."""
 
 
 def free_port() -> int:
@@ -83,7 +85,7 @@ def nginx(port: int, cpu: int | None) -> Iterator[None]:
         sys.exit("nginx not found: apt-get install -y nginx-light")
     with tempfile.TemporaryDirectory(prefix="contval-bench-") as tmp:
         conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, PRODUCTS=PRODUCTS))
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, PRODUCTS=PRODUCTS, PRODUCT=PRODUCT))
         proc = subprocess.Popen([binary, "-c", str(conf), "-p", tmp, "-e", f"{tmp}/error.log"])
         try:
             wait_for_port(port, proc)

@@ -169,6 +169,28 @@ async def test_refused_connection_is_counted_without_latency(tmp_path: Path) -> 
     assert snapshot is not None and snapshot.latency is None
 
 
+async def test_a_refused_first_request_leaves_the_later_steps_not_reached(tmp_path: Path) -> None:
+    """The runner's direct path (a static, status-only step) fails like any other step: the
+    steps after it are counted as not reached, never dropped."""
+    flows = """
+    f:
+      target: app
+      steps:
+        - {name: s, request: GET /x}
+        - {name: then, request: GET /y}
+        - {name: last, request: GET /z, check: {json: {"$.ok": {equals: true}}}}
+    """
+    suite = make_suite(flows, f"http://127.0.0.1:{free_port()}", tmp_path)
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        for _ in range(3):
+            assert await h.runner.run("f", now()) is False
+    assert counts(h.slot("f", "s"))["errors"] == {"REFUSED": 3}
+    assert (h.slot("f", "then").requests, h.slot("f", "then").not_reached) == (0, 3)
+    assert (h.slot("f", "last").requests, h.slot("f", "last").not_reached) == (0, 3)
+    assert h.slot("f", "s").not_reached == 0
+
+
 async def test_latency_is_timed_from_when_the_request_was_due(app_url: str, tmp_path: Path) -> None:
     flows = "f: {target: app, steps: [{name: s, request: GET /items}]}"
     async with Client(options()) as client:

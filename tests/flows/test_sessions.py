@@ -129,6 +129,52 @@ async def test_only_steps_whose_cookies_can_be_sent_again_look_for_them(
     assert marks == expected
 
 
+async def test_a_templated_status_only_step_keeps_its_cookie_for_the_path_it_was_sent_to(
+    app: UserApp, tmp_path: Path
+) -> None:
+    """The runner's direct path also sends status-only steps with a template in them: a cookie
+    without a Path attribute belongs to the rendered path's directory, not the template's."""
+    steps = """\
+    - name: pick
+      request: GET /next?url=2
+      extract: {d: {json: "$.next"}}
+    - name: set
+      request: GET /dir/{{ d }}/set
+    - name: elsewhere
+      request: GET /cookies
+    - name: read
+      request: GET /dir/{{ d }}/read
+"""
+    suite = make_suite(_flow(steps), app.url, tmp_path)
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        runners = h.runner._flows["f"].steps
+        assert [s.direct is s for s in runners] == [False, True, True, True]
+        assert await h.runner.run("f", now()) is True
+    assert app.seen.paths == ["/next", "/dir/2/set", "/cookies", "/dir/2/read"]
+    assert app.seen.cookies == ["", "", "", "a=1"]
+
+
+async def test_a_templated_status_only_step_follows_a_relative_redirect_from_its_own_path(
+    app: UserApp, tmp_path: Path
+) -> None:
+    steps = """\
+    - name: pick
+      request: GET /next?url=7
+      extract: {d: {json: "$.next"}}
+    - name: go
+      request: GET /dir/{{ d }}/go
+      check: {status: 200}
+"""
+    suite = make_suite(_flow(steps), app.url, tmp_path)
+    async with Client(options()) as client:
+        h = harness(compile_program(suite), client)
+        for _ in range(2):
+            assert await h.runner.run("f", now()) is True
+    assert app.seen.paths == ["/next", "/dir/7/go", "/dir/7/read"] * 2
+    assert counts(h.slot("f", "go")) == {"requests": 2, "errors": {}, "checks": (2, 0)}
+
+
 async def test_session_none_never_stores_a_cookie(app: UserApp, tmp_path: Path) -> None:
     steps = """\
     - name: set

@@ -61,6 +61,19 @@ async def cookies_set(request: Request) -> Response:
     return response
 
 
+async def dir_set(request: Request) -> Response:
+    """`/dir/D/set`: a cookie with no Path attribute, so its path is the request's directory
+    (`/dir/D`, RFC 6265 5.1.4): it goes back to `/dir/D/...` and nowhere else."""
+    response = JSONResponse({})
+    response.headers.append("set-cookie", "a=1")
+    return response
+
+
+async def dir_go(request: Request) -> Response:
+    """`/dir/D/go`: a relative redirect, to `/dir/D/read`."""
+    return RedirectResponse("read", status_code=302)
+
+
 async def cookies_attrs(request: Request) -> Response:
     """Cookies with attributes: only `keep` should come back to /cookies over plain http."""
     response = JSONResponse({})
@@ -217,6 +230,9 @@ ROUTES = [
     Route("/cookies", cookies),
     Route("/cookies/set", cookies_set),
     Route("/cookies/attrs", cookies_attrs),
+    Route("/dir/{d}/set", dir_set),
+    Route("/dir/{d}/go", dir_go),
+    Route("/dir/{d}/read", cookies),
     Route("/login", login, methods=["POST"]),
     Route("/account", account),
     Route("/redirect/{n:int}", redirect_n),

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from contval.flows.jsonparse import parse_json
 from contval.flows.jsonpath import JsonPath, parse_path
 from contval.http import Response
 from contval.spec import Condition
@@ -52,7 +53,7 @@ class Reply:
         if not self._parsed:
             self._parsed = True
             try:
-                self._document = json.loads(self.response.body)
+                self._document = parse_json(self.response.body)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 self._document = INVALID
         return self._document

@@ -342,6 +342,8 @@ def _store(scope: Scope, response: Response, origin: Origin, path: str) -> None:
     jar.store(response.header_values("set-cookie"), origin.host, path)
 
 
-def store_cookies(scope: Scope, response: Response, template: RequestTemplate, pool: Pool) -> None:
-    """The runner's direct path: keep the cookies a static request's response set."""
-    _store(scope, response, pool.origin, template.path.decode("ascii"))
+def store_cookies(
+    scope: Scope, response: Response, template: RequestTemplate, pool: Pool, wire: bytes | None
+) -> None:
+    """The runner's direct path: keep the cookies a status-only request's response set."""
+    _store(scope, response, pool.origin, _request_path(template, wire))

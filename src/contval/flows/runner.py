@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from contval.flows.debughttp import debugging
-from contval.flows.exchange import Links, store_cookies
+from contval.flows.exchange import Links
 from contval.flows.failures import Explainer
 from contval.flows.feeders import Feeder, FeederExhausted
 from contval.flows.ops import CompiledFlow, PollOp, PythonOp, RequestOp, ThinkOp
@@ -20,7 +20,7 @@ from contval.flows.script import PythonStepRunner, Shape
 from contval.flows.session import Sessions
 from contval.flows.steps import BoundCall, PollStepRunner, RequestStepRunner, ThinkStepRunner
 from contval.flows.templates import Scope
-from contval.http import Client, HttpError
+from contval.http import Client, HttpError, now
 from contval.metrics import Recorder, Slot
 from contval.spec.secrets import Redactor
 
@@ -191,24 +191,24 @@ class FlowRunner:
         for step in bound.steps:
             direct = step.direct
             if direct is not None and scope.jar is None:
-                # RequestStepRunner.run inlined for static, status-only requests.
-                try:
-                    response = await direct.pool.request(direct.template, None, direct.timeout)
-                except HttpError as exc:
-                    at = direct.failed(exc, at)
-                    ok = False
-                    break
-                ok = direct.settle(response, at)
-                if ok is None or (direct.keeps_cookies and response.set_cookie):
-                    if scope is bound.shared_scope:
-                        scope = Scope(0, ())  # this iteration now has cookies of its own
-                    if ok is None:  # a redirect to follow
-                        ok, at = await direct.redirected(scope, response, at)
-                    else:
-                        store_cookies(scope, response, direct.template, direct.pool)
-                        at = response.completed_at
+                # RequestStepRunner.run inlined for status-only requests.
+                wire = None if direct.static else direct.render(scope)
+                if wire is False:  # a template could not render: nothing sent (recorded)
+                    ok, at = False, now()
                 else:
-                    at = response.completed_at
+                    try:
+                        response = await direct.pool.request(direct.template, wire, direct.timeout)
+                    except HttpError as exc:
+                        at = direct.failed(exc, at)
+                        ok = False
+                    else:
+                        ok = direct.settle(response, at)
+                        if ok is None or (direct.keeps_cookies and response.set_cookie):
+                            if scope is bound.shared_scope:
+                                scope = Scope(0, ())  # this iteration now has cookies of its own
+                            ok, at = await direct.finish(scope, response, at, wire, ok)
+                        else:
+                            at = response.completed_at
             else:
                 ok, at = await step.run(scope, at)
             if not ok:

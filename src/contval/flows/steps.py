@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from contval.flows.checks import CompiledCheck, Failure, Reply
-from contval.flows.exchange import Exchange, Links, NotSent
+from contval.flows.exchange import Exchange, Links, NotSent, store_cookies
 from contval.flows.failures import NO_EXPLAINER, Explainer
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
 from contval.flows.templates import RenderError, Scope
@@ -148,9 +148,10 @@ def _latency(kind: ErrorClass, latency: float) -> float | None:
 class RequestStepRunner:
     """Send once; a status outside the check is HTTP_STATUS, a failed condition CHECK_FAILED.
 
-    A static, status-only step without extraction is driven by the flow runner itself (`direct`
-    is then the step): it awaits `pool.request(template, None, timeout)` and hands the outcome to
-    `settle` or `failed`, one coroutine less per request. `run` does the same for everyone else.
+    A status-only step without extraction is driven by the flow runner itself (`direct` is then
+    the step): it renders the request (`render`, when a template is in it), awaits
+    `pool.request(template, wire, timeout)` and hands the outcome to `settle` or `failed`, two
+    coroutines less per request. `run` does the same for everyone else.
     """
 
     __slots__ = (
@@ -162,6 +163,7 @@ class RequestStepRunner:
         "pool",
         "simple",
         "slot",
+        "static",
         "statuses",
         "template",
         "timeout",
@@ -178,7 +180,8 @@ class RequestStepRunner:
         """Only the status matters: no `Reply`, no JSON, one comparison."""
         self.statuses = op.check.status
         """The declared statuses (a counted check), or None: any 2xx, not counted."""
-        self.direct = self if self.simple and bound.static else None
+        self.static = bound.static
+        self.direct = self if self.simple and not bound.call.url_target else None
         self.keeps_cookies = True
         """Whether a cookie this step's response sets can be sent again (the runner's direct
         path): not by the last request of an iteration whose jar ends with it."""
@@ -190,7 +193,7 @@ class RequestStepRunner:
     def settle(self, response: Response, due: float) -> bool | None:
         """Judge a `simple` step's response by its status and record it: one histogram record.
 
-        None (nothing recorded): a redirect to follow, `redirected` takes it from there."""
+        None (nothing recorded): a redirect to follow, `finish` takes it from there."""
         status = response.status
         statuses = self.statuses
         slot = self.slot
@@ -210,11 +213,17 @@ class RequestStepRunner:
     def _follows(self, response: Response) -> bool:
         return self.bound.exchange.follows(response.status) and bool(response.header("location"))
 
-    async def redirected(self, scope: Scope, response: Response, due: float) -> tuple[bool, float]:
-        """The direct path's redirect (or cookie-setting) response: the exchange finishes it."""
+    async def finish(
+        self, scope: Scope, response: Response, due: float, wire: bytes | None, ok: bool | None
+    ) -> tuple[bool, float]:
+        """The direct path's response that `settle` left to follow (`ok` None: a redirect, the
+        exchange follows it) or that set a cookie a later request may send (kept)."""
+        if ok is not None:
+            store_cookies(scope, response, self.template, self.pool, wire)
+            return ok, response.completed_at
         try:
             response = await self.bound.exchange.after(
-                scope, response, self.pool, self.template, None, self.timeout
+                scope, response, self.pool, self.template, wire, self.timeout
             )
         except HttpError as exc:
             return False, self.failed(exc, due)
@@ -226,17 +235,21 @@ class RequestStepRunner:
         self.slot.error(exc.kind, latency)
         return exc.completed_at
 
+    def render(self, scope: Scope) -> bytes | Literal[False] | None:
+        """This iteration's request bytes (None: the template's own); False when a template
+        could not render, recorded as `CHECK_ERROR`: nothing is sent."""
+        try:
+            return self.bound.wire(scope)
+        except Exception as exc:  # whatever an extracted value does, nothing is sent
+            self.slot.error(_CHECK_ERROR)
+            self.explain.error(self.slot, "render request", exc)
+            return False
+
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
         bound = self.bound
-        if bound.static:
-            wire = None
-        else:
-            try:
-                wire = bound.wire(scope)
-            except Exception as exc:  # whatever an extracted value does, nothing is sent
-                self.slot.error(_CHECK_ERROR)
-                self.explain.error(self.slot, "render request", exc)
-                return False, now()
+        wire = None if self.static else self.render(scope)
+        if wire is False:
+            return False, now()
         try:
             response = await bound.exchange.send(scope, wire, self.timeout)
         except HttpError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from contval.flows.conditions import compile_condition, json_equal
@@ -73,6 +73,49 @@ def test_star_and_index_on_arrays(items: list[Any]) -> None:
     for index, item in enumerate(items):
         assert parse_path(f"$[{index}]").find(items) == [item]
     assert parse_path(f"$[{len(items)}]").find(items) == []
+
+
+def _reference_find(segments: tuple[Any, ...], document: Any) -> list[Any]:
+    """The path semantics spelled out plainly: each segment applied to every node so far."""
+    nodes = [document]
+    for segment in segments:
+        found: list[Any] = []
+        for node in nodes:
+            if segment is None:
+                found.extend(node.values() if isinstance(node, dict) else [])
+                found.extend(node if isinstance(node, list) else [])
+            elif isinstance(segment, str):
+                if isinstance(node, dict) and segment in node:
+                    found.append(node[segment])
+            elif isinstance(node, list) and segment < len(node):
+                found.append(node[segment])
+        nodes = found
+    return nodes
+
+
+segments = st.lists(st.none() | st.sampled_from(["a", "b", "id"]) | st.integers(0, 2), max_size=4)
+nested = st.recursive(
+    st.sampled_from([None, True, 0, 7, "", "ab", "id"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "id", "x"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500)
+@given(nested, segments)
+@example(["ab", [1, 2], None], [None, 0])  # a string is not an array: "ab"[0] is no match
+@example([{"id": 1}, {"x": 2}, "id", [3]], [None, "id"])  # only objects with the field
+@example([{"id": 1}, {"id": [5]}], [None, "id", 0])
+def test_find_agrees_with_the_plain_definition(document: Any, path: list[Any]) -> None:
+    text = "$" + "".join(
+        "[*]" if s is None else f"[{s}]" if isinstance(s, int) else f".{s}" for s in path
+    )
+    parsed = parse_path(text)
+    assert parsed.segments == tuple(path)
+    assert parsed.find(document) == _reference_find(parsed.segments, document)
 
 
 def cond(path: str, **ops: Any) -> Any:

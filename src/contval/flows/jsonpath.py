@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
 _SEGMENT: Final = re.compile(
@@ -37,28 +38,47 @@ class JsonPath:
 
     def find(self, document: object) -> list[object]:
         """Every value the path reaches in `document`, in document order (empty: no match)."""
-        nodes = [document]
+        node = document
+        nodes: list[object] | None = None  # None: one node so far, `node`
         for segment in self.segments:
-            nodes = _step(nodes, segment)
-            if not nodes:
-                break
-        return nodes
+            if nodes is not None:
+                nodes = _step(nodes, segment)
+                if not nodes:
+                    return nodes
+            elif segment is None:
+                if isinstance(node, dict):
+                    nodes = list(node.values())
+                elif isinstance(node, list):
+                    nodes = list(node)
+                else:
+                    return []
+            elif isinstance(segment, str):
+                if not isinstance(node, dict) or segment not in node:
+                    return []
+                node = node[segment]
+            elif isinstance(node, list) and segment < len(node):
+                node = node[segment]
+            else:
+                return []
+        return [node] if nodes is None else nodes
 
 
 def _step(nodes: list[object], segment: Segment) -> list[object]:
-    found: list[object] = []
-    for node in nodes:
-        if segment is None:
+    """The next segment from several nodes (after a wildcard)."""
+    if isinstance(segment, str):
+        try:  # the usual case, `$.items[*].id`: every node an object with the field
+            return list(map(itemgetter(segment), nodes))  # type: ignore[arg-type]
+        except (KeyError, TypeError):  # a node that is not an object, or lacks the field
+            return [node[segment] for node in nodes if isinstance(node, dict) and segment in node]
+    if segment is None:
+        found: list[object] = []
+        for node in nodes:
             if isinstance(node, dict):
                 found.extend(node.values())
             elif isinstance(node, list):
                 found.extend(node)
-        elif isinstance(segment, str):
-            if isinstance(node, dict) and segment in node:
-                found.append(node[segment])
-        elif isinstance(node, list) and segment < len(node):
-            found.append(node[segment])
-    return found
+        return found
+    return [node[segment] for node in nodes if isinstance(node, list) and segment < len(node)]
 
 
 def parse_path(text: str) -> JsonPath:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from contval.flows import compile_program
 from contval.flows.compiler import apply_overrides, convert
 from contval.flows.jsonbody import Whole, compile_json
 from contval.flows.ops import PollOp, RequestOp, ThinkOp
-from contval.flows.templates import Ref, Resolver, Scope, compile_text, path_value, static_path
+from contval.flows.templates import (
+    Ref,
+    Resolver,
+    Scope,
+    compile_text,
+    path_value,
+    static_path,
+    to_text,
+)
 from tests.flows.conftest import make_suite
 
 URL = "http://127.0.0.1:9"
@@ -37,6 +48,45 @@ def test_dynamic_values_are_percent_encoded_in_paths_only() -> None:
     assert path.render(scope) == "/s/x%2Fy%20z?q=a%20b%2Fc%26d&n=%C3%A9"
     plain = compile_text("id {{ x }} for {{ data.people.name }}", r)
     assert plain.render(_scope(r, "x/y", ("a@b", "Ann"))) == "id x/y for Ann"
+
+
+_VALUES = st.one_of(
+    st.text(),
+    st.text(alphabet="abcXYZ019_.~-/ %é\n"),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(_VALUES)
+@example("p-12")
+@example("p-12\n")  # `$` would match before a final newline; fullmatch must not
+@example("ñ")
+@example("")
+def test_path_value_is_quote_of_the_text(value: object) -> None:
+    """The fast path for unreserved-only values gives exactly what `quote` gives."""
+    assert path_value(value) == quote(to_text(value), safe="")
+
+
+@given(
+    st.sampled_from(["/p/{{ x }}", "{{ x }}/p", "/a/{{ x }}/b", "{{ x }}", "/p/{{x}}{{x}}"]),
+    _VALUES,
+)
+def test_rendering_joins_the_parts_in_order(template: str, value: object) -> None:
+    """The two-part shortcut renders what the general join renders."""
+    r = Resolver({}, {})
+    text = compile_text(template, r, path_value, static_path)
+    scope = Scope(len(r.variables), ())
+    scope.values[0] = value
+    joined = "".join(p if isinstance(p, str) else path_value(p.value(scope)) for p in text.parts)
+    assert (
+        text.render(scope)
+        == joined
+        == template.replace("{{ x }}", path_value(value)).replace("{{x}}", path_value(value))
+    )
 
 
 def _scope(r: Resolver, value: object, row: tuple[str, ...]) -> Scope:

@@ -109,9 +109,17 @@ def to_text(value: object) -> str:
     return str(value)
 
 
+_UNRESERVED: Final = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+"""The characters `quote(safe="")` keeps (RFC 3986's unreserved): a value made only of them,
+as extracted ids mostly are, goes into the path as it is, without `quote`'s work."""
+
+
 def path_value(value: object) -> str:
     """A dynamic value inside a URL: every reserved character percent-encoded."""
-    return quote(to_text(value), safe="")
+    text = value if type(value) is str else to_text(value)
+    if _UNRESERVED(text) is not None:
+        return text
+    return quote(text, safe="")
 
 
 _HEADER_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -153,7 +161,12 @@ class Text:
 
     def render(self, scope: Scope) -> str:
         encode = self.encode
-        return "".join(p if isinstance(p, str) else encode(p.value(scope)) for p in self.parts)
+        parts = self.parts
+        if len(parts) == 2:  # `/api/products/{{ id }}` and the like: no generator, no join
+            first, second = parts
+            if type(first) is str and type(second) is Ref:
+                return first + encode(second.value(scope))
+        return "".join(p if isinstance(p, str) else encode(p.value(scope)) for p in parts)
 
 
 def compile_text(

@@ -133,6 +133,9 @@ class Point:
     seconds: float
     failed: int = 0  # requests with an error or a failed check (the figures are then suspect)
     lags_ms: tuple[float, ...] = ()  # the worst lag of each second (contval), in order
+    worker_cpu_s: float | None = None
+    """contval: the worker's own CPU over the load's seconds (`series[].worker_cpu`), start-up
+    and the controller left out; None for k6."""
 
     @property
     def achieved(self) -> float:
@@ -150,10 +153,13 @@ class Point:
         late = "n/a" if self.late is None else f"{self.late / max(self.iterations, 1):6.2%}"
         lag = "n/a" if self.worst_lag_ms is None else f"{self.worst_lag_ms:7.1f}"
         cpu_us = self.cpu_s / max(self.iterations, 1) * 1e6
+        worker = ""
+        if self.worker_cpu_s is not None:
+            worker = f" ({self.worker_cpu_s / max(self.iterations, 1) * 1e6:.1f} in the worker)"
         return (
             f"{name:<8} {self.rate:>8,}/s  achieved {self.achieved:>9,.0f}/s  late {late:>7}  "
             f"dropped {self.dropped / max(self.rate * self.seconds, 1):6.2%}  worst lag {lag} ms"
-            f"  {cpu_us:5.1f} µs CPU/iter  {'kept' if self.kept() else 'BEHIND'}"
+            f"  {cpu_us:5.1f} µs CPU/iter{worker}  {'kept' if self.kept() else 'BEHIND'}"
             + (f"  ({self.failed:,} failed)" if self.failed else "")
         )
 
@@ -185,6 +191,7 @@ def run_contval(work: Path, port: int, rate: int, args: argparse.Namespace) -> P
         seconds=float(args.seconds),
         failed=totals["errors"] - totals["dropped_iterations"],
         lags_ms=tuple(float(row.get("lag_ms", 0.0)) for row in scenario["series"]),
+        worker_cpu_s=sum(float(row.get("worker_cpu", 0.0)) for row in scenario["series"]),
     )
 
 

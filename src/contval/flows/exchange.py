@@ -8,8 +8,9 @@ extraction will read, within the decoded-size bound. It raises only `HttpError`,
 the class to count: a redirect off the declared targets is `OFF_TARGET` (nothing is sent there),
 one hop too many `TOO_MANY_REDIRECTS`, a body decoding past the bound `BODY_TOO_LARGE`.
 
-A static, status-only step without cookies keeps the runner's direct path (`pool.request` on the
-template's bytes); it comes here only when its response redirects or sets a cookie.
+A request step of an iteration with no cookie to send takes the runner's direct path
+(`pool.request` on its bytes); it comes here (`after`) only when its response redirects, sets a
+cookie a later request may send, or has a coded body a check will read.
 """
 
 from __future__ import annotations
@@ -340,10 +341,3 @@ def _store(scope: Scope, response: Response, origin: Origin, path: str) -> None:
     if jar is None:
         jar = scope.jar = CookieJar()
     jar.store(response.header_values("set-cookie"), origin.host, path)
-
-
-def store_cookies(
-    scope: Scope, response: Response, template: RequestTemplate, pool: Pool, wire: bytes | None
-) -> None:
-    """The runner's direct path: keep the cookies a status-only request's response set."""
-    _store(scope, response, pool.origin, _request_path(template, wire))

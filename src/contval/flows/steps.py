@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar, Literal
 
 from contval.flows.checks import CompiledCheck, Failure, Reply
-from contval.flows.exchange import Exchange, Links, NotSent, store_cookies
+from contval.flows.exchange import REDIRECTS, Exchange, Links, NotSent
 from contval.flows.failures import NO_EXPLAINER, Explainer
 from contval.flows.ops import Call, PollOp, RequestOp, ThinkOp
 from contval.flows.templates import RenderError, Scope
@@ -148,19 +148,24 @@ def _latency(kind: ErrorClass, latency: float) -> float | None:
 class RequestStepRunner:
     """Send once; a status outside the check is HTTP_STATUS, a failed condition CHECK_FAILED.
 
-    A status-only step without extraction is driven by the flow runner itself (`direct` is then
-    the step): it renders the request (`render`, when a template is in it), awaits
-    `pool.request(template, wire, timeout)` and hands the outcome to `settle` or `failed`, two
-    coroutines less per request. `run` does the same for everyone else.
+    A request step on a declared target is driven by the flow runner itself while the
+    iteration has no cookie to send (`direct` is then the step): it renders the request
+    (`render`, when a template is in it), awaits `pool.request(template, wire, timeout)` and
+    hands the response to `conclude`, which judges and records it, or returns None when the
+    exchange has more to do (a redirect to follow, a cookie to keep, a body to decode): `finish`
+    then takes it through `Exchange.after` and records it. Two coroutines less per request than
+    `run`, which does the same through `Exchange.send` for everyone else.
     """
 
     __slots__ = (
         "bound",
         "check",
+        "conclude",
         "direct",
         "explain",
         "keeps_cookies",
         "pool",
+        "record",
         "simple",
         "slot",
         "static",
@@ -181,53 +186,101 @@ class RequestStepRunner:
         self.statuses = op.check.status
         """The declared statuses (a counted check), or None: any 2xx, not counted."""
         self.static = bound.static
-        self.direct = self if self.simple and not bound.call.url_target else None
+        self.direct = None if bound.call.url_target else self
         self.keeps_cookies = True
         """Whether a cookie this step's response sets can be sent again (the runner's direct
         path): not by the last request of an iteration whose jar ends with it."""
+        self.conclude: Callable[[Response, float, Scope], bool | None] = (
+            self.settle if self.simple else self.judged
+        )
+        """The direct path's first look at a response: recorded (True/False), or None."""
+        self.record: Callable[[Response, float, Scope], bool] = (
+            self._record_status if self.simple else self._record_checked
+        )
+        """Judge and record a response the exchange is done with (True: the step passed)."""
         bound.exchange.declared = op.check.status or frozenset()
         self.pool = bound.pool
         self.template = bound.template
         self.explain = bound.explain
 
-    def settle(self, response: Response, due: float) -> bool | None:
-        """Judge a `simple` step's response by its status and record it: one histogram record.
+    def settle(self, response: Response, due: float, scope: Scope) -> bool | None:
+        """A `simple` step's response judged by its status and recorded: one histogram record.
 
-        None (nothing recorded): a redirect to follow, `finish` takes it from there."""
+        None (nothing recorded): a redirect to follow or a cookie to keep, for `finish`."""
         status = response.status
         statuses = self.statuses
-        slot = self.slot
         ok = 200 <= status < 300 if statuses is None else status in statuses
         if not ok and 300 <= status < 400 and self._follows(response):
             return None
+        if self.keeps_cookies and response.set_cookie:
+            return None
         if statuses is not None:
-            slot.check(ok)
+            self.slot.check(ok)
         if ok:
-            slot.answered(response, due)
+            self.slot.answered(response, due)
         else:
-            slot.timing(response)
-            slot.error(_HTTP_STATUS, response.completed_at - due)
-            self.explain.record(slot, ("status", self.check.expected_status, str(status)))
+            self._wrong_status(response, due)
         return ok
+
+    def _record_status(self, response: Response, due: float, scope: Scope) -> bool:
+        status = response.status
+        statuses = self.statuses
+        ok = 200 <= status < 300 if statuses is None else status in statuses
+        if statuses is not None:
+            self.slot.check(ok)
+        if ok:
+            self.slot.answered(response, due)
+        else:
+            self._wrong_status(response, due)
+        return ok
+
+    def _wrong_status(self, response: Response, due: float) -> None:
+        slot = self.slot
+        slot.timing(response)
+        slot.error(_HTTP_STATUS, response.completed_at - due)
+        self.explain.record(slot, ("status", self.check.expected_status, str(response.status)))
+
+    def judged(self, response: Response, due: float, scope: Scope) -> bool | None:
+        """A checked step's response judged, extracted from and recorded; None (nothing
+        recorded) when the exchange has more to do first: a redirect, a cookie, a coded body."""
+        if (
+            response.status in REDIRECTS
+            or response.coded
+            or (self.keeps_cookies and response.set_cookie)
+        ):
+            return None
+        return self._record_checked(response, due, scope)
+
+    def _record_checked(self, response: Response, due: float, scope: Scope) -> bool:
+        slot = self.slot
+        slot.timing(response)
+        end = response.completed_at
+        try:
+            kind = self._outcome(response, scope)
+        except Exception as exc:  # a hostile body is an error of its own class
+            kind = _CHECK_ERROR
+            self.explain.error(slot, "check response", exc)
+        if kind is None:
+            slot.request(end - due)
+            return True
+        slot.error(kind, end - due)
+        return False
 
     def _follows(self, response: Response) -> bool:
         return self.bound.exchange.follows(response.status) and bool(response.header("location"))
 
     async def finish(
-        self, scope: Scope, response: Response, due: float, wire: bytes | None, ok: bool | None
+        self, scope: Scope, response: Response, due: float, wire: bytes | None
     ) -> tuple[bool, float]:
-        """The direct path's response that `settle` left to follow (`ok` None: a redirect, the
-        exchange follows it) or that set a cookie a later request may send (kept)."""
-        if ok is not None:
-            store_cookies(scope, response, self.template, self.pool, wire)
-            return ok, response.completed_at
+        """The direct path's response that `conclude` left: the exchange stores its cookies,
+        follows its redirects and decodes its body, then it is judged and recorded."""
         try:
             response = await self.bound.exchange.after(
                 scope, response, self.pool, self.template, wire, self.timeout
             )
         except HttpError as exc:
             return False, self.failed(exc, due)
-        return bool(self.settle(response, due)), response.completed_at
+        return self.record(response, due, scope), response.completed_at
 
     def failed(self, exc: HttpError, due: float) -> float:
         """Record a network failure; returns when it happened (the step's end)."""
@@ -246,28 +299,14 @@ class RequestStepRunner:
             return False
 
     async def run(self, scope: Scope, due: float) -> tuple[bool, float]:
-        bound = self.bound
         wire = None if self.static else self.render(scope)
         if wire is False:
             return False, now()
         try:
-            response = await bound.exchange.send(scope, wire, self.timeout)
+            response = await self.bound.exchange.send(scope, wire, self.timeout)
         except HttpError as exc:
             return False, self.failed(exc, due)
-        if self.simple:
-            return bool(self.settle(response, due)), response.completed_at
-        self.slot.timing(response)
-        end = response.completed_at
-        try:
-            kind = self._outcome(response, scope)
-        except Exception as exc:  # a hostile body is an error of its own class
-            kind = _CHECK_ERROR
-            self.explain.error(self.slot, "check response", exc)
-        if kind is None:
-            self.slot.request(end - due)
-            return True, end
-        self.slot.error(kind, end - due)
-        return False, end
+        return self.record(response, due, scope), response.completed_at
 
     def _outcome(self, response: Response, scope: Scope) -> ErrorClass | None:
         """Judge and extract: None when the step succeeded, else the error class to record."""

@@ -57,8 +57,10 @@ async def test_a_compressed_body_is_decoded_before_checks_and_extraction(
       check: {{json: {{"$.{key}": true}}}}
       extract: {{flag: {{regex: '"{key}": (true)'}}}}
 """
-    ok, seen, _ = await _run(steps, app, tmp_path)
+    ok, seen, h = await _run(steps, app, tmp_path)
     assert (ok, seen) == (True, {"requests": 1, "errors": {}, "checks": (1, 0)})
+    (step,) = h.runner._flows["f"].steps
+    assert step.direct is step  # the runner's direct path hands a coded body to the exchange
 
 
 async def test_accept_encoding_is_sent_unless_the_step_sets_its_own(

@@ -218,7 +218,10 @@ async def test_a_login_that_sets_a_cookie_and_redirects_lands_logged_in(
     suite = make_suite(_flow(steps), app.url, tmp_path)
     async with Client(options()) as client:
         h = harness(compile_program(suite), client)
+        (step,) = h.runner._flows["f"].steps
+        assert step.direct is step  # a checked step on the runner's direct path
         assert await h.runner.run("f", now()) is True
+    assert counts(h.slot("f", "log in")) == {"requests": 1, "errors": {}, "checks": (2, 0)}
     assert app.seen.paths == ["/login", "/account"]
     assert app.seen.cookies == ["", "session=s-bob"]
 

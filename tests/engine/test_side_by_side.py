@@ -3,6 +3,8 @@ on its own, the scenario on all of them; real runs against a real server."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -10,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from contval.engine import messages as msg
+from contval.engine.local import LocalController
 from contval.engine.plan import part_workers, plan_data, render_plan
 from contval.engine.schedules.workers import shared_workers
+from contval.pipeline.parts import side_by_side
 from contval.spec import load_suite
 from tests.engine.target import Target
 from tests.engine.test_run import run
+from tests.engine.test_saturation import _starve
 
 SUITE = """version: 1
 name: side-by-side
@@ -171,3 +177,68 @@ def test_the_documented_example_is_the_one_run_here() -> None:
     section = docs[docs.index("### Workloads side by side") :]
     example = section[section.index("```yaml\n") + 8 : section.index("```\n", 8)]
     assert example.strip() and example in SUITE.format(url="", pay="")
+
+
+STOPPING = """version: 1
+name: side-by-side-stop
+targets:
+  app: {url}
+flows:
+  f:
+    target: app
+    steps:
+      - {{name: get, request: GET /ok, check: {{status: 200}}}}
+workloads:
+  main:
+    executor: constant-arrival-rate
+    rate: 100/s
+    duration: 6s
+    mix: {{f: 1}}
+  side:
+    executor: constant-arrival-rate
+    rate: 100/s
+    duration: 6s
+    mix: {{f: 1}}
+scenarios:
+  both:
+    workload: main
+    alongside:
+      side: {{workload: side}}
+"""
+
+
+def test_a_workload_that_stops_itself_stops_the_others(tmp_path: Path, target: Target) -> None:
+    """The side workload's generator is starved for real (SIGSTOP on its worker for 1.2 s): it
+    saturates and stops itself, `SideBySide` stops the main workload with it, and the whole
+    outcome says why, carries the saturation and ends well before the 6 s schedule."""
+    path = tmp_path / "suite.yaml"
+    path.write_text(STOPPING.format(url=target.url))
+    suite = load_suite(path)
+
+    def jobs(count: int, part: str | None) -> list[msg.WorkerJob]:
+        return msg.jobs_for(suite, "both", count, part=part)
+
+    whole = side_by_side(suite, "both", [1, 1], jobs, LocalController)
+    whole.start()
+    main, side = (p.controller for p in whole.parts)
+    assert isinstance(side, LocalController) and isinstance(main, LocalController)
+    pid = side.peers[0].process.pid
+    on_tick, done = _starve(pid, 1.0)
+    seconds: list[int] = []
+    try:
+        outcome = whole.run(
+            lambda series, snapshot, stats: seconds.append(snapshot.second), on_tick
+        )
+    finally:
+        if done == ["stopped"]:
+            os.kill(pid, signal.SIGCONT)
+        whole.close()
+    assert done == ["stopped", "continued"]
+    assert side.outcome.saturated is not None
+    assert side.outcome.stop_reason is not None
+    assert side.outcome.stop_reason.startswith("generator saturated")
+    assert outcome.stop_reason == f"workload side: {side.outcome.stop_reason}"
+    assert main.outcome.stop_reason == outcome.stop_reason  # the main workload was stopped too
+    assert outcome.saturated is side.outcome.saturated
+    assert outcome.elapsed < 5.0, outcome.elapsed  # not the 6 s the schedules ask for
+    assert seconds == sorted(seconds) and seconds == list(range(len(seconds)))

@@ -127,7 +127,8 @@ def test_paused_worker_shows_in_health_and_recovers(make_system: Any) -> None:
             10,
             "the stale heartbeat to show",
         )
-        assert health["components"]["worker"]["heartbeat_age_s"] > 2.0
+        # past the 2 s bound (the status says so), reported to the millisecond: 2.0004 s is 2.0
+        assert health["components"]["worker"]["heartbeat_age_s"] >= 2.0
         assert health["status"] in ("degraded", "unhealthy")
     finally:
         os.kill(worker, signal.SIGCONT)

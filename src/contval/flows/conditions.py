@@ -190,11 +190,15 @@ class JsonCondition:
         if self.exists is not None and bool(found) != self.exists:
             return False
         if self.path.multi:
-            return all(test(found) for test in self.tests)
-        if not found:
+            value: object = found
+        elif not found:
             return not self.tests
-        value = found[0]
-        return all(test(value) for test in self.tests)
+        else:
+            value = found[0]
+        for test in self.tests:  # noqa: SIM110 (a loop, not all(genexpr): no generator per response)
+            if not test(value):
+                return False
+        return True
 
 
 def compile_condition(path: str, cond: Condition) -> JsonCondition:

@@ -8,7 +8,7 @@ dependency is needed for a grammar this small.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Final
 
@@ -30,11 +30,11 @@ class JsonPath:
 
     text: str
     segments: tuple[Segment, ...]
+    multi: bool = field(init=False)
+    """Wildcard paths stand for the list of their matches; others for the single match."""
 
-    @property
-    def multi(self) -> bool:
-        """Wildcard paths stand for the list of their matches; others for the single match."""
-        return WILDCARD in self.segments
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "multi", WILDCARD in self.segments)
 
     def find(self, document: object) -> list[object]:
         """Every value the path reaches in `document`, in document order (empty: no match)."""

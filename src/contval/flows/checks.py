@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from contval.flows.conditions import (
@@ -35,6 +35,13 @@ class CompiledCheck:
     conditions: tuple[ResponseCondition, ...]
     expected_status: str = "2xx"
     """How a failed status check explains what it wanted."""
+    accepted: frozenset[int] | range = field(init=False)
+    """The statuses that pass: the declared ones, else 2xx (`status in accepted`, one C test)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "accepted", range(200, 300) if self.status is None else self.status
+        )
 
     @property
     def counts_status(self) -> bool:
@@ -43,7 +50,7 @@ class CompiledCheck:
 
     def status_ok(self, status: int) -> bool:
         """Declared statuses, else 2xx: a redirect is not followed, so it is not a success."""
-        return 200 <= status < 300 if self.status is None else status in self.status
+        return status in self.accepted
 
 
 NO_CHECK: Final = CompiledCheck(None, ())
@@ -87,12 +94,7 @@ class Extractor:
 
     def extract(self, reply: Reply, rng: random.Random) -> object | None:
         """The value to store, or None when nothing matched (the step then fails)."""
-        path = self.path
-        if path is not None:  # `_matches` inlined for JSON, the usual source
-            document = reply.document
-            found = [] if document is INVALID else path.find(document)
-        else:
-            found = self._matches(reply)
+        found = self._matches(reply)
         if not found:
             return None
         pick = self.pick

@@ -105,10 +105,8 @@ class BoundCall:
         """The response as a `Reply` if it passes `check`, else why not (each failed condition,
         or the status alone: conditions are not evaluated on a wrong status); checks go to
         `slot`."""
-        status = response.status
-        statuses = check.status  # CompiledCheck.status_ok and counts_status, inlined
-        status_ok = 200 <= status < 300 if statuses is None else status in statuses
-        if slot is not None and statuses is not None:
+        status_ok = check.status_ok(response.status)
+        if slot is not None and check.counts_status:
             slot.check(status_ok)
         if not status_ok:
             return [("status", check.expected_status, str(response.status))]
@@ -160,9 +158,11 @@ class RequestStepRunner:
     """
 
     __slots__ = (
+        "accepted",
         "bound",
         "check",
         "conclude",
+        "counted",
         "direct",
         "explain",
         "keeps_cookies",
@@ -171,7 +171,6 @@ class RequestStepRunner:
         "simple",
         "slot",
         "static",
-        "statuses",
         "template",
         "timeout",
     )
@@ -185,8 +184,10 @@ class RequestStepRunner:
         self.timeout = op.timeout
         self.simple = not op.check.conditions and not op.call.extractors
         """Only the status matters: no `Reply`, no JSON, one comparison."""
-        self.statuses = op.check.status
-        """The declared statuses (a counted check), or None: any 2xx, not counted."""
+        self.accepted = op.check.accepted
+        """The statuses that pass (`CompiledCheck.accepted`)."""
+        self.counted = op.check.counts_status
+        """Whether the status is a counted check (declared statuses) or only a gate (2xx)."""
         self.static = bound.static
         self.direct = None if bound.call.url_target else self
         self.keeps_cookies = True
@@ -210,37 +211,24 @@ class RequestStepRunner:
 
         None (nothing recorded): a redirect to follow or a cookie to keep, for `finish`."""
         status = response.status
-        statuses = self.statuses
-        ok = 200 <= status < 300 if statuses is None else status in statuses
-        if not ok and 300 <= status < 400 and self._follows(response):
+        if 300 <= status < 400 and status not in self.accepted and self._follows(response):
             return None
         if self.keeps_cookies and response.set_cookie:
             return None
-        if statuses is not None:
-            self.slot.check(ok)
-        if ok:
-            self.slot.answered(response, due)
-        else:
-            self._wrong_status(response, due)
-        return ok
+        return self._record_status(response, due, scope)
 
     def _record_status(self, response: Response, due: float, scope: Scope) -> bool:
-        status = response.status
-        statuses = self.statuses
-        ok = 200 <= status < 300 if statuses is None else status in statuses
-        if statuses is not None:
-            self.slot.check(ok)
-        if ok:
-            self.slot.answered(response, due)
-        else:
-            self._wrong_status(response, due)
-        return ok
-
-    def _wrong_status(self, response: Response, due: float) -> None:
+        ok = response.status in self.accepted
         slot = self.slot
-        slot.timing(response)
-        slot.error(_HTTP_STATUS, response.completed_at - due)
-        self.explain.record(slot, ("status", self.check.expected_status, str(response.status)))
+        if self.counted:
+            slot.check(ok)
+        if ok:
+            slot.answered(response, due)
+        else:
+            slot.timing(response)
+            slot.error(_HTTP_STATUS, response.completed_at - due)
+            self.explain.record(slot, ("status", self.check.expected_status, str(response.status)))
+        return ok
 
     def judged(self, response: Response, due: float, scope: Scope) -> bool | None:
         """A checked step's response judged, extracted from and recorded; None (nothing

@@ -284,8 +284,9 @@ def main() -> None:
         ensure_peers()
     points: dict[str, list[Point]] = {"contval": [], "k6": []}
     port = free_port()
+    keep = os.environ.get("BENCH_KEEP")
     with tempfile.TemporaryDirectory(prefix="contval-open-bench-") as tmp, nginx(port, NGINX_CPU):
-        work = Path(tmp)
+        work = Path(keep or tmp)
         for rate in rates:
             runs = [("contval", run_contval)] + ([] if args.no_k6 else [("k6", run_k6)])
             for name, run in runs:

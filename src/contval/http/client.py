@@ -10,6 +10,7 @@ from contval.http.pool import Pool
 from contval.http.proxy import Proxy
 from contval.http.request import Origin
 from contval.http.tls import TlsConfig
+from contval.http.writes import Writes
 
 
 class Client:
@@ -24,6 +25,7 @@ class Client:
         self._pools: dict[Origin, Pool] = {}
         self._ssl: ssl.SSLContext | None = None
         self._routes: dict[Origin, tuple[TlsConfig | None, Proxy | None]] = {}
+        self._writes = Writes()  # one flush per loop pass for every pool's requests
 
     def route(self, url: str, *, tls: TlsConfig | None = None, proxy: Proxy | None = None) -> None:
         """TLS settings and a proxy for `url`'s origin, before its pool is first made.
@@ -55,7 +57,14 @@ class Client:
                 if self._ssl is None:
                     self._ssl = self.options.make_ssl_context()
                 context = self._ssl
-            pool = Pool(origin, self.options, context, server_name=server_name, proxy=proxy)
+            pool = Pool(
+                origin,
+                self.options,
+                context,
+                server_name=server_name,
+                proxy=proxy,
+                writes=self._writes,
+            )
             self._pools[origin] = pool
         return pool
 

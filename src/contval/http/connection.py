@@ -16,6 +16,7 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 from contval.http.clock import now
 from contval.http.errors import ErrorClass, HttpError, StaleConnectionError, UnsentError
 from contval.http.response import Response, parse_head
+from contval.http.writes import Writes
 
 _TIMER_SLACK = 0.001
 """libuv timers have millisecond granularity and may fire up to 1 ms early; accept that."""
@@ -73,16 +74,27 @@ class Connection(asyncio.Protocol):
         "_timer",
         "_timer_at",
         "_transport",
+        "_unsent",
         "_waiter",
+        "_writes",
         "closed",
         "idle",
         "lost",
         "served",
     )
 
-    def __init__(self, pool: PoolHooks, loop: asyncio.AbstractEventLoop, max_body: int) -> None:
+    def __init__(
+        self,
+        pool: PoolHooks,
+        loop: asyncio.AbstractEventLoop,
+        max_body: int,
+        writes: Writes | None = None,
+    ) -> None:
         self._pool = pool
         self._loop = loop
+        self._writes = writes or Writes()
+        self._unsent: bytes | None = None
+        """The request held for the end of the loop's pass (`Writes`), not written yet."""
         self._max_body = max_body
         self._parser = HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
@@ -149,10 +161,32 @@ class Connection(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
             self._arm(deadline)
-        transport.write(wire)
+        self._unsent = wire
+        self._writes.hold(self, self._loop)
         self._sent = len(wire)
-        self._sent_at = now()
         return waiter
+
+    def write_held(self) -> None:
+        """Write the request `send` held (`Writes` calls this at the end of the loop's pass)."""
+        wire = self._unsent
+        if wire is None:  # the request failed or was abandoned meanwhile
+            return
+        self._unsent = None
+        transport = self._transport
+        if transport is None or transport.is_closing() or self.closed:
+            self._refuse("connection closed")
+            return
+        transport.write(wire)
+        self._sent_at = now()
+
+    def _refuse(self, reason: str) -> None:
+        """Fail the request held unwritten: the pool may send it again on another connection."""
+        self._unsent = None
+        waiter = self._waiter
+        self._waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(UnsentError(ErrorClass.RESET, reason, now()))
+        self._abort()
 
     def opened(self, connect: float, handshake: float) -> None:
         """How long TCP (proxy tunnel included) and TLS took; the first response reports it."""
@@ -198,6 +232,9 @@ class Connection(asyncio.Protocol):
         """Feed the parser; deliver after parsing so trailing garbage can still veto reuse."""
         if self._waiter is None:
             self._abort()  # bytes nobody asked for: the stream is out of sync
+            return
+        if self._unsent is not None:  # bytes before our request was written: not its answer
+            self._refuse("the server sent bytes before the request was written")
             return
         # One clock read per read: the first byte's time, and the last byte's when the response
         # completes in this data (as most do: one read) — the bytes' arrival, before parsing.
@@ -379,6 +416,9 @@ class Connection(asyncio.Protocol):
         return True
 
     def _lost(self, exc: Exception | None) -> None:
+        if self._unsent is not None:
+            self._refuse("connection closed")
+            return
         waiter = self._waiter
         self._waiter = None
         if waiter is not None and not waiter.done():
@@ -420,6 +460,7 @@ class Connection(asyncio.Protocol):
         if self.closed:
             return
         self.closed = True
+        self._unsent = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

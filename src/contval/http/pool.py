@@ -20,6 +20,7 @@ from contval.http.options import ClientOptions
 from contval.http.proxy import Proxy, ProxyError, open_tunnel
 from contval.http.request import Origin, RequestTemplate
 from contval.http.response import Response
+from contval.http.writes import Writes
 
 _NOT_REPLAYED = (
     "reused connection closed after the %s was sent, before any response byte; not replayed"
@@ -41,8 +42,12 @@ class Pool:
         *,
         server_name: str | None = None,
         proxy: Proxy | None = None,
+        writes: Writes | None = None,
     ) -> None:
         self.origin = origin
+        self._writes = writes or Writes()
+        """Where this pool's connections hold requests until the loop's pass ends (`Writes`);
+        a Client's pools share one, so one flush writes them all."""
         self._options = options
         self._ssl = ssl_context if origin.tls else None
         self._server_name = server_name or origin.host
@@ -180,7 +185,7 @@ class Pool:
         TCP (through the proxy's tunnel if any) and the TLS handshake are separate steps, so
         the connection can report how long each took (the timing breakdown)."""
         loop = asyncio.get_running_loop()
-        conn = Connection(self, loop, self._options.max_body)
+        conn = Connection(self, loop, self._options.max_body, self._writes)
         origin = self.origin
         started = now()
         try:

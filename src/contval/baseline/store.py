@@ -32,6 +32,19 @@ from contval.baseline.records import (
     SignalWindow,
     WindowRecord,
 )
+from contval.baseline.rows import (
+    RUN_COLUMNS,
+    SIGNAL_COLUMNS,
+    WHOLE,
+    WINDOW_COLUMNS,
+    run_of,
+    run_row,
+    signal_row,
+    signal_window_of,
+    window_of,
+    window_row,
+    workload_column,
+)
 from contval.baseline.sqlite import StoreError, connect, enable_wal, retrying, write
 
 DEFAULT_PATH: Final = Path(".contval") / "history.db"
@@ -39,18 +52,6 @@ ENV_VAR: Final = "CONTVAL_STORE"
 DEFAULT_N: Final = 10
 PASSING: Final = "pass"
 EXPORT_SCHEMA: Final = "contval/baseline/v1"
-
-_RUN_COLUMNS: Final = (
-    "id, suite, scenario, env, fingerprint, label, verdict, started_at, duration_s, "
-    "complete, created_at, accepted, pinned, inconclusive, workload"
-)
-WHOLE: Final = ""
-"""The `workload` column of a run of the scenario as a whole (schema 6); a workload run
-`alongside` others has its own name there, and baselines of its own."""
-_WINDOW_COLUMNS: Final = (
-    "flow, step, t0, t1, phases, requests, errors, iterations, latency, duration, dropped, late"
-)
-_SIGNAL_COLUMNS: Final = "signal, t0, t1, phases, seconds, mean, peak"
 
 
 class UnknownRun(StoreError, KeyError):
@@ -141,34 +142,34 @@ class HistoryStore:
             scenario=scenario,
             env=env,
             fingerprint=fingerprint,
-            workload=None if every_workload else _column(workload),
+            workload=None if every_workload else workload_column(workload),
         )
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC"
+        sql = f"SELECT {RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [_run_of(row) for row in self._read(sql, args)]
+        return [run_of(row) for row in self._read(sql, args)]
 
     def run(self, run_id: str) -> RunMeta:
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", [run_id])
+        rows = self._read(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", [run_id])
         if not rows:
             raise UnknownRun(f"no run {run_id} in {self.path}")
-        return _run_of(rows[0])
+        return run_of(rows[0])
 
     def windows(
         self, run_id: str, flow: str | None = None, step: str | None = None
     ) -> list[WindowRecord]:
         """A run's windows in time order, then (flow, step); `step=""` is the flow level."""
         where, args = _filters(run_id=run_id, flow=flow, step=step)
-        sql = f"SELECT {_WINDOW_COLUMNS} FROM windows {where} ORDER BY t0, flow, step"
-        return [_window_of(row) for row in self._read(sql, args)]
+        sql = f"SELECT {WINDOW_COLUMNS} FROM windows {where} ORDER BY t0, flow, step"
+        return [window_of(row) for row in self._read(sql, args)]
 
     def signal_windows(self, run_id: str, signal: str | None = None) -> list[SignalWindow]:
         """A run's server-side signal windows in time order, then by signal; none for a run
         recorded before signals were kept (schema 5)."""
         where, args = _filters(run_id=run_id, signal=signal)
-        sql = f"SELECT {_SIGNAL_COLUMNS} FROM signal_windows {where} ORDER BY t0, signal"
-        return [_signal_window_of(row) for row in self._read(sql, args)]
+        sql = f"SELECT {SIGNAL_COLUMNS} FROM signal_windows {where} ORDER BY t0, signal"
+        return [signal_window_of(row) for row in self._read(sql, args)]
 
     def accept(self, run_id: str, accepted: bool = True) -> None:
         """Let a passing run into rolling baselines, or keep an unrepresentative one out."""
@@ -197,7 +198,7 @@ class HistoryStore:
             scenario=scenario,
             env=env,
             fingerprint=fingerprint,
-            workload=_column(workload),
+            workload=workload_column(workload),
         )
         where += " AND verdict = ? AND complete = 1 AND accepted = 1"
         args.append(PASSING)
@@ -205,8 +206,8 @@ class HistoryStore:
             current = self.run(before)
             where += " AND (started_at < ? OR (started_at = ? AND seq < ?)) AND id != ?"
             args += [current.started_at, current.started_at, self._seq(before), before]
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC LIMIT ?"
-        return [_run_of(row) for row in self._read(sql, [*args, n])]
+        sql = f"SELECT {RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, seq DESC LIMIT ?"
+        return [run_of(row) for row in self._read(sql, [*args, n])]
 
     def pin(
         self,
@@ -221,7 +222,7 @@ class HistoryStore:
         ids = list(dict.fromkeys(run_ids))
         if not ids:
             raise StoreError("pin needs at least one run")
-        scope = (suite, scenario, _column(workload), env)
+        scope = (suite, scenario, workload_column(workload), env)
 
         def body(db: sqlite3.Connection) -> None:
             for run_id in ids:
@@ -240,7 +241,7 @@ class HistoryStore:
 
     def unpin(self, suite: str, scenario: str, env: str, workload: str | None = None) -> None:
         """Back to a rolling baseline; the runs stay in the history."""
-        scope = (suite, scenario, _column(workload), env)
+        scope = (suite, scenario, workload_column(workload), env)
         write(self._db, lambda db: _set_baseline(db, scope, "rolling", []), self._retry_for_s)
 
     def baseline(
@@ -257,7 +258,7 @@ class HistoryStore:
         rows = self._read(
             "SELECT mode, run_ids, n FROM baselines WHERE suite = ? AND scenario = ? "
             "AND workload = ? AND env = ?",
-            [suite, scenario, _column(workload), env],
+            [suite, scenario, workload_column(workload), env],
         )
         mode, ids, n = (rows[0][0], json.loads(rows[0][1]), rows[0][2]) if rows else ("", [], 0)
         if mode != "pinned":
@@ -309,7 +310,12 @@ class HistoryStore:
             for e in doc["runs"]
         ]
         workload = doc.get("workload") or None  # absent before schema 6: the scenario's
-        scope = (str(doc["suite"]), str(doc["scenario"]), _column(workload), str(doc["env"]))
+        scope = (
+            str(doc["suite"]),
+            str(doc["scenario"]),
+            workload_column(workload),
+            str(doc["env"]),
+        )
 
         def body(db: sqlite3.Connection) -> list[str]:
             ids = [_merge_run(db, meta, w, scope, sw) for meta, w, sw in entries]
@@ -405,16 +411,16 @@ def _insert_run(
     seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()[0]
     stored = replace(meta, id=run_id, created_at=meta.created_at or _now(), pinned=False)
     db.execute(
-        f"INSERT INTO runs (seq, {_RUN_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-        (seq, *_run_row(stored)),
+        f"INSERT INTO runs (seq, {RUN_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+        (seq, *run_row(stored)),
     )
     db.executemany(
-        f"INSERT INTO windows (run_id, {_WINDOW_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-        ((run_id, *_window_row(w)) for w in windows),
+        f"INSERT INTO windows (run_id, {WINDOW_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        ((run_id, *window_row(w)) for w in windows),
     )
     db.executemany(
-        f"INSERT INTO signal_windows (run_id, {_SIGNAL_COLUMNS}) VALUES ({', '.join('?' * 8)})",
-        ((run_id, *_signal_row(w)) for w in signal_windows),
+        f"INSERT INTO signal_windows (run_id, {SIGNAL_COLUMNS}) VALUES ({', '.join('?' * 8)})",
+        ((run_id, *signal_row(w)) for w in signal_windows),
     )
     return run_id
 
@@ -427,7 +433,7 @@ def _merge_run(
     signal_windows: Sequence[SignalWindow] = (),
 ) -> str:
     """Insert an imported run, or accept it as already there when it is the same run."""
-    if (meta.suite, meta.scenario, _column(meta.workload), meta.env) != scope:
+    if (meta.suite, meta.scenario, workload_column(meta.workload), meta.env) != scope:
         raise StoreError(f"run {meta.id} is not {_scope_text(scope)}")
     if meta.id is not None and _exists(db, meta.id):
         row = db.execute("SELECT fingerprint FROM runs WHERE id = ?", (meta.id,)).fetchone()
@@ -460,11 +466,6 @@ def _filters(**values: str | None) -> tuple[str, list[Any]]:
     return f"WHERE {clause}", list(given.values())
 
 
-def _column(workload: str | None) -> str:
-    """A workload as the `workload` column holds it (`WHOLE` for the scenario as a whole)."""
-    return WHOLE if workload is None else workload
-
-
 def _scope_text(scope: Sequence[str]) -> str:
     """`suite/scenario/env`, or `suite/scenario/workload/env` for a workload's runs."""
     suite, scenario, workload, env = scope
@@ -487,80 +488,3 @@ def _set_baseline(
         " run_ids = excluded.run_ids",
         (*scope, mode, json.dumps(ids), DEFAULT_N),
     )
-
-
-def _run_row(meta: RunMeta) -> tuple[Any, ...]:
-    return (
-        meta.id,
-        meta.suite,
-        meta.scenario,
-        meta.env,
-        meta.fingerprint,
-        meta.label,
-        meta.verdict,
-        meta.started_at,
-        meta.duration_s,
-        int(meta.complete),
-        meta.created_at,
-        int(meta.accepted),
-        int(meta.pinned),
-        json.dumps(list(meta.inconclusive)),
-        _column(meta.workload),
-    )
-
-
-def _run_of(row: Sequence[Any]) -> RunMeta:
-    (run_id, suite, scenario, env, fp, label, verdict, started, duration) = row[:9]
-    complete, created, accepted, pinned, inconclusive, workload = row[9:]
-    return RunMeta(
-        suite=suite,
-        scenario=scenario,
-        fingerprint=fp,
-        started_at=started,
-        env=env,
-        label=label,
-        verdict=verdict,
-        duration_s=float(duration),
-        complete=bool(complete),
-        id=run_id,
-        created_at=created,
-        accepted=bool(accepted),
-        pinned=bool(pinned),
-        inconclusive=tuple(json.loads(inconclusive or "[]")),
-        workload=workload or None,
-    )
-
-
-def _window_row(w: WindowRecord) -> tuple[Any, ...]:
-    phases = json.dumps(dict(sorted(w.phases.items())))
-    return (w.flow, w.step, w.t0, w.t1, phases, w.requests, w.errors, w.iterations, w.latency,
-            w.duration, w.dropped, w.late)  # fmt: skip
-
-
-def _window_of(row: Sequence[Any]) -> WindowRecord:
-    flow, step, t0, t1, phases, requests, errors, iterations, latency, duration = row[:10]
-    dropped, late = row[10:]
-    return WindowRecord(
-        flow,
-        step,
-        t0,
-        t1,
-        requests,
-        errors,
-        iterations,
-        latency,
-        duration,
-        json.loads(phases),
-        dropped,
-        late,
-    )
-
-
-def _signal_row(w: SignalWindow) -> tuple[Any, ...]:
-    phases = json.dumps(dict(sorted(w.phases.items())))
-    return (w.signal, w.t0, w.t1, phases, w.seconds, w.mean, w.peak)
-
-
-def _signal_window_of(row: Sequence[Any]) -> SignalWindow:
-    signal, t0, t1, phases, seconds, mean, peak = row
-    return SignalWindow(signal, t0, t1, seconds, mean, peak, json.loads(phases))

@@ -2,10 +2,11 @@
 
 A request written to a loopback socket wakes the server's process there and then, inside the
 `write` system call: the sender pays for the server's wake-up (`perf` on a worker at 15,000
-browse iterations/s: 14 % of its CPU in `sock_def_readable`, waking nginx on the other core). Requests that the same pass of the event
-loop decided to send are held until the pass ends and written back to back: the first write
-wakes the server, the rest find it awake. On the reference shop's browse flow at 15,000
-iterations/s this took the worker from 47-52 to 41-44 µs of CPU per iteration (bench/README.md).
+browse iterations/s: 14 % of its CPU in `sock_def_readable`, waking nginx on the other core).
+Requests that the same pass of the event loop decided to send are held until the pass ends and
+written back to back: the first write wakes the server, the rest find it awake. On the
+reference shop's browse flow at 15,000 iterations/s this took the worker from 47-52 to 41-44 µs
+of CPU per iteration (bench/README.md).
 
 A held request waits for the rest of the pass (the other callbacks that are ready), not for a
 timer: at low load that is microseconds. The breakdown's "sent" time is still read when the

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -136,6 +137,9 @@ class Point:
     worker_cpu_s: float | None = None
     """contval: the worker's own CPU over the load's seconds (`series[].worker_cpu`), start-up
     and the controller left out; None for k6."""
+    latency_ms: tuple[float, float] | None = None
+    """contval: the median over the run's whole seconds (the first and the last left out) of
+    each second's p50 and p99 request latency (`series[].p50_ms`, `p99_ms`); None for k6."""
 
     @property
     def achieved(self) -> float:
@@ -161,6 +165,11 @@ class Point:
             f"dropped {self.dropped / max(self.rate * self.seconds, 1):6.2%}  worst lag {lag} ms"
             f"  {cpu_us:5.1f} µs CPU/iter{worker}  {'kept' if self.kept() else 'BEHIND'}"
             + (f"  ({self.failed:,} failed)" if self.failed else "")
+            + (
+                ""
+                if self.latency_ms is None
+                else f"  p50 {self.latency_ms[0]:.3f} ms p99 {self.latency_ms[1]:.3f} ms"
+            )
         )
 
 
@@ -192,6 +201,19 @@ def run_contval(work: Path, port: int, rate: int, args: argparse.Namespace) -> P
         failed=totals["errors"] - totals["dropped_iterations"],
         lags_ms=tuple(float(row.get("lag_ms", 0.0)) for row in scenario["series"]),
         worker_cpu_s=sum(float(row.get("worker_cpu", 0.0)) for row in scenario["series"]),
+        latency_ms=median_latency(scenario["series"]),
+    )
+
+
+def median_latency(series: list[dict[str, float]]) -> tuple[float, float] | None:
+    """The median of the per-second p50 and p99 over the whole seconds of the load (the first,
+    with start-up in it, and the last, partial, left out)."""
+    whole = [row for row in series[1:-1] if "p50_ms" in row and "p99_ms" in row]
+    if not whole:
+        return None
+    return (
+        statistics.median(row["p50_ms"] for row in whole),
+        statistics.median(row["p99_ms"] for row in whole),
     )
 
 

@@ -96,3 +96,52 @@ def test_parked_at_start_never_exceeds_max_active() -> None:
 
     assert asyncio.run(main()) == 3
     assert PARKED_AT_START >= 3
+
+
+def test_an_arrival_started_before_it_is_due_is_timed_from_its_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Arrivals due within SLEEP_MIN start at once (here: all of them, due 5 s from now): their
+    requests must be timed from when they started, never from the later due time, which would
+    take up to SLEEP_MIN (or a timer's early firing) off every latency."""
+    monkeypatch.setattr(open_loop, "SLEEP_MIN", 10.0)
+    handed: list[tuple[float, float]] = []  # (the time the iteration is timed from, now)
+
+    async def run(flow: str, due: float) -> bool:
+        handed.append((due, now()))
+        return True
+
+    async def main() -> float:
+        start = now() + 5.0
+        loop = OpenLoop([0.0, 0.5], lambda i: "f", lambda i: i, start, 4, Recorder(), run, only="f")
+        before = now()
+        await loop.run()
+        await loop.drain()
+        await loop.cancel()
+        return before
+
+    before = asyncio.run(main())
+    assert len(handed) == 2
+    for begin, at_run in handed:
+        assert before <= begin <= at_run  # the start, not the due time 5 s later
+
+
+def test_a_late_arrival_is_still_timed_from_its_due_time() -> None:
+    handed: list[float] = []
+
+    async def run(flow: str, due: float) -> bool:
+        handed.append(due)
+        return True
+
+    async def main() -> float:
+        start = now() - 1.0  # every arrival is a second late: coordinated omission counts it
+        loop = OpenLoop(
+            [0.0, 0.25], lambda i: "f", lambda i: i, start, 4, Recorder(), run, only="f"
+        )
+        await loop.run()
+        await loop.drain()
+        await loop.cancel()
+        return start
+
+    start = asyncio.run(main())
+    assert handed == [start, start + 0.25]

@@ -2,9 +2,14 @@
 
 Each iteration is handed the time it was *due*, so the flow runner times requests from the
 schedule and a stalled server shows up in the latencies instead of silently slowing the load
-(coordinated omission). An arrival that finds every virtual user busy is dropped and counted;
-one that starts more than LATE_AFTER behind schedule is counted as late, and the worst delay
-per second is reported as the generator's own lag.
+(coordinated omission). An arrival started before it was due is handed the time it was started
+instead: the loop starts arrivals due within SLEEP_MIN without a timer, and the event loop's
+timers have millisecond granularity and may fire early, so at 1,000 arrivals/s about a third of
+them started 0.46 ms early on average (at 10,000/s 45 % of them, 0.26 ms early); timed from
+their due time, each of those requests looked up to that much faster than it was. An arrival
+that finds every virtual user busy is dropped and counted; one that starts more than LATE_AFTER
+behind schedule is counted as late, and the worst delay per second is reported as the
+generator's own lag.
 
 Virtual users are long-lived tasks, created on demand up to `max_active` and parked on a future
 while idle; an arrival wakes one (LIFO, so the warmest connection is reused). Creating a task
@@ -148,10 +153,12 @@ class OpenLoop:
                     t = now()
             flow = only if only is not None else pick(index(i))
             lateness = t - due
+            # Started early (due within SLEEP_MIN, or a timer that fired before its time): timed
+            # from now, not from the later due time, which would shorten its latency.
             if idle:
-                idle.pop().set_result((flow, due))
+                idle.pop().set_result((flow, due if due <= t else t))
             elif len(users) < max_active:
-                users.append(spawn(user((flow, due))))
+                users.append(spawn(user((flow, due if due <= t else t))))
             else:
                 slot = flow_slots.get(flow)
                 if slot is None:

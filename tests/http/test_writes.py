@@ -8,11 +8,12 @@ new connection whatever the method, and the server sees it once.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import pytest
 
-from contval.http import Client, now
+from contval.http import Client, ErrorClass, HttpError, now
 from contval.http.connection import Connection
 from tests.http.servers import RawServer
 
@@ -97,3 +98,24 @@ async def test_bytes_before_the_write_are_not_taken_for_the_answer(server: RawSe
     assert (response.status, response.body) == (201, b"POST once")
     assert conn.closed
     assert server.stats.requests == ["/ok", "/echo"]
+
+
+async def test_a_tls_alert_before_the_write_fails_the_request_without_a_retry(
+    server: RawServer,
+) -> None:
+    """A TLS 1.3 server judges the client's certificate after the handshake: its alert may end
+    the connection while the first request is still held. Another connection would be refused
+    the same way, so the request fails as TLS and is not sent again."""
+    async with Client() as client:
+        (conn,) = await _idle_connections(server, client, 1)
+        pool = client.pool(server.url)
+        task = asyncio.ensure_future(pool.request(pool.template("GET", "/ok")))
+        await asyncio.sleep(0)  # held; the flush comes after us
+        conn._transport.close()  # type: ignore[union-attr]  # closing: the flush leaves it held
+        conn.connection_lost(ssl.SSLError(1, "[SSL: CERTIFICATE_REQUIRED] certificate required"))
+        with pytest.raises(HttpError) as caught:
+            await task
+    assert caught.value.kind is ErrorClass.TLS
+    assert "certificate required" in str(caught.value)
+    assert server.stats.requests == ["/ok"]
+    assert server.stats.connections == 1

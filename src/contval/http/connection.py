@@ -169,13 +169,14 @@ class Connection(asyncio.Protocol):
     def write_held(self) -> None:
         """Write the request `send` held (`Writes` calls this at the end of the loop's pass)."""
         wire = self._unsent
-        if wire is None:  # the request failed or was abandoned meanwhile
+        transport = self._transport
+        if wire is None or transport is None:  # the request failed or was abandoned meanwhile
+            return
+        if transport.is_closing():
+            # Closed since `send`: left held, `connection_lost` says why (`_lost`: a FIN or a
+            # reset is a request never sent, which the pool may send again; a TLS alert is not).
             return
         self._unsent = None
-        transport = self._transport
-        if transport is None or transport.is_closing() or self.closed:
-            self._refuse("connection closed")
-            return
         transport.write(wire)
         self._sent_at = now()
 
@@ -416,7 +417,9 @@ class Connection(asyncio.Protocol):
         return True
 
     def _lost(self, exc: Exception | None) -> None:
-        if self._unsent is not None:
+        if self._unsent is not None and not isinstance(exc, ssl.SSLError):
+            # Nothing was written, so another connection may carry it; a TLS alert, though,
+            # judges this client's certificate and would refuse the next connection too.
             self._refuse("connection closed")
             return
         waiter = self._waiter

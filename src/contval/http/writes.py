@@ -10,8 +10,9 @@ of CPU per iteration (bench/README.md).
 
 A held request waits for the rest of the pass (the other callbacks that are ready), not for a
 timer: at low load that is microseconds. The breakdown's "sent" time is still read when the
-write returns. A request still held when its connection fails was never sent, so the failure is
-an `UnsentError`, which the pool may retry whatever the method (see `Connection.write_held`).
+write returns. A request still held when its connection closes (a FIN, a reset) was never
+sent, so the failure is an `UnsentError`, which the pool may retry whatever the method; one
+ended by a TLS alert fails as TLS and is not retried (see `Connection._lost`).
 """
 
 from __future__ import annotations

@@ -112,7 +112,8 @@ def _connect_in_memory(pool: Any, loop: asyncio.AbstractEventLoop, count: int) -
     from contval.http.connection import Connection
 
     for _ in range(count):
-        conn = Connection(pool, loop, pool._options.max_body)
+        # the pool's own Writes: one flush per loop pass for all its connections, as in a run
+        conn = Connection(pool, loop, pool._options.max_body, pool._writes)
         conn.connection_made(MemoryTransport(loop, conn))
         pool._conns.add(conn)
         pool._open += 1

@@ -105,3 +105,35 @@ def test_busy_beyond_the_retry_budget_is_a_store_error(tmp_path: Path) -> None:
             assert store.runs() == []  # reads go on meanwhile (WAL)
     finally:
         holder.close()
+
+
+def test_opening_a_store_waits_out_an_exclusive_lock(tmp_path: Path) -> None:
+    """Opening reads the file (`PRAGMA synchronous`), so another process's exclusive lock
+    at that moment was a bare `database is locked`: the two-writer test's red CI."""
+    path = tmp_path / "history.db"
+    HistoryStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.2, holder.close)
+    release.start()
+    try:
+        with HistoryStore(path, busy_timeout_ms=1) as store:
+            assert store.runs() == []
+            run_id = store.record_run(writers.meta(), [writers.window(0)])
+            assert store.run(run_id).id == run_id
+    finally:
+        release.join()
+
+
+def test_opening_a_store_busy_beyond_the_retry_budget_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    HistoryStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreBusy, match="busy"):
+            HistoryStore(path, busy_timeout_ms=1, retry_for_s=0.05)
+    finally:
+        holder.close()

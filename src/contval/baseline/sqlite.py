@@ -31,17 +31,27 @@ class StoreBusy(StoreError):
     """Another process held the database for longer than this one was willing to wait."""
 
 
-def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+def connect(path: Path, busy_timeout_ms: int, retry_for_s: float) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on.
 
     synchronous=FULL: a committed run survives power loss too, and one fsync per run is
-    cheap next to the run itself.
+    cheap next to the run itself. Setting it reads the file, so it can meet another
+    process's lock (a checkpoint, an exclusive writer) like any statement: it is retried
+    like one, and opening a store never fails with a bare `database is locked`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
-    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = FULL")
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
+        def settings() -> None:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = FULL")
+
+        retrying(settings, retry_for_s)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 

@@ -78,7 +78,7 @@ class HistoryStore:
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._retry_for_s = retry_for_s
-        self._db = connect(self.path, busy_timeout_ms)
+        self._db = connect(self.path, busy_timeout_ms, retry_for_s)
         enable_wal(self._db, retry_for_s)
         self.schema_version = self._schema()
 

@@ -5,15 +5,27 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= run/demo
 
-.PHONY: setup sysdeps-test sysdeps-demo test lint typecheck pytest demo smoke bench clean
+.PHONY: setup upgrade sysdeps-test sysdeps-demo test lint typecheck pytest demo smoke bench clean
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions `make test` last passed with (see its header).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,ray]'  # ray: the cluster tests run in `make test`
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,ray]'  # ray: cluster tests
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The newest versions pyproject.toml allows, written back to constraints.txt; run `make test`
+# before committing it.
+upgrade:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,ray]'
+	head -n 4 constraints.txt > constraints.txt.new
+	$(PY) -m pip freeze --exclude-editable >> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	touch $(STAMP)
 
 # Debian packages (stress-ng, procps; chromium and prometheus for the tests): installed when root
 # with apt-get, otherwise the target stops at once with the command to run (scripts/sysdeps.sh).

@@ -346,6 +346,9 @@ def run(
         cluster=cluster,
         workers_per_node=workers_per_node,
     )
+    _writable_dir(out, "--out")
+    if history:
+        _store(store).close()  # a store that cannot open stops the run before its load
     width = None if sys.stdout.isatty() else 120  # logs: wide enough for the tables
     code = run_suite(options, Console(width=width))
     raise typer.Exit(int(code))
@@ -407,9 +410,24 @@ EnvOption = Annotated[str, typer.Option(help="Environment label.")]
 
 
 def _store(path: str | None) -> Any:
+    """The history store at `path`; one that cannot be opened is a one-line error, exit 2."""
+    from contval.baseline.sqlite import StoreError
     from contval.baseline.store import HistoryStore
 
-    return HistoryStore(path)
+    try:
+        return HistoryStore(path)
+    except StoreError as exc:
+        _usage_error(f"history store: {exc}")
+
+
+def _writable_dir(path: Path, option: str) -> None:
+    """Create `path` (an output directory) now, so a bad one stops a run before its load."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocking = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+        reason = f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
+        _usage_error(f"{option} {path}: cannot create the directory ({reason}); give a directory")
 
 
 def _console() -> Any:
@@ -617,6 +635,7 @@ def report(
         doc = load_document(run, store)
     except ReportSourceError as exc:
         _usage_error(str(exc))
+    _writable_dir(out, "--out")
     for path in write_reports(doc, out, tuple(chosen) or ALL_FORMATS):
         typer.echo(f"wrote {path}")
 
@@ -737,4 +756,10 @@ def _with_targets(suite: Suite, targets: list[tuple[str, str]]) -> Suite:
 
 
 def main() -> None:
-    app()
+    from contval.baseline.sqlite import StoreError
+
+    try:
+        app()
+    except StoreError as exc:  # met after the store opened (a full disk, a damaged page)
+        typer.echo(f"error: history store: {exc}", err=True)
+        sys.exit(ExitCode.INVALID_INPUT)

@@ -31,6 +31,39 @@ class StoreBusy(StoreError):
     """Another process held the database for longer than this one was willing to wait."""
 
 
+class StoreUnusable(StoreError):
+    """The file cannot serve as a history database: a directory, not SQLite, damaged, or in a
+    place this process cannot create or write (a full disk, a read-only file system)."""
+
+
+_WHERE = "give --store (or CONTVAL_STORE) "
+
+
+def cannot_open(path: Path, exc: BaseException) -> StoreUnusable:
+    """What opening `path` met, as one line that names the file and the fix."""
+    if path.is_dir():
+        return StoreUnusable(
+            f"{path} is a directory, not a history database: {_WHERE}a file path such as "
+            f"{path / 'history.db'}"
+        )
+    if isinstance(exc, StoreUnusable) and exc.__cause__ is not None:
+        exc = exc.__cause__  # sqlite's own words, without the generic prefix
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        reason = f"{blocking} is a file, not a directory"
+    if isinstance(exc, OSError) or not path.parent.is_dir():
+        return StoreUnusable(
+            f"cannot create {path}: {reason}; {_WHERE}a path in a directory you can write"
+        )
+    if "not a database" in reason or "malformed" in reason:
+        return StoreUnusable(
+            f"{path} is not a contval history database ({reason}): move it aside, or "
+            f"{_WHERE}another file"
+        )
+    return StoreUnusable(f"cannot open {path}: {reason}; {_WHERE}a file you can write")
+
+
 def connect(path: Path, busy_timeout_ms: int, retry_for_s: float) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on.
 
@@ -72,9 +105,13 @@ def retrying(action: Callable[[], T], retry_for_s: float) -> T:
             return action()
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
-                raise
+                raise StoreUnusable(f"the history database failed: {exc}") from exc
             if time.monotonic() + delay > deadline:
                 raise StoreBusy(f"history database busy for over {retry_for_s:g}s: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: our own bugs
+                raise
+            raise StoreUnusable(f"the history database failed: {exc}") from exc  # not SQLite
         time.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, _MAX_DELAY_S)
 

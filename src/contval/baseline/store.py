@@ -45,7 +45,15 @@ from contval.baseline.rows import (
     window_row,
     workload_column,
 )
-from contval.baseline.sqlite import StoreError, connect, enable_wal, retrying, write
+from contval.baseline.sqlite import (
+    StoreError,
+    StoreUnusable,
+    cannot_open,
+    connect,
+    enable_wal,
+    retrying,
+    write,
+)
 
 DEFAULT_PATH: Final = Path(".contval") / "history.db"
 ENV_VAR: Final = "CONTVAL_STORE"
@@ -78,9 +86,18 @@ class HistoryStore:
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._retry_for_s = retry_for_s
-        self._db = connect(self.path, busy_timeout_ms, retry_for_s)
-        enable_wal(self._db, retry_for_s)
-        self.schema_version = self._schema()
+        try:
+            self._db = connect(self.path, busy_timeout_ms, retry_for_s)
+        except (OSError, sqlite3.Error, StoreUnusable) as exc:
+            raise cannot_open(self.path, exc) from exc
+        try:
+            enable_wal(self._db, retry_for_s)
+            self.schema_version = self._schema()
+        except BaseException as exc:
+            self._db.close()
+            if isinstance(exc, StoreUnusable | sqlite3.Error):
+                raise cannot_open(self.path, exc) from exc
+            raise
 
     def close(self) -> None:
         self._db.close()

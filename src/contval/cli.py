@@ -425,9 +425,21 @@ def _writable_dir(path: Path, option: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        blocking = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
-        reason = f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
+        reason = _why_not(path, exc)
         _usage_error(f"{option} {path}: cannot create the directory ({reason}); give a directory")
+
+
+def _why_not(path: Path, exc: OSError) -> str:
+    """Why `path` could not be created: a file where a directory must be, or the OS's words."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if (
+        blocking is None
+        and path.exists()
+        and not path.is_dir()
+        and isinstance(exc, FileExistsError)
+    ):
+        blocking = path
+    return f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
 
 
 def _console() -> Any:
@@ -509,7 +521,11 @@ def baseline_export(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n")
+        except OSError as exc:
+            _usage_error(f"--output {output}: cannot write it ({_why_not(output, exc)})")
         typer.echo(f"wrote {len(doc['runs'])} baseline run(s) to {output}")
 
 

@@ -3,6 +3,7 @@ the fix, exit 2, before any load, and the user's file left as it was (never a tr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,28 @@ def test_an_output_path_that_is_a_file_stops_a_run_and_a_report(
         "give a directory\n",
     )
     assert taken.read_text() == "keep me"
+
+
+def test_baseline_export_to_a_path_it_cannot_write(tmp_path: Path) -> None:
+    from tests.pipeline.test_history_cli import fill
+
+    fill(tmp_path, 3)
+    store = str(tmp_path / "history.db")
+    plain = tmp_path / "plain-file"
+    plain.write_text("keep me")
+    export = ("baseline", "export", "main", "--store", store, "--env", "test", "-o")
+    code, out, _ = cli(*export, str(plain / "x.json"))
+    assert (code, out) == (
+        ExitCode.INVALID_INPUT,
+        f"error: --output {plain / 'x.json'}: cannot write it ({plain} is a file)\n",
+    )
+    code, out, _ = cli(*export, str(tmp_path))
+    assert (code, out) == (
+        ExitCode.INVALID_INPUT,
+        f"error: --output {tmp_path}: cannot write it (Is a directory)\n",
+    )
+    assert plain.read_text() == "keep me"
+    fresh = tmp_path / "new" / "dir" / "baseline.json"  # missing directories are created
+    code, out, _ = cli(*export, str(fresh))
+    assert (code, out) == (0, f"wrote 3 baseline run(s) to {fresh}\n")
+    assert len(json.loads(fresh.read_text())["runs"]) == 3

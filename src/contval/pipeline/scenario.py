@@ -302,7 +302,7 @@ def _load(
     per-second log beside it (contval.report.seconds), so a kill loses at most one second and
     a second's cost does not grow with the run. The outcome's series is cut to the load
     window: the seconds draining iterations after the schedule fold into its last second."""
-    progress = con.Progress(console, run.name, duration)
+    progress = con.Progress(console, run.name, duration, run.options.grace)
     aborts = [t for t in run.thresholds if t.abort]
     every_abort = [*aborts, *(t for w in watches(run.side) for t in w.aborts)]
     flows = run.options.suite.flows

@@ -41,10 +41,12 @@ def fmt_ms(value: float | None) -> str:
 class Progress:
     """One line: elapsed/total, rate, active iterations, errors, p95 so far."""
 
-    def __init__(self, console: Console, scenario: str, total: float) -> None:
+    def __init__(self, console: Console, scenario: str, total: float, grace: float = 30.0) -> None:
         self.console = console
         self.scenario = scenario
         self.total = total
+        self.grace = grace
+        """How long iterations in flight when the schedule ends may take to finish."""
         self.live = console.is_terminal
         self.requests = 0
         self.errors = 0
@@ -57,10 +59,16 @@ class Progress:
         self.dropped += row["dropped_iterations"]
         elapsed = row["t"] + 1
         rate = self.errors / self.requests * 100 if self.requests else 0.0
+        if elapsed > self.total:  # the schedule is over: only iterations in flight remain
+            activity = (
+                f"finishing {row['active']} in flight (up to {self.grace:.0f}s after the end)"
+            )
+        else:
+            activity = f"active {row['active']:>4}"
         text = (
             f"{self.scenario}  {elapsed:>4}s/{self.total:.0f}s  "
             f"{per_second(row['requests'], 1) or 0:>6.0f}/s  "
-            f"active {row['active']:>4}  errors {self.errors} ({rate:.2f}%)  "
+            f"{activity}  errors {self.errors} ({rate:.2f}%)  "
             f"p95 {fmt_ms(p95_ms)} ms"
         )
         if self.dropped:

@@ -22,7 +22,7 @@ upgrade:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,ray]'
-	head -n 4 constraints.txt > constraints.txt.new
+	grep '^#' constraints.txt > constraints.txt.new  # the header
 	$(PY) -m pip freeze --exclude-editable >> constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	touch $(STAMP)

@@ -429,16 +429,11 @@ def _writable_dir(path: Path, option: str) -> None:
         _usage_error(f"{option} {path}: cannot create the directory ({reason}); give a directory")
 
 
-def _why_not(path: Path, exc: OSError) -> str:
-    """Why `path` could not be created: a file where a directory must be, or the OS's words."""
-    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-    if (
-        blocking is None
-        and path.exists()
-        and not path.is_dir()
-        and isinstance(exc, FileExistsError)
-    ):
-        blocking = path
+def _why_not(directory: Path, exc: OSError) -> str:
+    """Why writing in `directory` failed: a file where a directory must be, or the OS's words."""
+    from contval.paths import file_in_the_way
+
+    blocking = file_in_the_way(directory)
     return f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
 
 
@@ -525,7 +520,7 @@ def baseline_export(
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text + "\n")
         except OSError as exc:
-            _usage_error(f"--output {output}: cannot write it ({_why_not(output, exc)})")
+            _usage_error(f"--output {output}: cannot write it ({_why_not(output.parent, exc)})")
         typer.echo(f"wrote {len(doc['runs'])} baseline run(s) to {output}")
 
 

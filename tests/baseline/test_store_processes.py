@@ -107,14 +107,20 @@ def test_busy_beyond_the_retry_budget_is_a_store_error(tmp_path: Path) -> None:
         holder.close()
 
 
-def test_opening_a_store_waits_out_an_exclusive_lock(tmp_path: Path) -> None:
-    """Opening reads the file (`PRAGMA synchronous`), so another process's exclusive lock
-    at that moment was a bare `database is locked`: the two-writer test's red CI."""
-    path = tmp_path / "history.db"
+def exclusive_holder(path: Path) -> sqlite3.Connection:
+    """A store at `path` and a connection holding it exclusively: not even a read gets in."""
     HistoryStore(path).close()
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def test_opening_a_store_waits_out_an_exclusive_lock(tmp_path: Path) -> None:
+    """Opening reads the file (`PRAGMA synchronous`), so another process's exclusive lock
+    at that moment was a bare `database is locked`: the two-writer test's red CI."""
+    path = tmp_path / "history.db"
+    holder = exclusive_holder(path)
     release = threading.Timer(0.2, holder.close)
     release.start()
     try:
@@ -128,10 +134,7 @@ def test_opening_a_store_waits_out_an_exclusive_lock(tmp_path: Path) -> None:
 
 def test_opening_a_store_busy_beyond_the_retry_budget_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
-    HistoryStore(path).close()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
-    holder.execute("BEGIN EXCLUSIVE")
+    holder = exclusive_holder(path)
     try:
         with pytest.raises(StoreBusy, match="busy"):
             HistoryStore(path, busy_timeout_ms=1, retry_for_s=0.05)

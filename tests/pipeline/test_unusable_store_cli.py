@@ -140,3 +140,38 @@ def test_baseline_export_to_a_path_it_cannot_write(tmp_path: Path) -> None:
     code, out, _ = cli(*export, str(fresh))
     assert (code, out) == (0, f"wrote 3 baseline run(s) to {fresh}\n")
     assert len(json.loads(fresh.read_text())["runs"]) == 3
+
+
+def test_a_store_that_fails_after_it_opened_is_one_line(tmp_path: Path) -> None:
+    """A damaged history (a table gone) opens, then fails on its first read: the real
+    entry point (`contval`, not the test runner's app) prints one line, exit 2."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.pipeline.test_history_cli import fill
+
+    fill(tmp_path, 2)
+    store = tmp_path / "history.db"
+    with sqlite3.connect(store) as db:
+        db.execute("DROP TABLE windows")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contval",
+            "history",
+            "main",
+            "--store",
+            str(store),
+            "--env",
+            "test",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (ExitCode.INVALID_INPUT, "")
+    assert (
+        done.stderr == "error: history store: the history database failed: no such table: windows\n"
+    )

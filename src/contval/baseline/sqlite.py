@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from contval.paths import file_in_the_way
+
 T = TypeVar("T")
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _FIRST_DELAY_S = 0.005
@@ -49,10 +51,10 @@ def cannot_open(path: Path, exc: BaseException) -> StoreUnusable:
     if isinstance(exc, StoreUnusable) and exc.__cause__ is not None:
         exc = exc.__cause__  # sqlite's own words, without the generic prefix
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:
-        reason = f"{blocking} is a file, not a directory"
-    if isinstance(exc, OSError) or not path.parent.is_dir():
+    blocking = file_in_the_way(path.parent)
+    if blocking is not None or isinstance(exc, OSError):
+        if blocking is not None:
+            reason = f"{blocking} is a file, not a directory"
         return StoreUnusable(
             f"cannot create {path}: {reason}; {_WHERE}a path in a directory you can write"
         )
@@ -82,6 +84,7 @@ def connect(path: Path, busy_timeout_ms: int, retry_for_s: float) -> sqlite3.Con
             db.execute("PRAGMA synchronous = FULL")
 
         retrying(settings, retry_for_s)
+        enable_wal(db, retry_for_s)
     except BaseException:
         db.close()
         raise

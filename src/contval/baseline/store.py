@@ -50,7 +50,6 @@ from contval.baseline.sqlite import (
     StoreUnusable,
     cannot_open,
     connect,
-    enable_wal,
     retrying,
     write,
 )
@@ -91,12 +90,9 @@ class HistoryStore:
         except (OSError, sqlite3.Error, StoreUnusable) as exc:
             raise cannot_open(self.path, exc) from exc
         try:
-            enable_wal(self._db, retry_for_s)
             self.schema_version = self._schema()
-        except BaseException as exc:
+        except BaseException:
             self._db.close()
-            if isinstance(exc, StoreUnusable | sqlite3.Error):
-                raise cannot_open(self.path, exc) from exc
             raise
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ def fmt_ms(value: float | None) -> str:
 class Progress:
     """One line: elapsed/total, rate, active iterations, errors, p95 so far."""
 
-    def __init__(self, console: Console, scenario: str, total: float, grace: float = 30.0) -> None:
+    def __init__(self, console: Console, scenario: str, total: float, grace: float) -> None:
         self.console = console
         self.scenario = scenario
         self.total = total

@@ -50,6 +50,7 @@ class Seen:
     paths: Counter[str] = field(default_factory=Counter)
     connections: int = 0
     first: dict[str, float] = field(default_factory=dict)  # path -> wall time of its first
+    connections_at_first: int | None = None  # connections accepted when the first request came
 
     @property
     def requests(self) -> int:
@@ -89,6 +90,8 @@ class _Handler(asyncio.Protocol):
             self.buffer = self.buffer[end + 4 + length :]
             path = head.split(" ", 2)[1].split("?", 1)[0]
             seen = self.target.seen
+            if seen.connections_at_first is None:
+                seen.connections_at_first = seen.connections
             if path not in seen.first:
                 seen.first[path] = time.time()
             seen.paths[path] += 1

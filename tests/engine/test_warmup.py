@@ -13,10 +13,17 @@ from pathlib import Path
 
 from contval.engine import messages as msg
 from contval.engine.local import LocalController
-from contval.engine.warmup import SPARE_FDS, fds_needed, reserve_fds
+from contval.engine.schedules import OpenSchedule, schedule_for
+from contval.engine.warmup import (
+    PRECONNECT_LEAD,
+    SPARE_FDS,
+    connections_ahead,
+    fds_needed,
+    reserve_fds,
+)
 from contval.spec import load_suite
 from tests.engine.target import Target
-from tests.engine.test_run import constant_rate, one_step, write_suite
+from tests.engine.test_run import constant_rate, one_step, run, write_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,3 +128,42 @@ def test_a_worker_reserves_its_connections_before_the_load(tmp_path: Path, targe
     finally:
         controller.stop("test over")
         controller.close()
+
+
+def test_the_first_arrivals_connections_are_counted_per_origin() -> None:
+    arrivals = [0.0, 0.0004, 0.0008, 0.0012, 0.0016, 0.0020, 0.0024]
+    origins = ["http://a", "http://b", None, "http://a", "http://a", "http://b", "http://b"]
+    counts = connections_ahead(iter(arrivals), origins.__getitem__, 0.002)
+    assert counts == {"http://a": 3, "http://b": 1}  # None: a URL known only when it runs
+    assert connections_ahead(iter(arrivals), origins.__getitem__, 0.0) == {}
+
+
+def test_an_open_schedule_at_50000_per_second_opens_100_connections_ahead(
+    tmp_path: Path, target: Target
+) -> None:
+    suite = load_suite(
+        write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("50000/s", "1s"))
+    )
+    schedule = schedule_for(suite.workloads["load"])
+    assert isinstance(schedule, OpenSchedule)
+    counts = connections_ahead(schedule.arrivals(0, 1), lambda i: "x", PRECONNECT_LEAD)
+    assert counts == {"x": 100}
+    # two workers share the arrivals, and so the connections
+    halves = [connections_ahead(schedule.arrivals(w, 2), lambda i: "x", 0.002) for w in (0, 1)]
+    assert halves == [{"x": 50}, {"x": 50}]
+
+
+def test_a_worker_opens_its_first_connections_before_the_load(
+    tmp_path: Path, target: Target
+) -> None:
+    # 5,000 arrivals/s: 10 are due in the first 2 ms, so 10 connections are open before the
+    # first request (and the preflight's own, which it closed); opened on demand, the first
+    # request would find 1-3.
+    suite = write_suite(tmp_path, target.url, one_step("/ok"), constant_rate("5000/s", "1s"))
+    code, result, output = run(suite, tmp_path / "out", "--workers", "1")
+    assert code == 0, output
+    assert result["scenarios"][0]["totals"]["errors"] == 0
+    assert target.seen.paths["/ok"] == 5000
+    assert target.seen.connections_at_first is not None
+    assert target.seen.connections_at_first >= 1 + 10
+    assert target.seen.connections <= 1 + 200  # max_vus bounds the pool as before

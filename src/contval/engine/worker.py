@@ -23,7 +23,14 @@ from contval.engine.iterations_loop import IterationLoop
 from contval.engine.open_loop import OpenLoop
 from contval.engine.outbox import Outbox
 from contval.engine.schedules import ClosedSchedule, Mix, OpenSchedule, schedule_for
-from contval.engine.warmup import fds_needed, reserve_fds, warm_snapshot
+from contval.engine.warmup import (
+    PRECONNECT_LEAD,
+    connections_ahead,
+    fds_needed,
+    preconnect_before,
+    reserve_fds,
+    warm_snapshot,
+)
 from contval.flows import FlowRunner, compile_program
 from contval.http import Client, ClientOptions, now
 from contval.metrics import Recorder
@@ -85,6 +92,7 @@ class Worker:
             cap = max(1, schedule.max_vus())
         client = Client(ClientOptions(max_connections=max(1, cap)))
         runner = program.bind(client, self.recorder, debug_http=job.debug_http)
+        origins = {name: flow.first_origin for name, flow in program.flows.items()}
         # one-off costs paid here, not on the schedule (contval.engine.warmup)
         reserve_fds(fds_needed(cap, len(suite.targets)))
         warm_snapshot()
@@ -96,7 +104,7 @@ class Worker:
         self.outbox = Outbox(self.conn)
         try:
             if start is not None:
-                await self._drive(schedule, mix, runner, start, offset)
+                await self._drive(schedule, mix, runner, start, offset, client, origins)
         finally:
             loop.remove_reader(self.conn.fileno())
             await client.close()
@@ -122,15 +130,26 @@ class Worker:
         return None if self._stopped.is_set() else self._start_at
 
     async def _drive(
-        self, schedule: Any, mix: Mix, runner: FlowRunner, start: float, offset: float = 0.0
+        self,
+        schedule: Any,
+        mix: Mix,
+        runner: FlowRunner,
+        start: float,
+        offset: float,
+        client: Client,
+        origins: dict[str, str | None],
     ) -> None:
         """Seconds count from the common `start`; the schedule from `start + offset` (a
-        workload's `start_time`), so workloads side by side share their seconds."""
+        workload's `start_time`), so workloads side by side share their seconds. An open
+        schedule's first connections are opened just before it begins (`preconnect_before`);
+        `origins`: each flow's first origin."""
         job = self.job
         begin = start + offset
         outbox = self.outbox
         assert outbox is not None
+        warming: asyncio.Task[int] | None = None
         if isinstance(schedule, OpenSchedule):
+            only = mix.flows[0] if len(mix.flows) == 1 else None
             driver: OpenLoop | ClosedLoop = OpenLoop(
                 schedule.arrivals(job.worker, job.workers),
                 mix.pick,
@@ -139,8 +158,15 @@ class Worker:
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
                 runner.run,
-                only=mix.flows[0] if len(mix.flows) == 1 else None,
+                only=only,
             )
+            pick = mix.pick
+            counts = connections_ahead(
+                schedule.arrivals(job.worker, job.workers),
+                lambda i: origins.get(only or pick(job.worker + i * job.workers)),
+                PRECONNECT_LEAD,
+            )
+            warming = asyncio.create_task(preconnect_before(client, counts, begin))
         elif isinstance(schedule, ClosedSchedule) and schedule.budget is not None:
             recorder = self.recorder
             driver = IterationLoop(
@@ -180,6 +206,9 @@ class Worker:
         interrupted = driver.active  # iterations in flight, cut short now
         await asyncio.gather(driving, return_exceptions=True)
         await driver.cancel()
+        if warming is not None:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
         stopped.cancel()
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -117,3 +117,12 @@ class CompiledFlow:
         """The names its metrics are recorded under (`flow/step`), includes' steps included."""
         ops = (*self.setup, *self.steps)
         return tuple(op.name for op in ops if not isinstance(op, ThinkOp))
+
+    @property
+    def first_origin(self) -> str | None:
+        """The origin its first request goes to (setup included); None when that is known
+        only at run time (a templated URL) or it sends none."""
+        for op in (*self.setup, *self.steps):
+            if isinstance(op, RequestOp | PollOp):
+                return None if op.call.url_target else op.call.origin
+        return None

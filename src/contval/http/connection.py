@@ -81,6 +81,7 @@ class Connection(asyncio.Protocol):
         "idle",
         "lost",
         "served",
+        "warm",
     )
 
     def __init__(
@@ -128,6 +129,9 @@ class Connection(asyncio.Protocol):
         self.idle = False
         self.served = 0
         """Responses completed on this connection; > 0 means the next request reuses it."""
+        self.warm = False
+        """Opened before it was needed (`Pool.preconnect`) and parked idle: its first request
+        meets the race a reused connection meets (the server may close an idle connection)."""
 
     # --- requests -------------------------------------------------------------------------------
 
@@ -433,7 +437,7 @@ class Connection(asyncio.Protocol):
                 return
             reason = "connection reset" if exc is not None else "connection closed"
             error_type = HttpError
-            if not self._received and self.served > 0:
+            if not self._received and (self.served > 0 or self.warm):
                 error_type = StaleConnectionError
             waiter.set_exception(
                 error_type(ErrorClass.RESET, f"{reason} before the response was complete", now())

@@ -132,6 +132,28 @@ class Pool:
             conn.abandon()
             raise
 
+    async def preconnect(self, count: int) -> int:
+        """Open up to `count` connections (within `max_connections`) and park them idle, so the
+        first requests find them open; returns how many opened. Nothing is sent on them. A
+        connection that cannot open is left to the requests, which report what they meet."""
+        want = min(count, self._max - self._open)
+        if want <= 0 or self._closed:
+            return 0
+        self._open += want
+        deadline = now() + self._options.connect_timeout
+        results = await asyncio.gather(
+            *(self._connect(deadline) for _ in range(want)), return_exceptions=True
+        )
+        opened = 0
+        for conn in results:
+            if isinstance(conn, Connection):
+                conn.warm = True
+                self.release(conn)
+                opened += 1
+            elif not isinstance(conn, HttpError):
+                raise conn  # not a network fault: a bug, or cancellation
+        return opened
+
     async def _acquire(self, deadline: float, fresh: bool) -> Connection:
         """Get a connection: idle (unless `fresh`), a new one if a slot is free, else wait."""
         if self._closed:

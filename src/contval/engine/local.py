@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from contval.engine import messages as msg
+from contval.engine.warmup import warm_collection
 from contval.engine.worker import worker_main
 from contval.metrics import Series, Snapshot, merge
 
@@ -132,6 +133,7 @@ class LocalController:
             process.start()
             child.close()
             self.peers.append(_Peer(job.worker, parent, process))
+        warm_collection()  # while the workers compile: not in the load's first second
         deadline = time.monotonic() + READY_TIMEOUT
         waiting = {p.index for p in self.peers}
         while waiting:

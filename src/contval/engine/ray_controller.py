@@ -29,6 +29,7 @@ from typing import Any
 from contval.engine import messages as msg
 from contval.engine.local import LocalController, OnSecond, OnTick, RunOutcome, WorkerFailed
 from contval.engine.ray_loss import Loss, lost_share, policy
+from contval.engine.warmup import warm_collection
 
 INSTALL = "pip install 'contval[ray]'"
 START_DELAY = 0.5  # seconds between "all ready" and the common start (remote calls included)
@@ -251,6 +252,7 @@ class RayController(LocalController):
             self._group = placement_group([{"CPU": 1.0}] * len(self.jobs), strategy="SPREAD")
             where = list(range(len(self.jobs)))
         ready = self._group.ready()
+        warm_collection()  # while the cluster places the workers: not in the load's first second
         done, _ = ray.wait([ready], timeout=READY_TIMEOUT)
         if not done:
             raise WorkerFailed(

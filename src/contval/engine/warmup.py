@@ -13,6 +13,10 @@ two one-off costs used to land on the schedule and show as the run's worst lag:
 * **The first snapshot.** The first `Recorder.snapshot` of a process builds the histogram layout
   tables and runs the encoder cold: 1.5-6 ms on the event loop at the end of second 0 instead
   of 0.5-0.8. `warm_snapshot` pays that once on a throwaway recorder.
+* **The controller's first second.** The controller builds the same layout tables the first time
+  it reads a percentile: its second 0 took 2.1 ms of CPU against 0.75 ms for later seconds, on
+  the worker's core when they share it (bench/open_model.py pins both to one). `warm_collection`
+  pays that before the load, while the workers compile.
 * **The first connections.** Each virtual user's first request found no open connection and
   opened one: at 50,000 arrivals/s the first arrivals opened 128 connections within 20 ms, each
   taking 5-6 ms to open on the busy loop, and second 0's worst lag was 6-13 ms while the other
@@ -32,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from contval.http import Client, now
 from contval.metrics import Recorder
+from contval.metrics.hdr import Histogram
 
 SPARE_FDS = 64
 """Descriptors beyond the connections: the controller's pipe, the event loop's own, data files,
@@ -68,6 +73,15 @@ def reserve_fds(count: int) -> int:
     return count
 
 
+def warm_collection() -> None:
+    """The controller's side of a second, once, on a throwaway histogram: decode, add, read a
+    percentile (the layout tables, the decoder, numpy's first calls)."""
+    sent = Histogram.of_values([1000])
+    received = Histogram()
+    received.add_encoded(sent.encode())
+    received.percentile(99.0)
+
+
 def warm_snapshot() -> None:
     """Run the snapshot path once on a throwaway recorder: layout tables, encoder, codec."""
     recorder = Recorder()
@@ -77,10 +91,14 @@ def warm_snapshot() -> None:
     recorder.snapshot(0)
 
 
-PRECONNECT_LEAD = 0.002
-"""Seconds of the schedule's first arrivals given an open connection before the load: about the
-time a connection to a fast server takes to come back for its next request (a response's
-latency plus a pass of the loop), so later arrivals find the first ones' connections free."""
+PRECONNECT_LEAD = 0.005
+"""Seconds of the schedule's first arrivals given an open connection before the load. A pool
+grows to about the iterations in flight, rate × an iteration's time, and against a fast server
+an iteration holds its connection for a few milliseconds once the loop is busy: at 50,000
+arrivals/s of a single GET (1 ms latency) the pool grew to about 190 connections, at 20,000/s of
+a two-request flow to 100-165, opening 30-90 in one 20 ms window of a busy second when only 2
+ms' worth (100 and 40) had been opened ahead (bench/lag_trace.py). Within `max_vus`, as the
+pool is; each idle one costs the server a socket."""
 
 PRECONNECT_AHEAD = 0.25
 """Seconds before the load's start that `preconnect` begins: time to open a few hundred

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import sys
@@ -346,11 +347,15 @@ def run(
         cluster=cluster,
         workers_per_node=workers_per_node,
     )
+    created = not out.exists()
     _writable_dir(out, "--out")
     if history:
         _store(store).close()  # a store that cannot open stops the run before its load
     width = None if sys.stdout.isatty() else 120  # logs: wide enough for the tables
     code = run_suite(options, Console(width=width))
+    if created:
+        with contextlib.suppress(OSError):  # only if nothing was written (nothing was run)
+            out.rmdir()
     raise typer.Exit(int(code))
 
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from contval.engine import messages as msg
 from contval.engine.local import LocalController
 from contval.engine.schedules import OpenSchedule, schedule_for
@@ -106,23 +108,19 @@ def test_the_table_stays_within_the_soft_limit() -> None:
     assert 128 <= int(size) < 100_000
 
 
-def test_the_first_snapshot_is_paid_before_the_load() -> None:
-    code = """if True:
-        from contval.engine.warmup import warm_snapshot
+@pytest.mark.parametrize(
+    "warm",
+    [
+        "warm_snapshot",  # the worker's first snapshot (layout tables, the encoder)
+        "warm_collection",  # the controller's first percentile (layout tables, the decoder)
+    ],
+)
+def test_the_first_second_is_paid_before_the_load(warm: str) -> None:
+    code = f"""if True:
+        from contval.engine.warmup import {warm}
         from contval.metrics import hdr
         print(hdr._layout.cache_info().currsize)
-        warm_snapshot()
-        print(hdr._layout.cache_info().currsize)
-    """
-    assert _python(code) == ["0", "1"]
-
-
-def test_the_controllers_first_percentile_is_paid_before_the_load() -> None:
-    code = """if True:
-        from contval.engine.warmup import warm_collection
-        from contval.metrics import hdr
-        print(hdr._layout.cache_info().currsize)
-        warm_collection()
+        {warm}()
         print(hdr._layout.cache_info().currsize)
     """
     assert _python(code) == ["0", "1"]

@@ -1,7 +1,9 @@
-"""What a worker does before its schedule starts, so that the first seconds keep time.
+"""What a worker (and its controller) does before the schedule starts, so the first seconds keep
+time.
 
-Measured on an open-model worker at 50,000 arrivals/s (bench/open_model.py, bench/README.md),
-two one-off costs used to land on the schedule and show as the run's worst lag:
+Measured on an open-model worker at 50,000 arrivals/s (bench/open_model.py, bench/lag_trace.py,
+bench/README.md), these one-off costs used to land on the schedule and show as the run's worst
+lag:
 
 * **The file descriptor table grows.** Linux doubles a process's descriptor table when a new
   descriptor does not fit (past 64, 256, 512, ...), and a process with more than one thread

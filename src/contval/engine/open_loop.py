@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable, Callable, Iterable
 
 from contval.http import now
@@ -72,6 +73,11 @@ class OpenLoop:
         self.stopped = False
         self._idle: list[asyncio.Future[Arrival]] = []  # parked users, the last one warmest
         self._quiet: asyncio.Future[None] | None = None  # `drain` waiting for active == 0
+        self.on_boundary: Callable[[float], float] | None = None
+        """Called before starting an arrival due at or after the next second boundary, with its
+        due time; closes the seconds that end by then and returns the next boundary (the
+        worker's per-second reports), so an arrival never runs in the second before its due
+        time. Called with -inf first, for the first boundary."""
 
     def take_lag(self) -> float:
         lag, self.lag = self.lag, 0.0
@@ -124,6 +130,8 @@ class OpenLoop:
         start = self.start
         lag = 0.0
         burst = 0
+        on_boundary = self.on_boundary
+        boundary = math.inf if on_boundary is None else on_boundary(-math.inf)
         await self._park_users()
         for i, offset in enumerate(self.arrivals):
             if self.stopped:
@@ -133,8 +141,7 @@ class OpenLoop:
             wait = due - t
             if wait > SLEEP_MIN:
                 burst = 0
-                self.lag = max(self.lag, lag)
-                lag = 0.0
+                lag = self._keep_lag(lag)
                 await asyncio.sleep(wait)
                 if self.stopped:
                     return
@@ -145,12 +152,14 @@ class OpenLoop:
                     # Behind schedule: let the iterations in flight progress (and free their
                     # virtual users) instead of dropping every arrival of the backlog.
                     burst = 0
-                    self.lag = max(self.lag, lag)
-                    lag = 0.0
+                    lag = self._keep_lag(lag)
                     await asyncio.sleep(0)
                     if self.stopped:
                         return
                     t = now()
+            if due >= boundary and on_boundary is not None:
+                lag = self._keep_lag(lag)  # the lag so far belongs to the second closing
+                boundary = on_boundary(due)
             flow = only if only is not None else pick(index(i))
             lateness = t - due
             # Started early (due within SLEEP_MIN, or a timer that fired before its time): timed
@@ -160,22 +169,24 @@ class OpenLoop:
             elif len(users) < max_active:
                 users.append(spawn(user((flow, due if due <= t else t))))
             else:
-                slot = flow_slots.get(flow)
-                if slot is None:
-                    slot = flow_slots[flow] = self.recorder.slot(flow)
-                slot.dropped()
+                self._slot(flow_slots, flow).dropped()
                 continue
             self.active += 1
             lag = max(lag, lateness)
             if lateness > LATE_AFTER:
-                self._late(flow_slots, flow)
-        self.lag = max(self.lag, lag)
+                self._slot(flow_slots, flow).late()
+        self._keep_lag(lag)
 
-    def _late(self, slots: dict[str, Slot], flow: str) -> None:
+    def _keep_lag(self, lag: float) -> float:
+        """Fold the lag `run` tracks locally into the worst since the last `take_lag`; 0.0."""
+        self.lag = max(self.lag, lag)
+        return 0.0
+
+    def _slot(self, slots: dict[str, Slot], flow: str) -> Slot:
         slot = slots.get(flow)
         if slot is None:
             slot = slots[flow] = self.recorder.slot(flow)
-        slot.late()
+        return slot
 
     async def drain(self) -> None:
         """Until no iteration is in flight (the schedule is over; users stay parked)."""

@@ -66,8 +66,6 @@ class Worker:
         self.stop_reason: str | None = None
         self.outbox: Outbox | None = None  # from the start of the load
         self._stopped = asyncio.Event()
-        self._open_second = 0
-        """The second the ticker snapshots next: what it has not taken yet belongs there."""
 
     async def main(self) -> None:
         job = self.job
@@ -191,7 +189,10 @@ class Worker:
                 begin,
                 runner.run,
             )
-        ticker = asyncio.create_task(self._tick(start, driver, outbox))
+        seconds = _Seconds(start, self.recorder, outbox, driver)
+        if isinstance(driver, OpenLoop):
+            driver.on_boundary = seconds.before
+        ticker = asyncio.create_task(self._tick(seconds))
         driving = asyncio.create_task(driver.run())
         stopped = asyncio.create_task(self._stopped.wait())
         await asyncio.wait({driving, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -217,28 +218,70 @@ class Worker:
         # to the clock's: a drain that ends just past a boundary, before the ticker woke for it,
         # once put a whole second of this worker one second late ([1000, 1000, 500] at 1000/s
         # on two workers).
-        outbox.second(self.recorder.snapshot(self._open_second), msg.WorkerStats(0, 0.0))
+        outbox.second(self.recorder.snapshot(seconds.open), msg.WorkerStats(0, 0.0))
         outbox.send(
             (msg.DONE, {"interrupted_iterations": interrupted, "stop_reason": self.stop_reason})
         )
 
-    async def _tick(self, start: float, driver: OpenLoop | ClosedLoop, outbox: Outbox) -> None:
-        """Every second boundary: snapshot the second that just ended and queue it, with the
-        generator's own figures for that second (in flight, lag, memory, CPU)."""
-        second = 0
-        cpu_at, wall_at = time.process_time(), now()
+    async def _tick(self, seconds: _Seconds) -> None:
+        """Close each second at its boundary (unless an arrival due there closed it first)."""
         while True:
-            wait = start + second + 1 - now()
+            wait = seconds.boundary - now()
             if wait > 0:
                 await asyncio.sleep(wait)
-            lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
-            cpu, wall = time.process_time(), now()
-            busy = round((cpu - cpu_at) / (wall - wall_at), 3) if wall > wall_at else 0.0
-            cpu_at, wall_at = cpu, wall
-            stats = msg.WorkerStats(driver.active, round(lag * 1000, 3), msg.rss_mb(), busy)
-            outbox.second(self.recorder.snapshot(second), stats)
-            second += 1
-            self._open_second = second
+            if seconds.boundary - now() <= _TIMER_SLACK:  # not closed meanwhile by an arrival
+                seconds.close()
+
+
+_TIMER_SLACK = 0.001
+"""The event loop's timers have millisecond granularity and may fire up to 1 ms early."""
+
+
+class _Seconds:
+    """The worker's per-second reports: each second's snapshot, queued with the generator's own
+    figures for that second (in flight, lag, memory, CPU).
+
+    A second is closed by the ticker at its boundary, or, first, by an open-model arrival due at
+    or after the boundary (`OpenLoop.on_boundary`): timers due at the same instant fire in no set
+    order, and an arrival that ran before the ticker had its requests counted in the second
+    before its due time (a side workload's first request, due at its `start_time`, answered
+    within 0.5 ms on a connection opened ahead, landed in the scenario's second 0, outside the
+    workload's own seconds).
+    """
+
+    def __init__(
+        self, start: float, recorder: Recorder, outbox: Outbox, driver: OpenLoop | ClosedLoop
+    ) -> None:
+        self.start = start
+        self.open = 0
+        """The second the next close snapshots: what is recorded from now on belongs there."""
+        self._recorder = recorder
+        self._outbox = outbox
+        self._driver = driver
+        self._cpu_at, self._wall_at = time.process_time(), now()
+
+    @property
+    def boundary(self) -> float:
+        """When the open second ends (a `now()` time)."""
+        return self.start + self.open + 1
+
+    def close(self) -> None:
+        driver = self._driver
+        lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
+        cpu, wall = time.process_time(), now()
+        busy = (
+            round((cpu - self._cpu_at) / (wall - self._wall_at), 3) if wall > self._wall_at else 0.0
+        )
+        self._cpu_at, self._wall_at = cpu, wall
+        stats = msg.WorkerStats(driver.active, round(lag * 1000, 3), msg.rss_mb(), busy)
+        self._outbox.second(self._recorder.snapshot(self.open), stats)
+        self.open += 1
+
+    def before(self, due: float) -> float:
+        """Close every second that ends at or before `due`; returns the next boundary."""
+        while due >= self.boundary:
+            self.close()
+        return self.boundary
 
 
 async def _drain(driver: OpenLoop | ClosedLoop) -> None:

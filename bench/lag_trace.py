@@ -17,7 +17,8 @@ The canary does the same work every time, so a window whose canary is well over 
 median is one in which the core itself ran slower (the host: another guest, the hypervisor),
 whatever the worker was doing. A long gap tells a stall apart: spent on the CPU, the worker's
 own work held the loop; spent off it, the worker was not running (another process on its core,
-or the host pausing the guest). The probe costs the worker about 2 % of a core.
+or the host pausing the guest). The probe costs the worker about 1 µs per iteration (14.0-15.3
+µs in traced 50,000/s runs against 13.1-13.6 in plain ones the same hour), the canary included.
 
 It prints the windows whose lag is over `--over` ms and a summary: the episodes of lag over
 `--over` ms (consecutive windows) and, for each, the first of these that holds in it or in the

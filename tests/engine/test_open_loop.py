@@ -150,33 +150,30 @@ def test_a_late_arrival_is_still_timed_from_its_due_time() -> None:
 def test_an_arrival_due_at_a_second_boundary_starts_after_that_second_is_closed() -> None:
     # Timers due at the same instant fire in no set order: the worker's ticker could close a
     # second after an arrival due at its end had already run (and been counted in it). The loop
-    # closes the seconds an arrival's due time has reached before it starts it.
-    events: list[tuple[str, float]] = []
+    # closes the seconds an arrival's due time has reached before it starts it, and no other.
+    closes: list[tuple[int, float]] = []  # (second closed, due offset of the arrival closing it)
+    ran: list[tuple[float, int]] = []  # (due offset, seconds closed when its iteration ran)
     start = now() - 3.0  # every arrival is already due: no timer decides the order
 
     def on_boundary(due: float) -> float:
-        closed = len([e for e in events if e[0] == "close"])
-        while due >= start + closed + 1:
-            events.append(("close", closed))
-            closed += 1
-        return start + closed + 1
+        while due >= start + len(closes) + 1:
+            closes.append((len(closes), round(due - start, 3)))
+        return start + len(closes) + 1
 
     async def run(flow: str, due: float) -> bool:
-        events.append(("run", round(due - start, 3)))
+        ran.append((round(due - start, 3), len(closes)))
         return True
 
     async def main() -> None:
-        loop = OpenLoop(
-            [0.5, 0.999, 1.0, 1.5, 2.0, 2.5], lambda i: "f", lambda i: i, start, 10, Recorder(), run
-        )
+        offsets = [0.5, 0.999, 1.0, 1.5, 2.0, 2.5]
+        loop = OpenLoop(offsets, lambda i: "f", lambda i: i, start, 10, Recorder(), run)
         loop.on_boundary = on_boundary
         await loop.run()
         await loop.drain()
         await loop.cancel()
 
     asyncio.run(main())
-    position = {event: i for i, event in enumerate(events)}
-    assert [e for e in events if e[0] == "close"] == [("close", 0), ("close", 1)]
-    for offset in (0.5, 0.999, 1.0, 1.5, 2.0, 2.5):
-        closed_before = [k for k in (0, 1) if position[("close", k)] < position[("run", offset)]]
-        assert len(closed_before) >= int(offset)  # due in second s: seconds 0..s-1 closed first
+    assert closes == [(0, 1.0), (1, 2.0)]  # each by the first arrival due at its end
+    assert len(ran) == 6
+    for offset, closed in ran:
+        assert closed >= int(offset)  # due in second s: seconds 0..s-1 were closed first

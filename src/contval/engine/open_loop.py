@@ -79,6 +79,10 @@ class OpenLoop:
         worker's per-second reports), so an arrival never runs in the second before its due
         time. Called with -inf first, for the first boundary."""
 
+    def flow_of(self, i: int) -> str:
+        """The flow of this worker's arrival `i`, as `run` picks it (inlined there)."""
+        return self.only if self.only is not None else self.pick(self.index(i))
+
     def take_lag(self) -> float:
         lag, self.lag = self.lag, 0.0
         return lag

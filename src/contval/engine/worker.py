@@ -147,8 +147,7 @@ class Worker:
         assert outbox is not None
         warming: asyncio.Task[int] | None = None
         if isinstance(schedule, OpenSchedule):
-            only = mix.flows[0] if len(mix.flows) == 1 else None
-            driver: OpenLoop | ClosedLoop = OpenLoop(
+            arrivals = OpenLoop(
                 schedule.arrivals(job.worker, job.workers),
                 mix.pick,
                 lambda i: job.worker + i * job.workers,
@@ -156,15 +155,15 @@ class Worker:
                 schedule.worker_max_vus(job.worker, job.workers),
                 self.recorder,
                 runner.run,
-                only=only,
+                only=mix.flows[0] if len(mix.flows) == 1 else None,
             )
-            pick = mix.pick
             counts = connections_ahead(
                 schedule.arrivals(job.worker, job.workers),
-                lambda i: origins.get(only or pick(job.worker + i * job.workers)),
+                lambda i: origins.get(arrivals.flow_of(i)),
                 PRECONNECT_LEAD,
             )
             warming = asyncio.create_task(preconnect_before(client, counts, begin))
+            driver: OpenLoop | ClosedLoop = arrivals
         elif isinstance(schedule, ClosedSchedule) and schedule.budget is not None:
             recorder = self.recorder
             driver = IterationLoop(
@@ -269,9 +268,8 @@ class _Seconds:
         driver = self._driver
         lag = driver.take_lag() if isinstance(driver, OpenLoop) else 0.0
         cpu, wall = time.process_time(), now()
-        busy = (
-            round((cpu - self._cpu_at) / (wall - self._wall_at), 3) if wall > self._wall_at else 0.0
-        )
+        elapsed = wall - self._wall_at
+        busy = round((cpu - self._cpu_at) / elapsed, 3) if elapsed > 0 else 0.0
         self._cpu_at, self._wall_at = cpu, wall
         stats = msg.WorkerStats(driver.active, round(lag * 1000, 3), msg.rss_mb(), busy)
         self._outbox.second(self._recorder.snapshot(self.open), stats)
